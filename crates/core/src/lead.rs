@@ -1,0 +1,350 @@
+//! The canonical lead record (DESIGN.md, "The canonical lead record").
+//!
+//! Services send leads in this shape; the bundled rules read it; the synthetic generator writes
+//! its flat form. [`LeadRecord::to_flat`] is the one place that turns a record into the flat
+//! columns training files carry (`<type>_count`, `last_activity_at`, `email_domain_type`,
+//! a derived `seniority`), so flat files and JSON records can never disagree on what a field
+//! means.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::value::RawValue;
+
+/// One lead as services send it. Every field is optional; fields outside the canonical set are
+/// kept in [`LeadRecord::extra`] (a bundle's schema or a rules file may read them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LeadRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seniority: Option<Seniority>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employees: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annual_revenue: Option<f64>,
+    /// ISO 3166 alpha-2, e.g. "GB".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketing_automation: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tech_stack: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activities: Vec<Activity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_confirmed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub need_confirmed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline_days: Option<u32>,
+    /// Outcome data only (closed-loop feedback); never a model feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disqualification_reason: Option<String>,
+    /// Fields outside the canonical set, kept as sent.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// One behavioural event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    #[serde(rename = "type")]
+    pub kind: ActivityType,
+    pub at: DateTime<Utc>,
+}
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The wire name (snake_case).
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownVariant;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let lower = s.trim().to_ascii_lowercase();
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == lower)
+                    .ok_or_else(|| UnknownVariant {
+                        kind: stringify!($name),
+                        value: s.to_string(),
+                        expected: $name::ALL.iter().map(|v| v.as_str()).collect(),
+                    })
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Activity types of the canonical record.
+    ActivityType {
+        WebsiteVisit => "website_visit",
+        PricingPageVisit => "pricing_page_visit",
+        CareersPageVisit => "careers_page_visit",
+        DemoRequest => "demo_request",
+        WebinarAttended => "webinar_attended",
+        CaseStudyDownload => "case_study_download",
+        EbookDownload => "ebook_download",
+        BlogDownload => "blog_download",
+        EmailOpen => "email_open",
+        NewsletterSignup => "newsletter_signup",
+        TrialSignup => "trial_signup",
+        TeammateInvited => "teammate_invited",
+        CoreFeatureUsed => "core_feature_used",
+    }
+);
+
+string_enum!(
+    /// Contact seniority, lowest first.
+    Seniority {
+        Intern => "intern",
+        IndividualContributor => "individual_contributor",
+        Manager => "manager",
+        Director => "director",
+        Vp => "vp",
+        CLevel => "c_level",
+    }
+);
+
+string_enum!(
+    /// What an email address says about the lead.
+    EmailDomainType {
+        Business => "business",
+        Personal => "personal",
+        Missing => "missing",
+    }
+);
+
+/// A string that names no variant of a canonical enum.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} {value:?}; expected one of {expected:?}")]
+pub struct UnknownVariant {
+    pub kind: &'static str,
+    pub value: String,
+    pub expected: Vec<&'static str>,
+}
+
+impl ActivityType {
+    /// Column name of this activity's count in flat files.
+    pub fn count_column(self) -> String {
+        format!("{}_count", self.as_str())
+    }
+}
+
+/// Flat-file column holding the time of the most recent activity.
+pub const LAST_ACTIVITY_AT: &str = "last_activity_at";
+/// Flat-file column holding the classified email domain.
+pub const EMAIL_DOMAIN_TYPE: &str = "email_domain_type";
+
+/// Free-mail domains; an address there says nothing about an employer.
+const PERSONAL_DOMAINS: &[&str] = &[
+    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "hotmail.com", "hotmail.co.uk",
+    "outlook.com", "live.com", "msn.com", "aol.com", "icloud.com", "me.com", "mac.com",
+    "protonmail.com", "proton.me", "gmx.com", "gmx.de", "web.de", "mail.com", "yandex.ru",
+    "qq.com", "163.com", "orange.fr", "free.fr", "btinternet.com", "zoho.com",
+];
+
+/// Classifies an email address by its domain: a free-mail provider is `Personal`, any other
+/// well-formed domain `Business`, an absent or malformed address `Missing`.
+pub fn classify_email(email: Option<&str>) -> EmailDomainType {
+    let Some((_, domain)) = email.map(str::trim).and_then(|e| e.rsplit_once('@')) else {
+        return EmailDomainType::Missing;
+    };
+    let domain = domain.to_ascii_lowercase();
+    if domain.is_empty() || !domain.contains('.') {
+        EmailDomainType::Missing
+    } else if PERSONAL_DOMAINS.contains(&domain.as_str()) {
+        EmailDomainType::Personal
+    } else {
+        EmailDomainType::Business
+    }
+}
+
+/// Derives seniority from a free-text job title; `None` when the title says nothing.
+pub fn seniority_from_title(title: &str) -> Option<Seniority> {
+    let t = format!(" {} ", title.to_ascii_lowercase());
+    let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
+    if has(&["intern", "trainee", "student", "apprentice"]) {
+        Some(Seniority::Intern)
+    } else if has(&[
+        " ceo", " cto", " cfo", " cmo", " coo", " cio", "chief", "founder", "owner", "president",
+    ]) && !has(&["vice president"])
+    {
+        Some(Seniority::CLevel)
+    } else if has(&[" vp", "vice president", " svp", " evp"]) {
+        Some(Seniority::Vp)
+    } else if has(&["director", "head of"]) {
+        Some(Seniority::Director)
+    } else if has(&["manager", " lead ", "supervisor"]) {
+        Some(Seniority::Manager)
+    } else if title.trim().is_empty() {
+        None
+    } else {
+        Some(Seniority::IndividualContributor)
+    }
+}
+
+impl LeadRecord {
+    /// Seniority as sent, else derived from the job title.
+    pub fn effective_seniority(&self) -> Option<Seniority> {
+        self.seniority
+            .or_else(|| self.job_title.as_deref().and_then(seniority_from_title))
+    }
+
+    /// Number of activities of one type.
+    pub fn activity_count(&self, kind: ActivityType) -> usize {
+        self.activities.iter().filter(|a| a.kind == kind).count()
+    }
+
+    /// Time of the most recent activity, if any.
+    pub fn last_activity_at(&self) -> Option<DateTime<Utc>> {
+        self.activities.iter().map(|a| a.at).max()
+    }
+
+    /// The flat form training files carry: canonical scalar fields, `email_domain_type`,
+    /// a `seniority` derived from the title when absent, one `<type>_count` per activity type
+    /// and `last_activity_at` (RFC 3339). Extra fields are passed through as JSON values.
+    pub fn to_flat(&self) -> BTreeMap<String, RawValue> {
+        let mut flat = BTreeMap::new();
+        let mut put = |name: &str, value: RawValue| {
+            flat.insert(name.to_string(), value);
+        };
+        let text = |v: &Option<String>| v.clone().map_or(RawValue::Missing, RawValue::Text);
+        put("id", text(&self.id));
+        put("email", text(&self.email));
+        put(
+            EMAIL_DOMAIN_TYPE,
+            RawValue::Text(classify_email(self.email.as_deref()).as_str().to_string()),
+        );
+        put("job_title", text(&self.job_title));
+        put(
+            "seniority",
+            self.effective_seniority()
+                .map_or(RawValue::Missing, |s| RawValue::Text(s.as_str().to_string())),
+        );
+        put("industry", text(&self.industry));
+        put("employees", opt_number(self.employees.map(|v| v as f64)));
+        put("annual_revenue", opt_number(self.annual_revenue));
+        put("country", text(&self.country));
+        put("crm", text(&self.crm));
+        put("marketing_automation", text(&self.marketing_automation));
+        put(
+            "tech_stack",
+            if self.tech_stack.is_empty() {
+                RawValue::Missing
+            } else {
+                RawValue::List(self.tech_stack.clone())
+            },
+        );
+        for &kind in ActivityType::ALL {
+            put(
+                &kind.count_column(),
+                RawValue::Number(self.activity_count(kind) as f64),
+            );
+        }
+        put(
+            LAST_ACTIVITY_AT,
+            self.last_activity_at()
+                .map_or(RawValue::Missing, |t| RawValue::Text(t.to_rfc3339())),
+        );
+        put("budget_confirmed", self.budget_confirmed.map_or(RawValue::Missing, RawValue::Bool));
+        put("need_confirmed", self.need_confirmed.map_or(RawValue::Missing, RawValue::Bool));
+        put("timeline_days", opt_number(self.timeline_days.map(f64::from)));
+        for (name, value) in &self.extra {
+            flat.insert(name.clone(), RawValue::from_json(value));
+        }
+        flat
+    }
+}
+
+fn opt_number(v: Option<f64>) -> RawValue {
+    v.map_or(RawValue::Missing, RawValue::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_classes() {
+        assert_eq!(classify_email(Some("ann@acme.io")), EmailDomainType::Business);
+        assert_eq!(classify_email(Some("Ann@GMAIL.com")), EmailDomainType::Personal);
+        assert_eq!(classify_email(Some("nobody")), EmailDomainType::Missing);
+        assert_eq!(classify_email(None), EmailDomainType::Missing);
+    }
+
+    #[test]
+    fn seniority_from_titles() {
+        assert_eq!(seniority_from_title("Marketing Director"), Some(Seniority::Director));
+        assert_eq!(seniority_from_title("Marketing Intern"), Some(Seniority::Intern));
+        assert_eq!(seniority_from_title("VP Sales"), Some(Seniority::Vp));
+        assert_eq!(seniority_from_title("Vice President, Sales"), Some(Seniority::Vp));
+        assert_eq!(seniority_from_title("CEO"), Some(Seniority::CLevel));
+        assert_eq!(seniority_from_title("Product Manager"), Some(Seniority::Manager));
+        assert_eq!(seniority_from_title("Engineer"), Some(Seniority::IndividualContributor));
+        assert_eq!(seniority_from_title("  "), None);
+    }
+
+    #[test]
+    fn record_round_trips_and_flattens() {
+        let json = r#"{"id":"L1","email":"a@acme.io","job_title":"Director of IT",
+            "employees":500,"country":"GB","tech_stack":["salesforce"],
+            "activities":[{"type":"pricing_page_visit","at":"2026-01-02T00:00:00Z"},
+                          {"type":"pricing_page_visit","at":"2026-02-02T00:00:00Z"}],
+            "meddpicc_champion": true}"#;
+        let lead: LeadRecord = serde_json::from_str(json).expect("valid record");
+        assert_eq!(lead.extra.get("meddpicc_champion"), Some(&serde_json::Value::Bool(true)));
+        let flat = lead.to_flat();
+        assert_eq!(flat["pricing_page_visit_count"], RawValue::Number(2.0));
+        assert_eq!(flat["demo_request_count"], RawValue::Number(0.0));
+        assert_eq!(flat["seniority"], RawValue::Text("director".into()));
+        assert_eq!(flat["email_domain_type"], RawValue::Text("business".into()));
+        assert_eq!(
+            flat[LAST_ACTIVITY_AT],
+            RawValue::Text("2026-02-02T00:00:00+00:00".into())
+        );
+        let back: LeadRecord =
+            serde_json::from_str(&serde_json::to_string(&lead).expect("serialises"))
+                .expect("parses");
+        assert_eq!(back, lead);
+    }
+
+    #[test]
+    fn unknown_activity_type_is_an_error() {
+        let err = serde_json::from_str::<Activity>(r#"{"type":"phone_call","at":"2026-01-01T00:00:00Z"}"#)
+            .expect_err("unknown type");
+        assert!(err.to_string().contains("phone_call"), "{err}");
+    }
+}
