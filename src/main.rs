@@ -1,1 +1,53 @@
-fn main() {}
+//! `qualify`: train calibrated lead-conversion propensity models, score with them, and keep
+//! them next to a rule-based qualification stage.
+//!
+//! The binary is thin: one module per subcommand under `cmd/`, each parsing its flags and
+//! calling the libraries under `crates/`. Errors reach `main`, which prints them and exits
+//! non-zero.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Calibrated lead-conversion propensity models, next to a rule-based qualification stage.
+#[derive(Debug, Parser)]
+#[command(name = "qualify", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Infer or check a feature schema (column roles, types, missing tokens).
+    #[command(subcommand)]
+    Schema(cmd::schema::SchemaCommand),
+    /// Train a calibrated propensity model on CRM history and write a model bundle.
+    Train(cmd::train::TrainArgs),
+    /// Evaluate a model bundle on labelled data (ROC AUC, PR AUC, log loss, Brier, ECE, lift).
+    Evaluate(cmd::evaluate::EvaluateArgs),
+    /// Score a file of leads with a model bundle.
+    Score(cmd::score::ScoreArgs),
+    /// Generate synthetic B2B CRM history (docs/synthetic-data.md).
+    Synth(cmd::synth::SynthArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Schema(c) => cmd::schema::run(c),
+        Command::Train(a) => cmd::train::run(a),
+        Command::Evaluate(a) => cmd::evaluate::run(a),
+        Command::Score(a) => cmd::score::run(a),
+        Command::Synth(a) => cmd::synth::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

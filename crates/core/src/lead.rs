@@ -169,7 +169,7 @@ pub const LAST_ACTIVITY_AT: &str = "last_activity_at";
 pub const EMAIL_DOMAIN_TYPE: &str = "email_domain_type";
 
 /// Free-mail domains; an address there says nothing about an employer.
-const PERSONAL_DOMAINS: &[&str] = &[
+pub const PERSONAL_DOMAINS: &[&str] = &[
     "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "hotmail.com", "hotmail.co.uk",
     "outlook.com", "live.com", "msn.com", "aol.com", "icloud.com", "me.com", "mac.com",
     "protonmail.com", "proton.me", "gmx.com", "gmx.de", "web.de", "mail.com", "yandex.ru",
@@ -177,37 +177,50 @@ const PERSONAL_DOMAINS: &[&str] = &[
 ];
 
 /// Classifies an email address by its domain: a free-mail provider is `Personal`, any other
-/// well-formed domain `Business`, an absent or malformed address `Missing`.
+/// well-formed domain `Business`, an absent or malformed address `Missing`. Allocation-free:
+/// the rules engine calls it once per lead.
 pub fn classify_email(email: Option<&str>) -> EmailDomainType {
     let Some((_, domain)) = email.map(str::trim).and_then(|e| e.rsplit_once('@')) else {
         return EmailDomainType::Missing;
     };
-    let domain = domain.to_ascii_lowercase();
     if domain.is_empty() || !domain.contains('.') {
         EmailDomainType::Missing
-    } else if PERSONAL_DOMAINS.contains(&domain.as_str()) {
+    } else if PERSONAL_DOMAINS.iter().any(|d| d.eq_ignore_ascii_case(domain)) {
         EmailDomainType::Personal
     } else {
         EmailDomainType::Business
     }
 }
 
-/// Derives seniority from a free-text job title; `None` when the title says nothing.
+/// Whether `title` contains `word` (ASCII case ignored); with `whole`, only where it stands
+/// as a word of its own (no letter or digit either side).
+fn has_word(title: &str, word: &str, whole: bool) -> bool {
+    let (hay, needle) = (title.as_bytes(), word.as_bytes());
+    if needle.len() > hay.len() {
+        return false;
+    }
+    let boundary = |i: Option<usize>| i.and_then(|i| hay.get(i)).is_none_or(|b| !b.is_ascii_alphanumeric());
+    hay.windows(needle.len()).enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case(needle) && (!whole || (boundary(i.checked_sub(1)) && boundary(Some(i + needle.len()))))
+    })
+}
+
+/// Derives seniority from a free-text job title; `None` when the title is blank.
+/// Allocation-free: the rules engine calls it once per lead without a seniority.
 pub fn seniority_from_title(title: &str) -> Option<Seniority> {
-    let t = format!(" {} ", title.to_ascii_lowercase());
-    let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
-    if has(&["intern", "trainee", "student", "apprentice"]) {
+    let any = |words: &[&str], whole: bool| words.iter().any(|w| has_word(title, w, whole));
+    if any(&["intern", "trainee", "student", "apprentice"], false) {
         Some(Seniority::Intern)
-    } else if has(&[
-        " ceo", " cto", " cfo", " cmo", " coo", " cio", "chief", "founder", "owner", "president",
-    ]) && !has(&["vice president"])
+    } else if (any(&["ceo", "cto", "cfo", "cmo", "coo", "cio"], true)
+        || any(&["chief", "founder", "owner", "president"], false))
+        && !any(&["vice president"], false)
     {
         Some(Seniority::CLevel)
-    } else if has(&[" vp", "vice president", " svp", " evp"]) {
+    } else if any(&["vp", "svp", "evp"], true) || any(&["vice president"], false) {
         Some(Seniority::Vp)
-    } else if has(&["director", "head of"]) {
+    } else if any(&["director", "head of"], false) {
         Some(Seniority::Director)
-    } else if has(&["manager", " lead ", "supervisor"]) {
+    } else if any(&["manager", "supervisor"], false) || any(&["lead"], true) {
         Some(Seniority::Manager)
     } else if title.trim().is_empty() {
         None
@@ -315,6 +328,10 @@ mod tests {
         assert_eq!(seniority_from_title("Product Manager"), Some(Seniority::Manager));
         assert_eq!(seniority_from_title("Engineer"), Some(Seniority::IndividualContributor));
         assert_eq!(seniority_from_title("  "), None);
+        assert_eq!(seniority_from_title("Team Lead"), Some(Seniority::Manager));
+        assert_eq!(seniority_from_title("Leadership coach"), Some(Seniority::IndividualContributor));
+        assert_eq!(seniority_from_title("Co-founder & CTO"), Some(Seniority::CLevel));
+        assert_eq!(seniority_from_title("Conductor"), Some(Seniority::IndividualContributor));
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //! assert_eq!(lead.employees, Some(500));
 //! ```
 
+pub mod bundle;
+pub mod calibrate;
+pub mod encoder;
 pub mod error;
 pub mod lead;
 pub mod schema;

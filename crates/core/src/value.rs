@@ -57,12 +57,42 @@ impl RawValue {
 
     /// A short human description of the kind of value, for error messages.
     pub fn kind(&self) -> &'static str {
+        self.cell().kind()
+    }
+}
+
+/// A borrowed view of one cell: what the encoder reads, whichever path the cell came by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    Missing,
+    Bool(bool),
+    Number(f64),
+    Text(&'a str),
+    List(&'a [String]),
+}
+
+impl RawValue {
+    /// Borrows the value as a [`Cell`].
+    pub fn cell(&self) -> Cell<'_> {
         match self {
-            RawValue::Missing => "missing",
-            RawValue::Bool(_) => "boolean",
-            RawValue::Number(_) => "number",
-            RawValue::Text(_) => "text",
-            RawValue::List(_) => "list",
+            RawValue::Missing => Cell::Missing,
+            RawValue::Bool(b) => Cell::Bool(*b),
+            RawValue::Number(n) => Cell::Number(*n),
+            RawValue::Text(s) => Cell::Text(s),
+            RawValue::List(items) => Cell::List(items),
+        }
+    }
+}
+
+impl Cell<'_> {
+    /// A short human description of the kind of value, for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Cell::Missing => "missing",
+            Cell::Bool(_) => "boolean",
+            Cell::Number(_) => "number",
+            Cell::Text(_) => "text",
+            Cell::List(_) => "list",
         }
     }
 }
@@ -89,6 +119,15 @@ impl RawColumn {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The cell at `row`, borrowed.
+    pub fn cell(&self, row: usize) -> Cell<'_> {
+        match self {
+            RawColumn::Number(v) => v[row].map_or(Cell::Missing, Cell::Number),
+            RawColumn::Bool(v) => v[row].map_or(Cell::Missing, Cell::Bool),
+            RawColumn::Text(v) => v[row].as_deref().map_or(Cell::Missing, Cell::Text),
+        }
     }
 
     /// The cell at `row` as a [`RawValue`].

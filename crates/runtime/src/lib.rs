@@ -1,1 +1,21 @@
-//! qualify-runtime
+//! qualify-runtime: load a model bundle and score with it, as the server and `qualify score`
+//! do.
+//!
+//! Scoring is encode (qualify-core's encoder) → model (the bundle's ONNX graph, run by tract)
+//! → calibrate (qualify-core's calibrator). A bundle only loads when its golden rows
+//! reproduce. No polars and no trainer here.
+//!
+//! ```no_run
+//! use qualify_runtime::Model;
+//! let model = Model::load("models/default".as_ref()).unwrap();
+//! let lead = serde_json::json!({"industry": "saas", "employees": 500});
+//! let scored = model.score_json(lead.as_object().unwrap(), chrono::Utc::now()).unwrap();
+//! println!("{:.3}", scored.propensity);
+//! ```
+
+pub mod error;
+pub mod model;
+pub mod onnx;
+
+pub use error::RuntimeError;
+pub use model::{Model, Scored};

@@ -1,0 +1,309 @@
+//! The one encoder: raw rows in, an `f32` feature matrix out.
+//!
+//! Training fits it on the training rows of a [`RawTable`]; scoring applies the fitted state to
+//! a table (batch: files) or to one record (JSON, or a canonical lead's flat form). Both paths
+//! read cells through [`parse`] and write them through [`ColumnState::encode_cell`], and a
+//! property test in qualify-data holds them equal. The fitted state serialises into the model
+//! bundle's manifest.
+//!
+//! ```
+//! use qualify_core::encoder::Encoder;
+//! use qualify_core::schema::Schema;
+//! use qualify_core::value::{RawColumn, RawTable};
+//!
+//! let schema = Schema::from_toml(r#"
+//!     [[column]]
+//!     name = "converted"
+//!     role = "label"
+//!     [[column]]
+//!     name = "employees"
+//!     role = "firmographic"
+//!     type = "numeric"
+//! "#, "inline").unwrap();
+//! let mut table = RawTable::new();
+//! table.push("employees", RawColumn::Number(vec![Some(10.0), None, Some(30.0)])).unwrap();
+//! let encoder = Encoder::fit(&schema, &table, &[0, 1, 2], None).unwrap();
+//! assert_eq!(encoder.feature_names(), ["employees", "employees__missing__"]);
+//! let x = encoder.encode_table(&table, &[1], encoder.reference_time()).unwrap();
+//! assert_eq!(x, vec![0.0, 1.0]); // the median (20) is the mean: standardised to 0
+//! ```
+
+mod column;
+pub mod parse;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use column::{days_before, ColumnState, Scaling, MISSING_SUFFIX, OTHER_LEVEL};
+
+use crate::error::{Error, Result};
+use crate::schema::{ColumnType, Schema};
+use crate::value::{Cell, RawTable, RawValue};
+
+/// Something a caller should know about an encoded row; never an error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Warning {
+    /// A categorical or set level the model never saw; encoded as `__other__`.
+    UnseenLevel { column: String, value: String },
+    /// A missing value; imputed (numbers: training median) or encoded as missing.
+    Imputed { column: String },
+}
+
+/// One fitted feature column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedColumn {
+    pub name: String,
+    /// Tokens read as missing (besides the empty string), compared trimmed, ignoring case.
+    pub missing_tokens: Vec<String>,
+    pub state: ColumnState,
+}
+
+impl FittedColumn {
+    fn is_missing(&self, text: &str) -> bool {
+        let t = text.trim();
+        t.is_empty() || self.missing_tokens.iter().any(|m| m.eq_ignore_ascii_case(t))
+    }
+
+    fn encode(&self, cell: Cell<'_>, as_of: DateTime<Utc>, out: &mut [f32]) -> Result<Option<Warning>, String> {
+        self.state.encode_cell(&self.name, cell, &|t| self.is_missing(t), as_of, out)
+    }
+}
+
+/// The fitted encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Encoder {
+    pub columns: Vec<FittedColumn>,
+    /// Time that timestamp features were measured against in training (the latest time seen);
+    /// the default scoring time for files, so re-scoring training data reproduces it.
+    reference_time: Option<DateTime<Utc>>,
+}
+
+impl Encoder {
+    /// Fits on `rows` of `table`, for the feature columns of `schema`. `reference_time` is the
+    /// "now" of the training data for timestamp features (default: the latest time in them).
+    pub fn fit(
+        schema: &Schema,
+        table: &RawTable,
+        rows: &[usize],
+        reference_time: Option<DateTime<Utc>>,
+    ) -> Result<Encoder> {
+        let specs: Vec<_> = schema.features().collect();
+        let mut columns = Vec::with_capacity(specs.len());
+        let mut latest: Option<DateTime<Utc>> = reference_time;
+        for spec in &specs {
+            let Some(kind) = spec.kind else { continue };
+            let data = table.column(&spec.name).ok_or_else(|| {
+                Error::Invalid(format!("schema column {:?} is not in the data", spec.name))
+            })?;
+            let missing_tokens: Vec<String> =
+                schema.missing_tokens.iter().chain(&spec.missing).map(|t| t.trim().to_string()).collect();
+            let probe = FittedColumn { name: spec.name.clone(), missing_tokens, state: ColumnState::Boolean };
+            let is_missing = |t: &str| probe.is_missing(t);
+            let mut errors = CellErrors::new(&spec.name);
+            let state = match kind {
+                ColumnType::Numeric => {
+                    let mut values: Vec<f64> = rows
+                        .iter()
+                        .filter_map(|&r| errors.keep(r, parse::parse_number(data.cell(r), &is_missing)))
+                        .flatten()
+                        .collect();
+                    ColumnState::Numeric(Scaling::fit(&mut values))
+                }
+                ColumnType::Timestamp => {
+                    let times: Vec<DateTime<Utc>> = rows
+                        .iter()
+                        .filter_map(|&r| errors.keep(r, parse::parse_time(data.cell(r), &is_missing)))
+                        .flatten()
+                        .collect();
+                    let as_of = reference_time.or_else(|| times.iter().max().copied());
+                    latest = latest.max(as_of);
+                    let mut days: Vec<f64> = match as_of {
+                        Some(as_of) => times.iter().map(|t| days_before(*t, as_of)).collect(),
+                        None => Vec::new(),
+                    };
+                    ColumnState::Timestamp(Scaling::fit(&mut days))
+                }
+                ColumnType::Boolean => {
+                    for &r in rows {
+                        errors.keep(r, parse::parse_bool(data.cell(r), &is_missing));
+                    }
+                    ColumnState::Boolean
+                }
+                ColumnType::Categorical => {
+                    let mut counts = BTreeMap::new();
+                    for &r in rows {
+                        if let Some(Some(level)) = errors.keep(r, parse::parse_level(data.cell(r), &is_missing)) {
+                            *counts.entry(level).or_insert(0) += 1;
+                        }
+                    }
+                    ColumnState::Categorical { levels: column::kept_levels(counts, schema.min_level_count) }
+                }
+                ColumnType::Set => {
+                    let separator = spec.set_separator().to_string();
+                    let mut counts = BTreeMap::new();
+                    for &r in rows {
+                        if let Some(Some(items)) =
+                            errors.keep(r, parse::parse_set(data.cell(r), &separator, &is_missing))
+                        {
+                            for item in items {
+                                *counts.entry(item).or_insert(0) += 1;
+                            }
+                        }
+                    }
+                    ColumnState::Set { levels: column::kept_levels(counts, schema.min_level_count), separator }
+                }
+            };
+            errors.finish()?;
+            columns.push(FittedColumn { state, ..probe });
+        }
+        Ok(Encoder { columns, reference_time: latest })
+    }
+
+    /// The default scoring time for timestamp features (see the field doc); now when the
+    /// model has no timestamp features.
+    pub fn reference_time(&self) -> DateTime<Utc> {
+        self.reference_time.unwrap_or_else(Utc::now)
+    }
+
+    /// Whether any feature is a timestamp (and so depends on the scoring time).
+    pub fn uses_time(&self) -> bool {
+        self.columns.iter().any(|c| matches!(c.state, ColumnState::Timestamp(_)))
+    }
+
+    /// Width of the encoded matrix.
+    pub fn n_features(&self) -> usize {
+        self.columns.iter().map(|c| c.state.width()).sum()
+    }
+
+    /// Names of the encoded columns, in matrix order.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.columns.iter().flat_map(|c| c.state.output_names(&c.name)).collect()
+    }
+
+    /// Output column range of each input column, in order (for grouping contributions).
+    pub fn column_spans(&self) -> Vec<(&str, std::ops::Range<usize>)> {
+        let mut start = 0;
+        self.columns
+            .iter()
+            .map(|c| {
+                let span = start..start + c.state.width();
+                start = span.end;
+                (c.name.as_str(), span)
+            })
+            .collect()
+    }
+
+    /// Encodes `rows` of `table` into a row-major matrix (`rows.len()` × `n_features()`).
+    /// Errors name the column and the (1-based) data row.
+    pub fn encode_table(&self, table: &RawTable, rows: &[usize], as_of: DateTime<Utc>) -> Result<Vec<f32>> {
+        let width = self.n_features();
+        let mut x = vec![0.0f32; rows.len() * width];
+        let mut offset = 0;
+        for col in &self.columns {
+            let data = table
+                .column(&col.name)
+                .ok_or_else(|| Error::Invalid(format!("column {:?} that the model reads is not in the data", col.name)))?;
+            let w = col.state.width();
+            for (i, &r) in rows.iter().enumerate() {
+                let out = &mut x[i * width + offset..i * width + offset + w];
+                col.encode(data.cell(r), as_of, out)
+                    .map_err(|m| Error::Invalid(format!("column {:?}, row {}: {m}", col.name, r + 1)))?;
+            }
+            offset += w;
+        }
+        Ok(x)
+    }
+
+    /// Encodes one record given as JSON (field name -> value) into `out` (`n_features()` long).
+    /// A field the model reads but the record lacks is missing. Returns the warnings.
+    pub fn encode_json(
+        &self,
+        record: &serde_json::Map<String, serde_json::Value>,
+        as_of: DateTime<Utc>,
+        out: &mut [f32],
+    ) -> Result<Vec<Warning>> {
+        self.encode_with(|name| record.get(name).map_or(RawValue::Missing, RawValue::from_json), as_of, out)
+    }
+
+    /// Encodes one record in flat form (e.g. [`crate::lead::LeadRecord::to_flat`]).
+    pub fn encode_flat(
+        &self,
+        record: &BTreeMap<String, RawValue>,
+        as_of: DateTime<Utc>,
+        out: &mut [f32],
+    ) -> Result<Vec<Warning>> {
+        self.encode_with(|name| record.get(name).cloned().unwrap_or(RawValue::Missing), as_of, out)
+    }
+
+    fn encode_with(
+        &self,
+        get: impl Fn(&str) -> RawValue,
+        as_of: DateTime<Utc>,
+        out: &mut [f32],
+    ) -> Result<Vec<Warning>> {
+        if out.len() != self.n_features() {
+            return Err(Error::Invalid(format!(
+                "output has {} slots, the encoder writes {}",
+                out.len(),
+                self.n_features()
+            )));
+        }
+        out.fill(0.0);
+        let mut warnings = Vec::new();
+        let mut offset = 0;
+        for col in &self.columns {
+            let w = col.state.width();
+            let value = get(&col.name);
+            let warning = col
+                .encode(value.cell(), as_of, &mut out[offset..offset + w])
+                .map_err(|m| Error::field(&col.name, m))?;
+            warnings.extend(warning);
+            offset += w;
+        }
+        Ok(warnings)
+    }
+}
+
+/// Collects a column's bad cells while fitting, so the error shows the first few at once.
+struct CellErrors<'a> {
+    column: &'a str,
+    count: usize,
+    first: Vec<String>,
+}
+
+impl<'a> CellErrors<'a> {
+    fn new(column: &'a str) -> Self {
+        CellErrors { column, count: 0, first: Vec::new() }
+    }
+
+    fn keep<T>(&mut self, row: usize, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.count += 1;
+                if self.first.len() < 3 {
+                    self.first.push(format!("row {}: {message}", row + 1));
+                }
+                None
+            }
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        if self.count == 0 {
+            return Ok(());
+        }
+        Err(Error::Invalid(format!(
+            "column {:?}: {} bad value(s); first: {}",
+            self.column,
+            self.count,
+            self.first.join("; ")
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,150 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::value::RawColumn;
+
+const SCHEMA: &str = r#"
+    min_level_count = 2
+    missing_tokens = ["", "Select"]
+    [[column]]
+    name = "converted"
+    role = "label"
+    [[column]]
+    name = "employees"
+    role = "firmographic"
+    type = "numeric"
+    [[column]]
+    name = "industry"
+    role = "firmographic"
+    type = "categorical"
+    [[column]]
+    name = "budget"
+    role = "qualification"
+    type = "boolean"
+    [[column]]
+    name = "stack"
+    role = "technographic"
+    type = "set"
+    [[column]]
+    name = "seen_at"
+    role = "behavioural"
+    type = "timestamp"
+"#;
+
+fn schema() -> Schema {
+    Schema::from_toml(SCHEMA, "test").expect("valid schema")
+}
+
+type Row<'a> = (Option<f64>, Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+fn table(rows: &[Row<'_>]) -> RawTable {
+    let mut t = RawTable::new();
+    let text = |cells: Vec<Option<&str>>| RawColumn::Text(cells.into_iter().map(|c| c.map(str::to_string)).collect());
+    t.push("employees", RawColumn::Number(rows.iter().map(|r| r.0).collect())).expect("col");
+    t.push("industry", text(rows.iter().map(|r| r.1).collect())).expect("col");
+    t.push("budget", text(rows.iter().map(|r| r.2).collect())).expect("col");
+    t.push("stack", text(rows.iter().map(|r| r.3).collect())).expect("col");
+    t.push("seen_at", text(rows.iter().map(|r| r.4).collect())).expect("col");
+    t
+}
+
+fn sample() -> RawTable {
+    table(&[
+        (Some(10.0), Some("saas"), Some("yes"), Some("sf;hub"), Some("2026-01-01")),
+        (None, Some("saas"), Some("No"), Some("sf"), Some("2026-01-11")),
+        (Some(30.0), Some("retail"), None, Some("Select"), None),
+        (Some(50.0), Some("retail"), Some("TRUE"), Some("hub;rare"), Some("2026-01-21T00:00:00Z")),
+        (Some(70.0), Some("Select"), Some("0"), None, Some("2026-01-31")),
+    ])
+}
+
+#[test]
+fn fits_the_documented_layout() {
+    let t = sample();
+    let enc = Encoder::fit(&schema(), &t, &[0, 1, 2, 3, 4], None).expect("fit");
+    assert_eq!(
+        enc.feature_names(),
+        [
+            "employees", "employees__missing__", "industry=retail", "industry=saas",
+            "industry=__other__", "industry=__missing__", "budget", "budget__missing__",
+            "stack=hub", "stack=sf", "stack=__other__", "stack=__missing__", "seen_at",
+            "seen_at__missing__",
+        ]
+    );
+    let reference = enc.reference_time();
+    assert_eq!(reference.to_rfc3339(), "2026-01-31T00:00:00+00:00");
+    let x = enc.encode_table(&t, &[1, 3], reference).expect("encode");
+    let row = |i: usize| &x[i * enc.n_features()..(i + 1) * enc.n_features()];
+    // Row 2 (index 1): employees missing -> median 40 imputed, indicator set.
+    assert_eq!(row(0)[1], 1.0);
+    let ColumnState::Numeric(s) = enc.columns[0].state else { panic!("numeric") };
+    assert!((f64::from(row(0)[0]) - (40.0 - s.mean) / s.std).abs() < 1e-6);
+    assert_eq!(&row(0)[2..6], &[0.0, 1.0, 0.0, 0.0]);
+    assert_eq!(&row(0)[6..8], &[0.0, 0.0]);
+    // Row 4 (index 3): "rare" pooled into __other__.
+    assert_eq!(&row(1)[8..12], &[1.0, 0.0, 1.0, 0.0]);
+    assert_eq!(&row(1)[6..8], &[1.0, 0.0]);
+}
+
+#[test]
+fn bad_cells_are_reported_with_column_and_rows() {
+    let t = table(&[
+        (Some(1.0), Some("a"), Some("maybe"), None, None),
+        (Some(2.0), Some("a"), Some("perhaps"), None, None),
+    ]);
+    let err = Encoder::fit(&schema(), &t, &[0, 1], None).expect_err("bad booleans").to_string();
+    assert!(err.contains("\"budget\"") && err.contains("2 bad") && err.contains("row 1") && err.contains("\"maybe\""), "{err}");
+    let mut missing = RawTable::new();
+    missing.push("employees", RawColumn::Number(vec![Some(1.0)])).expect("col");
+    let err = Encoder::fit(&schema(), &missing, &[0], None).expect_err("missing column").to_string();
+    assert!(err.contains("industry"), "{err}");
+}
+
+#[test]
+fn json_errors_name_the_field() {
+    let enc = Encoder::fit(&schema(), &sample(), &[0, 1, 2, 3, 4], None).expect("fit");
+    let record: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(r#"{"employees": "many"}"#).expect("json");
+    let mut out = vec![0.0; enc.n_features()];
+    let err = enc.encode_json(&record, enc.reference_time(), &mut out).expect_err("type");
+    assert!(matches!(err, Error::Field { ref field, .. } if field == "employees"), "{err}");
+}
+
+fn cell_text() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(String::new())),
+        Just(Some("Select".to_string())),
+        "[a-c]{1,2}".prop_map(Some),
+    ]
+}
+
+proptest! {
+    /// The table path and the JSON path agree on every row, including unseen levels.
+    #[test]
+    fn table_and_json_paths_agree(
+        rows in prop::collection::vec(
+            (prop::option::of(-1e6f64..1e6), cell_text(), prop::option::of(prop::bool::ANY),
+             prop::collection::vec("[a-c]{1,2}", 0..3), prop::option::of(0i64..400)),
+            1..40),
+    ) {
+        let mut t = RawTable::new();
+        t.push("employees", RawColumn::Number(rows.iter().map(|r| r.0).collect())).expect("col");
+        t.push("industry", RawColumn::Text(rows.iter().map(|r| r.1.clone()).collect())).expect("col");
+        t.push("budget", RawColumn::Bool(rows.iter().map(|r| r.2).collect())).expect("col");
+        t.push("stack", RawColumn::Text(rows.iter().map(|r| Some(r.3.join(";"))).collect())).expect("col");
+        let day0 = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").expect("time").to_utc();
+        t.push("seen_at", RawColumn::Text(rows.iter().map(|r| r.4.map(|d| (day0 + chrono::TimeDelta::hours(d)).to_rfc3339())).collect())).expect("col");
+        let fit_rows: Vec<usize> = (0..rows.len() / 2 + 1).collect();
+        let all: Vec<usize> = (0..rows.len()).collect();
+        let enc = Encoder::fit(&schema(), &t, &fit_rows, None).expect("fit");
+        let as_of = enc.reference_time();
+        let x = enc.encode_table(&t, &all, as_of).expect("table");
+        let width = enc.n_features();
+        for r in all {
+            let mut out = vec![0.0f32; width];
+            enc.encode_json(&t.row_json(r), as_of, &mut out).expect("json");
+            prop_assert_eq!(&x[r * width..(r + 1) * width], &out[..]);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! A loaded, verified model: encode → ONNX → calibrate.
+//!
+//! [`Model::load`] reads a bundle, loads its graph with tract, and replays the golden rows
+//! through the single-row (JSON) encoder path and tract; it refuses the bundle unless every
+//! golden score is reproduced to [`GOLDEN_TOLERANCE`]. The expected scores were computed at
+//! training time through the batch encoder and a native dot product, so a bundle only loads
+//! when both paths agree.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use qualify_core::bundle::{Bundle, Manifest, GOLDEN_TOLERANCE};
+use qualify_core::encoder::Warning;
+use serde::Serialize;
+
+use crate::error::RuntimeError;
+use crate::onnx::OnnxModel;
+
+/// A bundle ready to score.
+#[derive(Debug)]
+pub struct Model {
+    manifest: Manifest,
+    graph: OnnxModel,
+    dir: std::path::PathBuf,
+}
+
+/// One scored record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scored {
+    /// Calibrated probability of conversion.
+    pub propensity: f64,
+    /// Raw model score, log-odds, before calibration.
+    pub logit: f64,
+    pub warnings: Vec<Warning>,
+}
+
+impl Model {
+    /// Loads and verifies the bundle in `dir` (a bundle directory, or a model directory whose
+    /// latest version is taken).
+    pub fn load(dir: &Path) -> Result<Model, RuntimeError> {
+        let bundle = Bundle::read(dir)?;
+        let graph = OnnxModel::from_bytes(&bundle.onnx)
+            .map_err(|e| RuntimeError::Bundle(format!("{}: model.onnx: {e}", bundle.dir.display())))?;
+        if graph.n_features() != bundle.manifest.model.n_features {
+            return Err(RuntimeError::Bundle(format!(
+                "{}: model.onnx reads {} features, the manifest says {}",
+                bundle.dir.display(),
+                graph.n_features(),
+                bundle.manifest.model.n_features
+            )));
+        }
+        let model = Model { manifest: bundle.manifest, graph, dir: bundle.dir };
+        model.check_golden(&bundle.golden)?;
+        Ok(model)
+    }
+
+    fn check_golden(&self, golden: &qualify_core::bundle::Golden) -> Result<(), RuntimeError> {
+        for (i, row) in golden.rows.iter().enumerate() {
+            let scored = self.score_json(&row.record, golden.as_of)?;
+            let diff = (scored.propensity - row.propensity).abs();
+            if diff.is_nan() || diff > GOLDEN_TOLERANCE {
+                return Err(RuntimeError::Bundle(format!(
+                    "{}: golden row {i} scores {} but the bundle expects {} (tolerance {GOLDEN_TOLERANCE}); \
+                     the bundle is corrupt or was written by an incompatible version",
+                    self.dir.display(),
+                    scored.propensity,
+                    row.propensity
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The bundle directory it was loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Width of the encoded feature matrix.
+    pub fn n_features(&self) -> usize {
+        self.manifest.model.n_features
+    }
+
+    /// Raw log-odds for an encoded row-major matrix.
+    pub fn logits(&self, x: &[f32], rows: usize) -> Result<Vec<f64>, RuntimeError> {
+        let logits = self.graph.logits(x, rows).map_err(|e| RuntimeError::Score(e.to_string()))?;
+        Ok(logits.into_iter().map(f64::from).collect())
+    }
+
+    /// Calibrated propensities for an encoded row-major matrix.
+    pub fn score_matrix(&self, x: &[f32], rows: usize) -> Result<Vec<f64>, RuntimeError> {
+        let calibrator = &self.manifest.calibrator;
+        Ok(self.logits(x, rows)?.into_iter().map(|z| calibrator.apply(z)).collect())
+    }
+
+    /// Scores one record given as JSON (field -> value). `as_of` is the scoring time for
+    /// timestamp features.
+    pub fn score_json(
+        &self,
+        record: &serde_json::Map<String, serde_json::Value>,
+        as_of: DateTime<Utc>,
+    ) -> Result<Scored, RuntimeError> {
+        let mut x = vec![0.0f32; self.n_features()];
+        let warnings = self.manifest.encoder.encode_json(record, as_of, &mut x)?;
+        let logit = self.logits(&x, 1)?[0];
+        Ok(Scored { propensity: self.manifest.calibrator.apply(logit), logit, warnings })
+    }
+}

@@ -1,0 +1,21 @@
+//! Records the versions of the libraries that train and export models (read from the
+//! workspace's Cargo.lock), so every bundle's manifest can say what made it.
+
+fn main() {
+    let lock_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock");
+    println!("cargo:rerun-if-changed={lock_path}");
+    let lock = std::fs::read_to_string(lock_path).unwrap_or_default();
+    for (krate, var) in [
+        ("linfa-logistic", "QUALIFY_LINFA_LOGISTIC_VERSION"),
+        ("tract-onnx", "QUALIFY_TRACT_ONNX_VERSION"),
+        ("polars", "QUALIFY_POLARS_VERSION"),
+    ] {
+        let needle = format!("name = \"{krate}\"\nversion = \"");
+        let version = lock
+            .find(&needle)
+            .map(|at| &lock[at + needle.len()..])
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or("unknown");
+        println!("cargo:rustc-env={var}={version}");
+    }
+}

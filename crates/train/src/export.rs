@@ -1,0 +1,97 @@
+//! Turning a trained model into a bundle: ONNX graph, manifest and golden rows.
+//!
+//! The golden rows' expected scores are computed here natively (f64 dot product over the
+//! batch-encoded rows, then the calibrator); the runtime recomputes them through the JSON
+//! encoder path and tract at every load. A bundle therefore only loads when two independent
+//! paths agree.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use qualify_core::bundle::{self, Bundle, DataFingerprint, Golden, GoldenRow, Manifest, ModelInfo};
+use qualify_core::encoder::Encoder;
+use qualify_core::schema::Schema;
+
+use crate::cv::TrainedLogistic;
+use crate::error::TrainError;
+use crate::onnx::logistic_to_onnx;
+
+/// Name of the ONNX graph's input (f32 [N, n_features]).
+pub const ONNX_INPUT: &str = "features";
+/// Name of the ONNX output holding the raw log-odds ([N, 1]).
+pub const ONNX_LOGIT: &str = "logit";
+
+/// Everything a bundle records besides the model itself.
+#[derive(Debug)]
+pub struct BundleSpec<'a> {
+    pub name: &'a str,
+    pub created_at: DateTime<Utc>,
+    pub schema: &'a Schema,
+    pub encoder: &'a Encoder,
+    pub training_data: DataFingerprint,
+    pub metrics: serde_json::Value,
+    /// Reference rows: the raw records, and the same rows encoded by the batch path.
+    pub golden_records: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub golden_x: &'a [f32],
+    pub golden_as_of: DateTime<Utc>,
+}
+
+/// Writes the bundle under `models_dir` and returns its directory.
+pub fn write_bundle(models_dir: &Path, trained: &TrainedLogistic, spec: BundleSpec<'_>) -> Result<PathBuf, TrainError> {
+    let cols = spec.encoder.n_features();
+    let weights: Vec<f32> = trained.model.weights.iter().map(|&w| w as f32).collect();
+    let bias = trained.model.intercept as f32;
+    if weights.len() != cols || spec.golden_x.len() != spec.golden_records.len() * cols {
+        return Err(TrainError::Invalid("model, encoder and golden rows disagree on the feature count".into()));
+    }
+    let onnx = logistic_to_onnx(&weights, bias, env!("CARGO_PKG_VERSION")).map_err(|e| TrainError::Export(e.to_string()))?;
+    // Expected scores from the f32 weights the graph holds, in f64 arithmetic.
+    let golden_rows = spec
+        .golden_records
+        .into_iter()
+        .zip(spec.golden_x.chunks(cols))
+        .map(|(record, x)| {
+            let logit = f64::from(bias) + x.iter().zip(&weights).map(|(a, w)| f64::from(*a) * f64::from(*w)).sum::<f64>();
+            GoldenRow { record, propensity: trained.calibrator.apply(logit) }
+        })
+        .collect();
+    let manifest = Manifest {
+        format_version: bundle::BUNDLE_FORMAT_VERSION,
+        name: spec.name.to_string(),
+        version: bundle::version_for(spec.created_at),
+        created_at: spec.created_at,
+        model: ModelInfo {
+            kind: "logistic".into(),
+            hyperparameters: serde_json::json!({
+                "l2": trained.model.alpha,
+                "penalty": "l2 (linfa-logistic alpha: summed log loss + alpha/2 |w|^2)",
+                "cv_folds": trained.folds,
+                "cv": trained.cv,
+            }),
+            onnx_input: ONNX_INPUT.into(),
+            onnx_output: ONNX_LOGIT.into(),
+            n_features: cols,
+            onnx_sha256: bundle::sha256_hex(&onnx),
+        },
+        schema: spec.schema.clone(),
+        schema_hash: spec.schema.hash(),
+        encoder: spec.encoder.clone(),
+        calibrator: trained.calibrator.clone(),
+        training_data: spec.training_data,
+        metrics: spec.metrics,
+        libraries: libraries(),
+    };
+    let golden = Golden { as_of: spec.golden_as_of, rows: golden_rows };
+    Bundle::write(models_dir, &manifest, &onnx, &golden).map_err(|e| TrainError::Export(e.to_string()))
+}
+
+/// Versions of qualify and the libraries that trained and wrote the model.
+pub fn libraries() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("qualify".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        ("linfa-logistic".to_string(), env!("QUALIFY_LINFA_LOGISTIC_VERSION").to_string()),
+        ("tract-onnx".to_string(), env!("QUALIFY_TRACT_ONNX_VERSION").to_string()),
+        ("polars".to_string(), env!("QUALIFY_POLARS_VERSION").to_string()),
+    ])
+}

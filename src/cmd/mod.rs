@@ -1,0 +1,9 @@
+//! One module per subcommand, plus what they share.
+
+pub mod common;
+pub mod report;
+pub mod evaluate;
+pub mod schema;
+pub mod score;
+pub mod synth;
+pub mod train;
