@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn qualify(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qualify")).args(args).output().expect("run qualify")
+    Command::new(env!("CARGO_BIN_EXE_qualify"))
+        .args(args)
+        .output()
+        .expect("run qualify")
 }
 
 fn ok(args: &[&str]) -> String {
@@ -34,10 +37,33 @@ fn trained(dir: &Path) -> (PathBuf, PathBuf) {
     let data = dir.join("leads.csv");
     ok(&["synth", "--rows", "3000", "--seed", "7", "--out", s(&data)]);
     let schema = dir.join("schema.toml");
-    ok(&["schema", "infer", "--data", s(&data), "--label", "converted", "--id", "id", "--time", "created_at", "--out", s(&schema)]);
+    ok(&[
+        "schema",
+        "infer",
+        "--data",
+        s(&data),
+        "--label",
+        "converted",
+        "--id",
+        "id",
+        "--time",
+        "created_at",
+        "--out",
+        s(&schema),
+    ]);
     ok(&["schema", "check", s(&schema), "--data", s(&data)]);
     let models = dir.join("models").join("synthetic");
-    ok(&["train", "--data", s(&data), "--schema", s(&schema), "--out", s(&models), "--calibration", "platt"]);
+    ok(&[
+        "train",
+        "--data",
+        s(&data),
+        "--schema",
+        s(&schema),
+        "--out",
+        s(&models),
+        "--calibration",
+        "platt",
+    ]);
     (data, models)
 }
 
@@ -46,36 +72,81 @@ fn walkthrough_trains_evaluates_and_scores_consistently() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (data, models) = trained(dir.path());
 
-    let metrics: serde_json::Value =
-        serde_json::from_str(&ok(&["evaluate", "--model", s(&models), "--data", s(&data), "--json"])).expect("json");
-    for key in ["roc_auc", "pr_auc", "log_loss", "brier", "ece", "lift_at_10"] {
+    let metrics: serde_json::Value = serde_json::from_str(&ok(&[
+        "evaluate",
+        "--model",
+        s(&models),
+        "--data",
+        s(&data),
+        "--json",
+    ]))
+    .expect("json");
+    for key in [
+        "roc_auc",
+        "pr_auc",
+        "log_loss",
+        "brier",
+        "ece",
+        "lift_at_10",
+    ] {
         assert!(metrics[key].is_number(), "{key} missing: {metrics}");
     }
     let auc = metrics["roc_auc"].as_f64().expect("auc");
     assert!(auc > 0.7, "the synthetic signal is learnable: AUC {auc}");
-    assert!(metrics["log_loss"].as_f64() < metrics["prior"]["log_loss"].as_f64(), "beats the prior: {metrics}");
+    assert!(
+        metrics["log_loss"].as_f64() < metrics["prior"]["log_loss"].as_f64(),
+        "beats the prior: {metrics}"
+    );
 
     // Batch scores (polars → batch encoder → tract on a matrix) against single-row scores
     // (JSON record → JSON encoder → tract on one row) through the library.
     let out = dir.path().join("scores.csv");
-    ok(&["score", "--model", s(&models), "--data", s(&data), "--out", s(&out)]);
+    ok(&[
+        "score",
+        "--model",
+        s(&models),
+        "--data",
+        s(&data),
+        "--out",
+        s(&out),
+    ]);
     let scores = qualify_data::read_table(&out, &Default::default()).expect("scores");
     assert_eq!(scores.names(), ["id", "propensity"]);
     let input = qualify_data::read_table(&data, &Default::default()).expect("input");
-    assert_eq!(scores.column("id"), input.column("id"), "input order and ids are kept");
+    assert_eq!(
+        scores.column("id"),
+        input.column("id"),
+        "input order and ids are kept"
+    );
     let model = qualify_runtime::Model::load(&models).expect("load");
     let as_of = model.manifest().encoder.reference_time();
     for row in (0..input.rows()).step_by(97) {
-        let single = model.score_json(&input.row_json(row), as_of).expect("score one").propensity;
-        let qualify_core::value::RawValue::Number(batch) = scores.column("propensity").expect("p").get(row) else {
+        let single = model
+            .score_json(&input.row_json(row), as_of)
+            .expect("score one")
+            .propensity;
+        let qualify_core::value::RawValue::Number(batch) =
+            scores.column("propensity").expect("p").get(row)
+        else {
             panic!("propensity is a number")
         };
-        assert!((single - batch).abs() < 1e-6, "row {row}: single {single} vs batch {batch}");
+        assert!(
+            (single - batch).abs() < 1e-6,
+            "row {row}: single {single} vs batch {batch}"
+        );
     }
 
     // A second training run writes a new version beside the first, never over it.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    ok(&["train", "--data", s(&data), "--label", "converted", "--out", s(&models)]);
+    ok(&[
+        "train",
+        "--data",
+        s(&data),
+        "--label",
+        "converted",
+        "--out",
+        s(&models),
+    ]);
     let versions = std::fs::read_dir(&models).expect("list").count();
     assert_eq!(versions, 2);
 }
@@ -90,30 +161,120 @@ fn bad_inputs_get_clear_errors() {
     };
     let out = dir.path().join("m");
     let one_class = write("one.csv", &format!("x,y\n{}", "1,0\n".repeat(50)));
-    assert!(fails(&["train", "--data", s(&one_class), "--label", "y", "--out", s(&out)]).contains("single class"));
+    assert!(
+        fails(&[
+            "train",
+            "--data",
+            s(&one_class),
+            "--label",
+            "y",
+            "--out",
+            s(&out)
+        ])
+        .contains("single class")
+    );
     let not_binary = write("nb.csv", "x,y\n1,0\n2,1\n3,2\n");
-    let err = fails(&["train", "--data", s(&not_binary), "--label", "y", "--out", s(&out)]);
+    let err = fails(&[
+        "train",
+        "--data",
+        s(&not_binary),
+        "--label",
+        "y",
+        "--out",
+        s(&out),
+    ]);
     assert!(err.contains("nb.csv") && err.contains("row 3"), "{err}");
-    let err = fails(&["train", "--data", s(&not_binary), "--label", "converted", "--out", s(&out)]);
+    let err = fails(&[
+        "train",
+        "--data",
+        s(&not_binary),
+        "--label",
+        "converted",
+        "--out",
+        s(&out),
+    ]);
     assert!(err.contains("\"converted\""), "{err}");
-    let few: String = (0..100).map(|i| format!("{i},{}\n", u8::from(i < 5))).collect();
+    let few: String = (0..100)
+        .map(|i| format!("{i},{}\n", u8::from(i < 5)))
+        .collect();
     let few = write("few.csv", &format!("x,y\n{few}"));
     let err = fails(&["train", "--data", s(&few), "--label", "y", "--out", s(&out)]);
-    assert!(err.contains("at least 30") && err.contains("rules"), "{err}");
-    let schema = write("s.toml", "[[column]]\nname = \"y\"\nrole = \"label\"\n[[column]]\nname = \"x\"\nrole = \"feature\"\ntype = \"numeric\"\n");
-    let rows: String = (0..200).map(|i| format!("{},{}\n", if i == 150 { "lots".to_string() } else { i.to_string() }, i % 2)).collect();
+    assert!(
+        err.contains("at least 30") && err.contains("rules"),
+        "{err}"
+    );
+    let schema = write(
+        "s.toml",
+        "[[column]]\nname = \"y\"\nrole = \"label\"\n[[column]]\nname = \"x\"\nrole = \"feature\"\ntype = \"numeric\"\n",
+    );
+    let rows: String = (0..200)
+        .map(|i| {
+            format!(
+                "{},{}\n",
+                if i == 150 {
+                    "lots".to_string()
+                } else {
+                    i.to_string()
+                },
+                i % 2
+            )
+        })
+        .collect();
     let text_in_numbers = write("t.csv", &format!("x,y\n{rows}"));
-    let err = fails(&["train", "--data", s(&text_in_numbers), "--schema", s(&schema), "--out", s(&out)]);
-    assert!(err.contains("\"x\"") && err.contains("row 151") && err.contains("\"lots\""), "{err}");
-    let nan_rows: String = (0..200).map(|i| format!("{},{}\n", if i == 3 { "NaN".to_string() } else { i.to_string() }, i % 2)).collect();
-    let strict = write("strict.toml", "missing_tokens = []\n[[column]]\nname = \"y\"\nrole = \"label\"\n[[column]]\nname = \"x\"\nrole = \"feature\"\ntype = \"numeric\"\n");
+    let err = fails(&[
+        "train",
+        "--data",
+        s(&text_in_numbers),
+        "--schema",
+        s(&schema),
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        err.contains("\"x\"") && err.contains("row 151") && err.contains("\"lots\""),
+        "{err}"
+    );
+    let nan_rows: String = (0..200)
+        .map(|i| {
+            format!(
+                "{},{}\n",
+                if i == 3 {
+                    "NaN".to_string()
+                } else {
+                    i.to_string()
+                },
+                i % 2
+            )
+        })
+        .collect();
+    let strict = write(
+        "strict.toml",
+        "missing_tokens = []\n[[column]]\nname = \"y\"\nrole = \"label\"\n[[column]]\nname = \"x\"\nrole = \"feature\"\ntype = \"numeric\"\n",
+    );
     let nan = write("nan.csv", &format!("x,y\n{nan_rows}"));
-    let err = fails(&["train", "--data", s(&nan), "--schema", s(&strict), "--out", s(&out)]);
+    let err = fails(&[
+        "train",
+        "--data",
+        s(&nan),
+        "--schema",
+        s(&strict),
+        "--out",
+        s(&out),
+    ]);
     assert!(err.contains("row 4") && err.contains("finite"), "{err}");
-    let bad_schema = write("bad.toml", "[[column]]\nname = \"y\"\nrole = \"label\"\nkind = 3\n");
+    let bad_schema = write(
+        "bad.toml",
+        "[[column]]\nname = \"y\"\nrole = \"label\"\nkind = 3\n",
+    );
     assert!(fails(&["schema", "check", s(&bad_schema)]).contains("bad.toml"));
     assert!(!out.exists(), "no bundle was written by any failed run");
-    let err = fails(&["evaluate", "--model", s(&dir.path().join("nowhere")), "--data", s(&one_class)]);
+    let err = fails(&[
+        "evaluate",
+        "--model",
+        s(&dir.path().join("nowhere")),
+        "--data",
+        s(&one_class),
+    ]);
     assert!(err.contains("nowhere"), "{err}");
 }
 
@@ -121,7 +282,12 @@ fn bad_inputs_get_clear_errors() {
 fn corrupt_bundles_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (data, models) = trained(dir.path());
-    let version = std::fs::read_dir(&models).expect("list").next().expect("one").expect("entry").path();
+    let version = std::fs::read_dir(&models)
+        .expect("list")
+        .next()
+        .expect("one")
+        .expect("entry")
+        .path();
     let golden_path = version.join("golden.json");
     let golden = std::fs::read_to_string(&golden_path).expect("golden");
     let mut value: serde_json::Value = serde_json::from_str(&golden).expect("json");
@@ -129,7 +295,15 @@ fn corrupt_bundles_are_refused() {
     value["rows"][0]["propensity"] = serde_json::json!((p + 0.01).min(0.99));
     std::fs::write(&golden_path, value.to_string()).expect("tamper");
     let out = dir.path().join("x.csv");
-    let err = fails(&["score", "--model", s(&models), "--data", s(&data), "--out", s(&out)]);
+    let err = fails(&[
+        "score",
+        "--model",
+        s(&models),
+        "--data",
+        s(&data),
+        "--out",
+        s(&out),
+    ]);
     assert!(err.contains("golden row 0"), "{err}");
     assert!(!out.exists());
 }
@@ -141,9 +315,22 @@ fn bundled_default_model_scores_the_sample() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("scores.parquet");
     let sample = root.join("data/sample/leads.csv");
-    ok(&["score", "--model", s(&root.join("models/default")), "--data", s(&sample), "--out", s(&out)]);
+    ok(&[
+        "score",
+        "--model",
+        s(&root.join("models/default")),
+        "--data",
+        s(&sample),
+        "--out",
+        s(&out),
+    ]);
     let scores = qualify_data::read_table(&out, &Default::default()).expect("scores");
-    assert_eq!(scores.rows(), qualify_data::read_table(&sample, &Default::default()).expect("sample").rows());
+    assert_eq!(
+        scores.rows(),
+        qualify_data::read_table(&sample, &Default::default())
+            .expect("sample")
+            .rows()
+    );
 }
 
 /// Retraining the default model with its documented command still gives a model that scores.
@@ -154,8 +341,23 @@ fn default_model_retrains_with_the_documented_command() {
     let models = dir.path().join("default");
     let sample = root.join("data/sample/leads.csv");
     let schema = root.join("data/sample/schema.toml");
-    ok(&["train", "--data", s(&sample), "--schema", s(&schema), "--out", s(&models)]);
-    let metrics: serde_json::Value =
-        serde_json::from_str(&ok(&["evaluate", "--model", s(&models), "--data", s(&sample), "--json"])).expect("json");
+    ok(&[
+        "train",
+        "--data",
+        s(&sample),
+        "--schema",
+        s(&schema),
+        "--out",
+        s(&models),
+    ]);
+    let metrics: serde_json::Value = serde_json::from_str(&ok(&[
+        "evaluate",
+        "--model",
+        s(&models),
+        "--data",
+        s(&sample),
+        "--json",
+    ]))
+    .expect("json");
     assert!(metrics["roc_auc"].as_f64().expect("auc") > 0.7, "{metrics}");
 }

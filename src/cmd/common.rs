@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use qualify_core::value::RawTable;
@@ -21,14 +21,21 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
         "," | "comma" => Ok(b','),
         ";" | "semicolon" => Ok(b';'),
         "\t" | "tab" | "\\t" => Ok(b'\t'),
-        other => Err(format!("unsupported delimiter {other:?}: use ',', ';' or 'tab'")),
+        other => Err(format!(
+            "unsupported delimiter {other:?}: use ',', ';' or 'tab'"
+        )),
     }
 }
 
 /// Reads a table, with a spinner while polars works.
 pub fn read_table(path: &Path, input: &InputArgs) -> Result<RawTable> {
     let spinner = spinner(&format!("reading {}", path.display()));
-    let table = qualify_data::read_table(path, &ReadOptions { delimiter: input.delimiter });
+    let table = qualify_data::read_table(
+        path,
+        &ReadOptions {
+            delimiter: input.delimiter,
+        },
+    );
     spinner.finish_and_clear();
     Ok(table?)
 }
@@ -62,7 +69,8 @@ pub fn check_output(path: &Path, force: bool) -> Result<()> {
         bail!("{} exists; pass --force to overwrite it", path.display());
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
     Ok(())
 }

@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
 use qualify_data::label::read_labels;
 use qualify_eval::Metrics;
 use qualify_runtime::Model;
 
-use super::common::{parse_time, read_table, InputArgs};
+use super::common::{InputArgs, parse_time, read_table};
 use super::report::{metrics_table, reliability_table};
 
 #[derive(Debug, clap::Args)]
@@ -37,12 +37,21 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
     let table = read_table(&args.data, &args.input)?;
     let manifest = model.manifest();
-    let label = args.label.as_deref().or(manifest.schema.label()).unwrap_or_default();
+    let label = args
+        .label
+        .as_deref()
+        .or(manifest.schema.label())
+        .unwrap_or_default();
     let in_file = |e: String| anyhow!("{}: {e}", args.data.display());
     let labels = read_labels(&table, label).map_err(in_file)?;
     let rows: Vec<usize> = (0..table.rows()).collect();
-    let as_of = args.as_of.unwrap_or_else(|| manifest.encoder.reference_time());
-    let x = manifest.encoder.encode_table(&table, &rows, as_of).map_err(|e| in_file(e.to_string()))?;
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| manifest.encoder.reference_time());
+    let x = manifest
+        .encoder
+        .encode_table(&table, &rows, as_of)
+        .map_err(|e| in_file(e.to_string()))?;
     let p = model.score_matrix(&x, rows.len())?;
     let metrics = Metrics::compute(&labels, &p).map_err(|e| in_file(e.to_string()))?;
     let prior = Metrics::constant_prior(&labels).map_err(|e| in_file(e.to_string()))?;
@@ -52,7 +61,14 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         object["model"] = serde_json::json!({ "name": manifest.name, "version": manifest.version });
         println!("{}", serde_json::to_string_pretty(&object)?);
     } else {
-        println!("{} {} on {}: {} rows, {} converted", manifest.name, manifest.version, args.data.display(), metrics.n, metrics.positives);
+        println!(
+            "{} {} on {}: {} rows, {} converted",
+            manifest.name,
+            manifest.version,
+            args.data.display(),
+            metrics.n,
+            metrics.positives
+        );
         println!("{}", metrics_table(&metrics, &prior));
         println!("reliability:");
         println!("{}", reliability_table(&metrics));

@@ -1,8 +1,8 @@
 //! One module per subcommand, plus what they share.
 
 pub mod common;
-pub mod report;
 pub mod evaluate;
+pub mod report;
 pub mod schema;
 pub mod score;
 pub mod synth;

@@ -1,6 +1,6 @@
 //! Tables printed at the end of `train` and by `evaluate`.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use qualify_eval::Metrics;
 use qualify_runtime::Model;
 use qualify_train::cv::TrainedLogistic;
@@ -8,7 +8,9 @@ use qualify_train::cv::TrainedLogistic;
 /// The model's metrics beside the constant prior's.
 pub fn metrics_table(model: &Metrics, prior: &Metrics) -> Table {
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(["metric", "model", "constant prior"]);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(["metric", "model", "constant prior"]);
     let rows: [(&str, f64, f64); 6] = [
         ("ROC AUC", model.roc_auc, prior.roc_auc),
         ("PR AUC", model.pr_auc, prior.pr_auc),
@@ -26,11 +28,21 @@ pub fn metrics_table(model: &Metrics, prior: &Metrics) -> Table {
 /// Per bin: count, mean predicted, observed rate.
 pub fn reliability_table(model: &Metrics) -> Table {
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(["bin", "count", "mean predicted", "observed rate"]);
+    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "bin",
+        "count",
+        "mean predicted",
+        "observed rate",
+    ]);
     for bin in &model.reliability {
         let opt = |v: Option<f64>| v.map_or_else(|| Cell::new("-"), num);
         table.add_row([
-            Cell::new(format!("[{:.1}, {:.1}{}", bin.lower, bin.upper, if bin.upper >= 1.0 { "]" } else { ")" })),
+            Cell::new(format!(
+                "[{:.1}, {:.1}{}",
+                bin.lower,
+                bin.upper,
+                if bin.upper >= 1.0 { "]" } else { ")" }
+            )),
             Cell::new(bin.count).set_alignment(CellAlignment::Right),
             opt(bin.mean_predicted),
             opt(bin.observed_rate),
@@ -44,17 +56,53 @@ fn num(v: f64) -> Cell {
 }
 
 /// What `train` prints when it is done.
-pub fn print_training_summary(model: &Model, trained: &TrainedLogistic, test: &Metrics, prior: &Metrics) {
+pub fn print_training_summary(
+    model: &Model,
+    trained: &TrainedLogistic,
+    test: &Metrics,
+    prior: &Metrics,
+) {
     let m = model.manifest();
     let mut info = Table::new();
     info.load_preset(UTF8_FULL_CONDENSED);
     let data = &m.training_data;
-    info.add_row(["model", &format!("{} {} ({})", m.name, m.version, m.model.kind)]);
-    info.add_row(["data", &format!("{}: {} rows, {:.1}% converted", data.file, data.rows, 100.0 * data.label_rate)]);
-    info.add_row(["split", &format!("{}: {} train / {} test", data.split, data.train_rows, data.test_rows)]);
-    info.add_row(["features", &format!("{} columns encoded as {}", m.encoder.columns.len(), m.model.n_features)]);
-    let cv: Vec<String> = trained.cv.iter().map(|p| format!("{}: {:.4}", p.l2, p.log_loss)).collect();
-    info.add_row(["L2 (CV log loss)", &format!("{} chosen; {}", trained.model.alpha, cv.join(", "))]);
+    info.add_row([
+        "model",
+        &format!("{} {} ({})", m.name, m.version, m.model.kind),
+    ]);
+    info.add_row([
+        "data",
+        &format!(
+            "{}: {} rows, {:.1}% converted",
+            data.file,
+            data.rows,
+            100.0 * data.label_rate
+        ),
+    ]);
+    info.add_row([
+        "split",
+        &format!(
+            "{}: {} train / {} test",
+            data.split, data.train_rows, data.test_rows
+        ),
+    ]);
+    info.add_row([
+        "features",
+        &format!(
+            "{} columns encoded as {}",
+            m.encoder.columns.len(),
+            m.model.n_features
+        ),
+    ]);
+    let cv: Vec<String> = trained
+        .cv
+        .iter()
+        .map(|p| format!("{}: {:.4}", p.l2, p.log_loss))
+        .collect();
+    info.add_row([
+        "L2 (CV log loss)",
+        &format!("{} chosen; {}", trained.model.alpha, cv.join(", ")),
+    ]);
     info.add_row(["calibration", m.calibrator.name()]);
     println!("{info}");
     println!("test split ({} rows):", test.n);

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use qualify_core::encoder::Encoder;
 use qualify_core::schema::Schema;
-use qualify_data::infer::{infer_schema, to_commented_toml, InferOptions};
+use qualify_data::infer::{InferOptions, infer_schema, to_commented_toml};
 
-use super::common::{check_output, read_table, InputArgs};
+use super::common::{InputArgs, check_output, read_table};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum SchemaCommand {
@@ -61,20 +61,32 @@ pub fn run(command: SchemaCommand) -> Result<()> {
 
 fn infer(args: InferArgs) -> Result<()> {
     let table = read_table(&args.data, &args.input)?;
-    let options = InferOptions { label: args.label, id: args.id, time: args.time };
-    let inferred = infer_schema(&table, &options).map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
+    let options = InferOptions {
+        label: args.label,
+        id: args.id,
+        time: args.time,
+    };
+    let inferred = infer_schema(&table, &options)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
     for (column, notes) in &inferred.notes {
         for warning in &notes.warnings {
             eprintln!("warning: column {column:?}: {warning}");
         }
     }
-    let source = args.data.file_name().map_or_else(|| args.data.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let source = args.data.file_name().map_or_else(
+        || args.data.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let text = to_commented_toml(&inferred, &source);
     match args.out {
         Some(path) => {
             check_output(&path, args.force)?;
             std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-            eprintln!("wrote {} ({} columns)", path.display(), inferred.schema.columns.len());
+            eprintln!(
+                "wrote {} ({} columns)",
+                path.display(),
+                inferred.schema.columns.len()
+            );
         }
         None => print!("{text}"),
     }
@@ -87,10 +99,16 @@ fn check(args: CheckArgs) -> Result<()> {
     if let Some(data) = &args.data {
         let table = read_table(data, &args.input)?;
         let label = schema.label().unwrap_or_default();
-        let labels = qualify_data::label::read_labels(&table, label).map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;
+        let labels = qualify_data::label::read_labels(&table, label)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;
         let rows: Vec<usize> = (0..table.rows()).collect();
-        Encoder::fit(&schema, &table, &rows, None).map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;
-        let unlisted: Vec<&String> = table.names().iter().filter(|n| schema.column(n).is_none()).collect();
+        Encoder::fit(&schema, &table, &rows, None)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;
+        let unlisted: Vec<&String> = table
+            .names()
+            .iter()
+            .filter(|n| schema.column(n).is_none())
+            .collect();
         if !unlisted.is_empty() {
             eprintln!("note: columns not in the schema are ignored: {unlisted:?}");
         }

@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Result};
+use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
 use qualify_core::value::{RawColumn, RawTable};
 use qualify_runtime::Model;
 
-use super::common::{check_output, parse_time, read_table, InputArgs};
+use super::common::{InputArgs, check_output, parse_time, read_table};
 
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
@@ -38,18 +38,33 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     let table = read_table(&args.data, &args.input)?;
     let manifest = model.manifest();
     let rows: Vec<usize> = (0..table.rows()).collect();
-    let as_of = args.as_of.unwrap_or_else(|| manifest.encoder.reference_time());
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| manifest.encoder.reference_time());
     let x = manifest
         .encoder
         .encode_table(&table, &rows, as_of)
         .map_err(|e| anyhow!("{}: {e}", args.data.display()))?;
     let propensity = model.score_matrix(&x, rows.len())?;
     let mut out = RawTable::new();
-    if let Some(id) = manifest.schema.id().and_then(|name| table.column(name).map(|c| (name, c))) {
+    if let Some(id) = manifest
+        .schema
+        .id()
+        .and_then(|name| table.column(name).map(|c| (name, c)))
+    {
         out.push(id.0, id.1.clone())?;
     }
-    out.push("propensity", RawColumn::Number(propensity.into_iter().map(Some).collect()))?;
+    out.push(
+        "propensity",
+        RawColumn::Number(propensity.into_iter().map(Some).collect()),
+    )?;
     qualify_data::write_table(&args.out, &out)?;
-    eprintln!("scored {} leads with {} {} -> {}", table.rows(), manifest.name, manifest.version, args.out.display());
+    eprintln!(
+        "scored {} leads with {} {} -> {}",
+        table.rows(),
+        manifest.name,
+        manifest.version,
+        args.out.display()
+    );
     Ok(())
 }

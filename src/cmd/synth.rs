@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use qualify_data::synth::{generate, to_jsonl, to_raw_table, SynthConfig};
+use qualify_data::synth::{SynthConfig, generate, to_jsonl, to_raw_table};
 
 use super::common::{check_output, parse_time};
 
@@ -40,7 +40,8 @@ pub fn run(args: SynthArgs) -> Result<()> {
     }
     let leads = generate(&config);
     if is_jsonl {
-        std::fs::write(&args.out, to_jsonl(&leads)).with_context(|| format!("writing {}", args.out.display()))?;
+        std::fs::write(&args.out, to_jsonl(&leads))
+            .with_context(|| format!("writing {}", args.out.display()))?;
     } else {
         qualify_data::write_table(&args.out, &to_raw_table(&leads)?)?;
     }

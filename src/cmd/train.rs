@@ -2,23 +2,23 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use chrono::Utc;
 use qualify_core::bundle::DataFingerprint;
-use qualify_core::encoder::{parse::time_from_text, Encoder};
+use qualify_core::encoder::{Encoder, parse::time_from_text};
 use qualify_core::schema::Schema;
 use qualify_core::value::{Cell, RawTable};
-use qualify_data::infer::{infer_schema, InferOptions};
+use qualify_data::infer::{InferOptions, infer_schema};
 use qualify_data::label::{check_trainable, read_labels};
 use qualify_eval::Metrics;
 use qualify_runtime::Model;
 use qualify_train::calibration::CalibrationMethod;
-use qualify_train::cv::{train_logistic, TrainOptions};
-use qualify_train::export::{write_bundle, BundleSpec};
+use qualify_train::cv::{TrainOptions, train_logistic};
+use qualify_train::export::{BundleSpec, write_bundle};
 use qualify_train::matrix::column_major;
-use qualify_train::split::{stratified_split, time_split, Split};
+use qualify_train::split::{Split, stratified_split, time_split};
 
-use super::common::{progress, read_table, InputArgs};
+use super::common::{InputArgs, progress, read_table};
 use super::report;
 
 /// Number of golden rows written into each bundle.
@@ -79,35 +79,66 @@ pub struct TrainArgs {
 
 pub fn run(args: TrainArgs) -> Result<()> {
     if !(args.test_fraction > 0.0 && args.test_fraction < 1.0) {
-        bail!("--test-fraction must be between 0 and 1 (exclusive), got {}", args.test_fraction);
+        bail!(
+            "--test-fraction must be between 0 and 1 (exclusive), got {}",
+            args.test_fraction
+        );
     }
     let table = read_table(&args.data, &args.input)?;
     let in_file = |e: String| anyhow!("{}: {e}", args.data.display());
-    let schema = load_or_infer_schema(&args, &table)?;
-    let label = schema.label().unwrap_or_default().to_string();
+    let schema_file = args.schema.as_deref().map(Schema::read).transpose()?;
+    let label = match (&schema_file, &args.label) {
+        (Some(schema), Some(label)) if Some(label.as_str()) != schema.label() => {
+            bail!(
+                "--label {label:?} differs from the schema's label {:?}",
+                schema.label().unwrap_or_default()
+            )
+        }
+        (Some(schema), _) => schema.label().unwrap_or_default().to_string(),
+        (None, Some(label)) => label.clone(),
+        (None, None) => {
+            bail!("give --label (and optionally --schema), or a --schema that names the label")
+        }
+    };
+    // The label first: a one-class or tiny label is the error to report, whatever the features.
     let labels = read_labels(&table, &label).map_err(in_file)?;
     check_trainable(&labels, &label).map_err(in_file)?;
+    let schema = match schema_file {
+        Some(schema) => schema,
+        None => infer(&args, &table, &label)?,
+    };
 
     let time_column = args.time_column.as_deref().or(schema.time());
     let (split, split_name) = match time_column {
         Some(column) => {
             let times = read_times(&table, column).map_err(in_file)?;
-            (time_split(&times, args.test_fraction), format!("time ({column}, test {})", args.test_fraction))
+            (
+                time_split(&times, args.test_fraction),
+                format!("time ({column}, test {})", args.test_fraction),
+            )
         }
         None => (
             stratified_split(&labels, args.test_fraction, args.seed),
-            format!("stratified (seed {}, test {})", args.seed, args.test_fraction),
+            format!(
+                "stratified (seed {}, test {})",
+                args.seed, args.test_fraction
+            ),
         ),
     };
     let pick = |rows: &[usize]| rows.iter().map(|&r| labels[r]).collect::<Vec<bool>>();
     let (y_train, y_test) = (pick(&split.train), pick(&split.test));
     check_trainable(&y_train, &label).map_err(|e| in_file(format!("training part: {e}")))?;
 
-    let encoder = Encoder::fit(&schema, &table, &split.train, None).map_err(|e| in_file(e.to_string()))?;
+    let encoder =
+        Encoder::fit(&schema, &table, &split.train, None).map_err(|e| in_file(e.to_string()))?;
     let as_of = encoder.reference_time();
     let cols = encoder.n_features();
-    let x_train = encoder.encode_table(&table, &split.train, as_of).map_err(|e| in_file(e.to_string()))?;
-    let x_test = encoder.encode_table(&table, &split.test, as_of).map_err(|e| in_file(e.to_string()))?;
+    let x_train = encoder
+        .encode_table(&table, &split.train, as_of)
+        .map_err(|e| in_file(e.to_string()))?;
+    let x_test = encoder
+        .encode_table(&table, &split.test, as_of)
+        .map_err(|e| in_file(e.to_string()))?;
 
     let options = TrainOptions {
         folds: args.folds,
@@ -119,18 +150,33 @@ pub fn run(args: TrainArgs) -> Result<()> {
         },
         ..TrainOptions::default()
     };
-    let bar = progress((options.l2_grid.len() * options.folds + 1) as u64, "fitting");
-    let trained = train_logistic(&x_train, cols, &y_train, &options, &|done, _| bar.set_position(done as u64))?;
+    let bar = progress(
+        (options.l2_grid.len() * options.folds + 1) as u64,
+        "fitting",
+    );
+    let trained = train_logistic(&x_train, cols, &y_train, &options, &|done, _| {
+        bar.set_position(done as u64)
+    })?;
     bar.finish_and_clear();
 
-    let test_logits = trained.model.logits(column_major(&x_test, split.test.len(), cols).view());
-    let test_p: Vec<f64> = test_logits.iter().map(|&z| trained.calibrator.apply(z)).collect();
+    let test_logits = trained
+        .model
+        .logits(column_major(&x_test, split.test.len(), cols).view());
+    let test_p: Vec<f64> = test_logits
+        .iter()
+        .map(|&z| trained.calibrator.apply(z))
+        .collect();
     let test = Metrics::compute(&y_test, &test_p)?;
     let prior = Metrics::constant_prior(&y_test)?;
 
     let golden_rows = golden_rows(&split);
-    let golden_x = encoder.encode_table(&table, &golden_rows, as_of).map_err(|e| in_file(e.to_string()))?;
-    let golden_records = golden_rows.iter().map(|&r| feature_record(&table, &schema, r)).collect();
+    let golden_x = encoder
+        .encode_table(&table, &golden_rows, as_of)
+        .map_err(|e| in_file(e.to_string()))?;
+    let golden_records = golden_rows
+        .iter()
+        .map(|&r| feature_record(&table, &schema, r))
+        .collect();
     let positives = labels.iter().filter(|&&y| y).count();
     let spec = BundleSpec {
         name: &model_name(&args),
@@ -138,7 +184,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
         schema: &schema,
         encoder: &encoder,
         training_data: DataFingerprint {
-            file: args.data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            file: args
+                .data
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             sha256: qualify_data::file_sha256(&args.data)?,
             rows: table.rows(),
             label_rate: positives as f64 / table.rows() as f64,
@@ -153,63 +203,80 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     let dir = write_bundle(&args.out, &trained, spec)?;
     // Load it back as the server would: the golden rows must reproduce through tract.
-    let model = Model::load(&dir).with_context(|| format!("verifying the new bundle {}", dir.display()))?;
+    let model =
+        Model::load(&dir).with_context(|| format!("verifying the new bundle {}", dir.display()))?;
     report::print_training_summary(&model, &trained, &test, &prior);
     eprintln!("wrote {}", dir.display());
     Ok(())
 }
 
-fn load_or_infer_schema(args: &TrainArgs, table: &RawTable) -> Result<Schema> {
-    match (&args.schema, &args.label) {
-        (Some(path), label) => {
-            let schema = Schema::read(path)?;
-            if let Some(label) = label.as_deref().filter(|l| Some(*l) != schema.label()) {
-                bail!("--label {label:?} differs from the schema's label {:?}", schema.label().unwrap_or_default());
-            }
-            Ok(schema)
+fn infer(args: &TrainArgs, table: &RawTable, label: &str) -> Result<Schema> {
+    let options = InferOptions {
+        label: label.to_string(),
+        id: None,
+        time: args.time_column.clone(),
+    };
+    let inferred =
+        infer_schema(table, &options).map_err(|e| anyhow!("{}: {e}", args.data.display()))?;
+    for (column, notes) in &inferred.notes {
+        for warning in &notes.warnings {
+            eprintln!("warning: column {column:?}: {warning}");
         }
-        (None, Some(label)) => {
-            let options = InferOptions { label: label.clone(), id: None, time: args.time_column.clone() };
-            let inferred = infer_schema(table, &options).map_err(|e| anyhow!("{}: {e}", args.data.display()))?;
-            for (column, notes) in &inferred.notes {
-                for warning in &notes.warnings {
-                    eprintln!("warning: column {column:?}: {warning}");
-                }
-            }
-            eprintln!("note: no --schema given; using an inferred one (saved in the bundle's manifest)");
-            Ok(inferred.schema)
-        }
-        (None, None) => bail!("give --label (and optionally --schema), or a --schema that names the label"),
     }
+    eprintln!("note: no --schema given; using an inferred one (saved in the bundle's manifest)");
+    Ok(inferred.schema)
 }
 
 /// Times of the split column, as sortable milliseconds; every row must have one.
 fn read_times(table: &RawTable, column: &str) -> Result<Vec<i64>, String> {
-    let data = table.column(column).ok_or_else(|| format!("time column {column:?} is not in the data"))?;
+    let data = table
+        .column(column)
+        .ok_or_else(|| format!("time column {column:?} is not in the data"))?;
     (0..table.rows())
-        .map(|r| match data.cell(r) {
-            Cell::Text(t) => time_from_text(t).map(|t| t.timestamp_millis()),
-            Cell::Number(v) if v.is_finite() => Some(v as i64),
-            _ => None,
-        }
-        .ok_or_else(|| format!("time column {column:?}, row {}: not a time (RFC 3339 or YYYY-MM-DD)", r + 1)))
+        .map(|r| {
+            match data.cell(r) {
+                Cell::Text(t) => time_from_text(t).map(|t| t.timestamp_millis()),
+                Cell::Number(v) if v.is_finite() => Some(v as i64),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                format!(
+                    "time column {column:?}, row {}: not a time (RFC 3339 or YYYY-MM-DD)",
+                    r + 1
+                )
+            })
+        })
         .collect()
 }
 
 /// Golden rows: spread evenly over the test part.
 fn golden_rows(split: &Split) -> Vec<usize> {
     let n = split.test.len().min(GOLDEN_ROWS);
-    (0..n).map(|i| split.test[i * split.test.len() / n]).collect()
+    (0..n)
+        .map(|i| split.test[i * split.test.len() / n])
+        .collect()
 }
 
 /// One row as the JSON record a service would send: the schema's id and feature columns.
-fn feature_record(table: &RawTable, schema: &Schema, row: usize) -> serde_json::Map<String, serde_json::Value> {
-    let wanted = |name: &str| schema.column(name).is_some_and(|c| c.role.is_feature()) || Some(name) == schema.id();
-    table.row_json(row).into_iter().filter(|(name, _)| wanted(name)).collect()
+fn feature_record(
+    table: &RawTable,
+    schema: &Schema,
+    row: usize,
+) -> serde_json::Map<String, serde_json::Value> {
+    let wanted = |name: &str| {
+        schema.column(name).is_some_and(|c| c.role.is_feature()) || Some(name) == schema.id()
+    };
+    table
+        .row_json(row)
+        .into_iter()
+        .filter(|(name, _)| wanted(name))
+        .collect()
 }
 
 fn model_name(args: &TrainArgs) -> String {
     args.name.clone().unwrap_or_else(|| {
-        Path::new(&args.out).file_name().map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned())
+        Path::new(&args.out)
+            .file_name()
+            .map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned())
     })
 }

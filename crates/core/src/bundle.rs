@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::calibrate::Calibrator;
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
-use crate::schema::{hex, Schema};
+use crate::schema::{Schema, hex};
 
 /// Bundle format version this build writes and reads.
 pub const BUNDLE_FORMAT_VERSION: u32 = 1;
@@ -124,7 +124,12 @@ pub fn version_for(t: DateTime<Utc>) -> String {
 impl Bundle {
     /// Writes the bundle as `models_dir/<manifest.version>/`, atomically. Fails, touching
     /// nothing, when that version exists.
-    pub fn write(models_dir: &Path, manifest: &Manifest, onnx: &[u8], golden: &Golden) -> Result<PathBuf> {
+    pub fn write(
+        models_dir: &Path,
+        manifest: &Manifest,
+        onnx: &[u8],
+        golden: &Golden,
+    ) -> Result<PathBuf> {
         fs::create_dir_all(models_dir).map_err(|e| Error::io(models_dir, e))?;
         let target = models_dir.join(&manifest.version);
         if target.exists() {
@@ -159,11 +164,17 @@ impl Bundle {
                 manifest.format_version
             )));
         }
-        manifest.schema.validate().map_err(|e| corrupt(format!("schema: {e}")))?;
+        manifest
+            .schema
+            .validate()
+            .map_err(|e| corrupt(format!("schema: {e}")))?;
         if manifest.schema.hash() != manifest.schema_hash {
             return Err(corrupt("schema does not match its recorded hash".into()));
         }
-        manifest.calibrator.validate().map_err(|e| corrupt(e.to_string()))?;
+        manifest
+            .calibrator
+            .validate()
+            .map_err(|e| corrupt(e.to_string()))?;
         if manifest.encoder.n_features() != manifest.model.n_features {
             return Err(corrupt(format!(
                 "encoder writes {} features, the model reads {}",
@@ -174,13 +185,20 @@ impl Bundle {
         let onnx_path = dir.join(ONNX_FILE);
         let onnx = fs::read(&onnx_path).map_err(|e| Error::io(&onnx_path, e))?;
         if sha256_hex(&onnx) != manifest.model.onnx_sha256 {
-            return Err(corrupt(format!("{ONNX_FILE} does not match the sha256 in {MANIFEST_FILE}")));
+            return Err(corrupt(format!(
+                "{ONNX_FILE} does not match the sha256 in {MANIFEST_FILE}"
+            )));
         }
         let golden: Golden = read_json(&dir.join(GOLDEN_FILE))?;
         if golden.rows.is_empty() {
             return Err(corrupt(format!("{GOLDEN_FILE} holds no rows")));
         }
-        Ok(Bundle { dir, manifest, onnx, golden })
+        Ok(Bundle {
+            dir,
+            manifest,
+            onnx,
+            golden,
+        })
     }
 }
 
@@ -212,13 +230,17 @@ fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::Parse { path: path.display().to_string(), message: e.to_string() })
+    serde_json::from_slice(&bytes).map_err(|e| Error::Parse {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| Error::io(path, e))
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]

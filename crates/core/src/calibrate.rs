@@ -63,7 +63,9 @@ impl Calibrator {
         let bad = |m: &str| Err(Error::Invalid(format!("calibrator: {m}")));
         match self {
             Calibrator::Identity => Ok(()),
-            Calibrator::Platt { a, b } if !(a.is_finite() && b.is_finite()) => bad("non-finite Platt parameters"),
+            Calibrator::Platt { a, b } if !(a.is_finite() && b.is_finite()) => {
+                bad("non-finite Platt parameters")
+            }
             Calibrator::Platt { .. } => Ok(()),
             Calibrator::Isotonic { x, y } => {
                 if x.is_empty() || x.len() != y.len() {
@@ -106,18 +108,35 @@ mod tests {
 
     #[test]
     fn isotonic_interpolates_and_stays_inside() {
-        let c = Calibrator::Isotonic { x: vec![-1.0, 0.0, 1.0], y: vec![0.0, 0.5, 1.0] };
+        let c = Calibrator::Isotonic {
+            x: vec![-1.0, 0.0, 1.0],
+            y: vec![0.0, 0.5, 1.0],
+        };
         c.validate().expect("valid");
         assert_eq!(c.apply(-5.0), ISOTONIC_CLAMP);
         assert_eq!(c.apply(5.0), 1.0 - ISOTONIC_CLAMP);
         assert!((c.apply(0.5) - 0.75).abs() < 1e-12);
-        assert!(Calibrator::Isotonic { x: vec![1.0, 0.0], y: vec![0.1, 0.2] }.validate().is_err());
+        assert!(
+            Calibrator::Isotonic {
+                x: vec![1.0, 0.0],
+                y: vec![0.1, 0.2]
+            }
+            .validate()
+            .is_err()
+        );
     }
 
     #[test]
     fn platt_matches_formula() {
         let c = Calibrator::Platt { a: 2.0, b: -1.0 };
         assert!((c.apply(0.25) - sigmoid(-0.5)).abs() < 1e-15);
-        assert!(Calibrator::Platt { a: f64::NAN, b: 0.0 }.validate().is_err());
+        assert!(
+            Calibrator::Platt {
+                a: f64::NAN,
+                b: 0.0
+            }
+            .validate()
+            .is_err()
+        );
     }
 }

@@ -23,11 +23,17 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        Error::Io { path: path.display().to_string(), source }
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 
     pub(crate) fn field(field: &str, message: impl Into<String>) -> Self {
-        Error::Field { field: field.to_string(), message: message.into() }
+        Error::Field {
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 }
 

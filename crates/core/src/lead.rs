@@ -170,10 +170,32 @@ pub const EMAIL_DOMAIN_TYPE: &str = "email_domain_type";
 
 /// Free-mail domains; an address there says nothing about an employer.
 pub const PERSONAL_DOMAINS: &[&str] = &[
-    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "hotmail.com", "hotmail.co.uk",
-    "outlook.com", "live.com", "msn.com", "aol.com", "icloud.com", "me.com", "mac.com",
-    "protonmail.com", "proton.me", "gmx.com", "gmx.de", "web.de", "mail.com", "yandex.ru",
-    "qq.com", "163.com", "orange.fr", "free.fr", "btinternet.com", "zoho.com",
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "yahoo.co.uk",
+    "hotmail.com",
+    "hotmail.co.uk",
+    "outlook.com",
+    "live.com",
+    "msn.com",
+    "aol.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "protonmail.com",
+    "proton.me",
+    "gmx.com",
+    "gmx.de",
+    "web.de",
+    "mail.com",
+    "yandex.ru",
+    "qq.com",
+    "163.com",
+    "orange.fr",
+    "free.fr",
+    "btinternet.com",
+    "zoho.com",
 ];
 
 /// Classifies an email address by its domain: a free-mail provider is `Personal`, any other
@@ -185,7 +207,10 @@ pub fn classify_email(email: Option<&str>) -> EmailDomainType {
     };
     if domain.is_empty() || !domain.contains('.') {
         EmailDomainType::Missing
-    } else if PERSONAL_DOMAINS.iter().any(|d| d.eq_ignore_ascii_case(domain)) {
+    } else if PERSONAL_DOMAINS
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(domain))
+    {
         EmailDomainType::Personal
     } else {
         EmailDomainType::Business
@@ -199,9 +224,13 @@ fn has_word(title: &str, word: &str, whole: bool) -> bool {
     if needle.len() > hay.len() {
         return false;
     }
-    let boundary = |i: Option<usize>| i.and_then(|i| hay.get(i)).is_none_or(|b| !b.is_ascii_alphanumeric());
+    let boundary = |i: Option<usize>| {
+        i.and_then(|i| hay.get(i))
+            .is_none_or(|b| !b.is_ascii_alphanumeric())
+    };
     hay.windows(needle.len()).enumerate().any(|(i, w)| {
-        w.eq_ignore_ascii_case(needle) && (!whole || (boundary(i.checked_sub(1)) && boundary(Some(i + needle.len()))))
+        w.eq_ignore_ascii_case(needle)
+            && (!whole || (boundary(i.checked_sub(1)) && boundary(Some(i + needle.len()))))
     })
 }
 
@@ -264,8 +293,9 @@ impl LeadRecord {
         put("job_title", text(&self.job_title));
         put(
             "seniority",
-            self.effective_seniority()
-                .map_or(RawValue::Missing, |s| RawValue::Text(s.as_str().to_string())),
+            self.effective_seniority().map_or(RawValue::Missing, |s| {
+                RawValue::Text(s.as_str().to_string())
+            }),
         );
         put("industry", text(&self.industry));
         put("employees", opt_number(self.employees.map(|v| v as f64)));
@@ -292,9 +322,20 @@ impl LeadRecord {
             self.last_activity_at()
                 .map_or(RawValue::Missing, |t| RawValue::Text(t.to_rfc3339())),
         );
-        put("budget_confirmed", self.budget_confirmed.map_or(RawValue::Missing, RawValue::Bool));
-        put("need_confirmed", self.need_confirmed.map_or(RawValue::Missing, RawValue::Bool));
-        put("timeline_days", opt_number(self.timeline_days.map(f64::from)));
+        put(
+            "budget_confirmed",
+            self.budget_confirmed
+                .map_or(RawValue::Missing, RawValue::Bool),
+        );
+        put(
+            "need_confirmed",
+            self.need_confirmed
+                .map_or(RawValue::Missing, RawValue::Bool),
+        );
+        put(
+            "timeline_days",
+            opt_number(self.timeline_days.map(f64::from)),
+        );
         for (name, value) in &self.extra {
             flat.insert(name.clone(), RawValue::from_json(value));
         }
@@ -312,26 +353,56 @@ mod tests {
 
     #[test]
     fn email_classes() {
-        assert_eq!(classify_email(Some("ann@acme.io")), EmailDomainType::Business);
-        assert_eq!(classify_email(Some("Ann@GMAIL.com")), EmailDomainType::Personal);
+        assert_eq!(
+            classify_email(Some("ann@acme.io")),
+            EmailDomainType::Business
+        );
+        assert_eq!(
+            classify_email(Some("Ann@GMAIL.com")),
+            EmailDomainType::Personal
+        );
         assert_eq!(classify_email(Some("nobody")), EmailDomainType::Missing);
         assert_eq!(classify_email(None), EmailDomainType::Missing);
     }
 
     #[test]
     fn seniority_from_titles() {
-        assert_eq!(seniority_from_title("Marketing Director"), Some(Seniority::Director));
-        assert_eq!(seniority_from_title("Marketing Intern"), Some(Seniority::Intern));
+        assert_eq!(
+            seniority_from_title("Marketing Director"),
+            Some(Seniority::Director)
+        );
+        assert_eq!(
+            seniority_from_title("Marketing Intern"),
+            Some(Seniority::Intern)
+        );
         assert_eq!(seniority_from_title("VP Sales"), Some(Seniority::Vp));
-        assert_eq!(seniority_from_title("Vice President, Sales"), Some(Seniority::Vp));
+        assert_eq!(
+            seniority_from_title("Vice President, Sales"),
+            Some(Seniority::Vp)
+        );
         assert_eq!(seniority_from_title("CEO"), Some(Seniority::CLevel));
-        assert_eq!(seniority_from_title("Product Manager"), Some(Seniority::Manager));
-        assert_eq!(seniority_from_title("Engineer"), Some(Seniority::IndividualContributor));
+        assert_eq!(
+            seniority_from_title("Product Manager"),
+            Some(Seniority::Manager)
+        );
+        assert_eq!(
+            seniority_from_title("Engineer"),
+            Some(Seniority::IndividualContributor)
+        );
         assert_eq!(seniority_from_title("  "), None);
         assert_eq!(seniority_from_title("Team Lead"), Some(Seniority::Manager));
-        assert_eq!(seniority_from_title("Leadership coach"), Some(Seniority::IndividualContributor));
-        assert_eq!(seniority_from_title("Co-founder & CTO"), Some(Seniority::CLevel));
-        assert_eq!(seniority_from_title("Conductor"), Some(Seniority::IndividualContributor));
+        assert_eq!(
+            seniority_from_title("Leadership coach"),
+            Some(Seniority::IndividualContributor)
+        );
+        assert_eq!(
+            seniority_from_title("Co-founder & CTO"),
+            Some(Seniority::CLevel)
+        );
+        assert_eq!(
+            seniority_from_title("Conductor"),
+            Some(Seniority::IndividualContributor)
+        );
     }
 
     #[test]
@@ -342,7 +413,10 @@ mod tests {
                           {"type":"pricing_page_visit","at":"2026-02-02T00:00:00Z"}],
             "meddpicc_champion": true}"#;
         let lead: LeadRecord = serde_json::from_str(json).expect("valid record");
-        assert_eq!(lead.extra.get("meddpicc_champion"), Some(&serde_json::Value::Bool(true)));
+        assert_eq!(
+            lead.extra.get("meddpicc_champion"),
+            Some(&serde_json::Value::Bool(true))
+        );
         let flat = lead.to_flat();
         assert_eq!(flat["pricing_page_visit_count"], RawValue::Number(2.0));
         assert_eq!(flat["demo_request_count"], RawValue::Number(0.0));
@@ -360,8 +434,10 @@ mod tests {
 
     #[test]
     fn unknown_activity_type_is_an_error() {
-        let err = serde_json::from_str::<Activity>(r#"{"type":"phone_call","at":"2026-01-01T00:00:00Z"}"#)
-            .expect_err("unknown type");
+        let err = serde_json::from_str::<Activity>(
+            r#"{"type":"phone_call","at":"2026-01-01T00:00:00Z"}"#,
+        )
+        .expect_err("unknown type");
         assert!(err.to_string().contains("phone_call"), "{err}");
     }
 }

@@ -18,8 +18,9 @@ pub const SCHEMA_FORMAT_VERSION: u32 = 1;
 
 /// Tokens that mean "not answered" unless a schema says otherwise. Compared after trimming,
 /// ignoring ASCII case. The empty string is always missing.
-pub const DEFAULT_MISSING_TOKENS: &[&str] =
-    &["", "NA", "N/A", "NaN", "null", "none", "Select", "unknown", "-"];
+pub const DEFAULT_MISSING_TOKENS: &[&str] = &[
+    "", "NA", "N/A", "NaN", "null", "none", "Select", "unknown", "-",
+];
 
 /// Default minimum count for a categorical level to get its own column; rarer levels are pooled
 /// into `__other__`.
@@ -93,7 +94,11 @@ impl Role {
     pub fn is_feature(self) -> bool {
         matches!(
             self,
-            Role::Firmographic | Role::Technographic | Role::Behavioural | Role::Qualification | Role::Feature
+            Role::Firmographic
+                | Role::Technographic
+                | Role::Behavioural
+                | Role::Qualification
+                | Role::Feature
         )
     }
 }
@@ -119,7 +124,10 @@ fn default_version() -> u32 {
     SCHEMA_FORMAT_VERSION
 }
 fn default_missing_tokens() -> Vec<String> {
-    DEFAULT_MISSING_TOKENS.iter().map(|s| s.to_string()).collect()
+    DEFAULT_MISSING_TOKENS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 fn default_min_level_count() -> usize {
     DEFAULT_MIN_LEVEL_COUNT
@@ -128,9 +136,14 @@ fn default_min_level_count() -> usize {
 impl Schema {
     /// Parses and validates a schema from TOML text; `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Schema> {
-        let schema: Schema = toml::from_str(text)
-            .map_err(|e| Error::Parse { path: origin.to_string(), message: e.to_string() })?;
-        schema.validate().map_err(|e| Error::Parse { path: origin.to_string(), message: e.to_string() })?;
+        let schema: Schema = toml::from_str(text).map_err(|e| Error::Parse {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        schema.validate().map_err(|e| Error::Parse {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
         Ok(schema)
     }
 
@@ -152,7 +165,10 @@ impl Schema {
         let mut seen = BTreeSet::new();
         for col in &self.columns {
             if !seen.insert(col.name.as_str()) {
-                return Err(Error::Invalid(format!("column {:?} is listed twice", col.name)));
+                return Err(Error::Invalid(format!(
+                    "column {:?} is listed twice",
+                    col.name
+                )));
             }
             if col.role.is_feature() && col.kind.is_none() {
                 return Err(Error::Invalid(format!(
@@ -161,26 +177,40 @@ impl Schema {
                 )));
             }
             if col.separator.as_deref() == Some("") {
-                return Err(Error::Invalid(format!("column {:?}: separator must not be empty", col.name)));
+                return Err(Error::Invalid(format!(
+                    "column {:?}: separator must not be empty",
+                    col.name
+                )));
             }
         }
-        for (role, name) in [(Role::Label, "label"), (Role::Id, "id"), (Role::Timestamp, "timestamp")] {
+        for (role, name) in [
+            (Role::Label, "label"),
+            (Role::Id, "id"),
+            (Role::Timestamp, "timestamp"),
+        ] {
             let n = self.columns.iter().filter(|c| c.role == role).count();
             if n > 1 {
-                return Err(Error::Invalid(format!("{n} columns have role {name:?}; at most one may")));
+                return Err(Error::Invalid(format!(
+                    "{n} columns have role {name:?}; at most one may"
+                )));
             }
         }
         if self.label().is_none() {
             return Err(Error::Invalid("no column has role \"label\"".into()));
         }
         if self.features().next().is_none() {
-            return Err(Error::Invalid("no feature columns: every column is label, id, timestamp or ignore".into()));
+            return Err(Error::Invalid(
+                "no feature columns: every column is label, id, timestamp or ignore".into(),
+            ));
         }
         Ok(())
     }
 
     fn with_role(&self, role: Role) -> Option<&str> {
-        self.columns.iter().find(|c| c.role == role).map(|c| c.name.as_str())
+        self.columns
+            .iter()
+            .find(|c| c.role == role)
+            .map(|c| c.name.as_str())
     }
 
     /// Name of the label column.
@@ -211,7 +241,11 @@ impl Schema {
     pub fn is_missing_token(&self, col: &ColumnSpec, text: &str) -> bool {
         let t = text.trim();
         t.is_empty()
-            || self.missing_tokens.iter().chain(&col.missing).any(|m| m.trim().eq_ignore_ascii_case(t))
+            || self
+                .missing_tokens
+                .iter()
+                .chain(&col.missing)
+                .any(|m| m.trim().eq_ignore_ascii_case(t))
     }
 
     /// Stable content hash (sha256 of the canonical JSON form), hex.
@@ -261,7 +295,10 @@ mod tests {
     fn parses_and_finds_roles() {
         let s = Schema::from_toml(SCHEMA, "s.toml").expect("valid");
         assert_eq!(s.label(), Some("converted"));
-        assert_eq!(s.features().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["industry"]);
+        assert_eq!(
+            s.features().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["industry"]
+        );
         let col = s.column("industry").expect("column");
         assert!(s.is_missing_token(col, " select "));
         assert!(s.is_missing_token(col, ""));
@@ -275,10 +312,18 @@ mod tests {
     fn rejects_bad_schemas_with_reasons() {
         let no_type = SCHEMA.replace("type = \"categorical\"", "");
         let err = Schema::from_toml(&no_type, "s.toml").expect_err("no type");
-        assert!(err.to_string().contains("industry") && err.to_string().contains("s.toml"), "{err}");
+        assert!(
+            err.to_string().contains("industry") && err.to_string().contains("s.toml"),
+            "{err}"
+        );
         let unknown = format!("{SCHEMA}\nbogus = 1\n");
         assert!(Schema::from_toml(&unknown, "s.toml").is_err());
         let no_label = SCHEMA.replace("role = \"label\"", "role = \"id\"");
-        assert!(Schema::from_toml(&no_label, "s.toml").expect_err("no label").to_string().contains("label"));
+        assert!(
+            Schema::from_toml(&no_label, "s.toml")
+                .expect_err("no label")
+                .to_string()
+                .contains("label")
+        );
     }
 }

@@ -49,9 +49,13 @@ impl RawValue {
         match self {
             RawValue::Missing => Value::Null,
             RawValue::Bool(b) => Value::Bool(*b),
-            RawValue::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+            RawValue::Number(n) => {
+                serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number)
+            }
             RawValue::Text(s) => Value::String(s.clone()),
-            RawValue::List(items) => Value::Array(items.iter().cloned().map(Value::String).collect()),
+            RawValue::List(items) => {
+                Value::Array(items.iter().cloned().map(Value::String).collect())
+            }
         }
     }
 
@@ -164,7 +168,9 @@ impl RawTable {
             )));
         }
         if self.names.contains(&name) {
-            return Err(crate::Error::Invalid(format!("column {name:?} appears twice")));
+            return Err(crate::Error::Invalid(format!(
+                "column {name:?} appears twice"
+            )));
         }
         self.rows = column.len();
         self.names.push(name);
@@ -181,7 +187,10 @@ impl RawTable {
     }
 
     pub fn column(&self, name: &str) -> Option<&RawColumn> {
-        self.names.iter().position(|n| n == name).map(|i| &self.columns[i])
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.columns[i])
     }
 
     pub fn columns(&self) -> impl Iterator<Item = (&str, &RawColumn)> {
@@ -204,7 +213,12 @@ mod tests {
     fn json_values_map_to_raw_values() {
         let v: serde_json::Value =
             serde_json::from_str(r#"[null, true, 3.5, "x", ["a", null, 2]]"#).expect("json");
-        let got: Vec<RawValue> = v.as_array().expect("array").iter().map(RawValue::from_json).collect();
+        let got: Vec<RawValue> = v
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(RawValue::from_json)
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -220,9 +234,13 @@ mod tests {
     #[test]
     fn table_rejects_ragged_and_duplicate_columns() {
         let mut t = RawTable::new();
-        t.push("a", RawColumn::Number(vec![Some(1.0), None])).expect("first column");
+        t.push("a", RawColumn::Number(vec![Some(1.0), None]))
+            .expect("first column");
         assert!(t.push("b", RawColumn::Bool(vec![Some(true)])).is_err());
-        assert!(t.push("a", RawColumn::Bool(vec![Some(true), None])).is_err());
+        assert!(
+            t.push("a", RawColumn::Bool(vec![Some(true), None]))
+                .is_err()
+        );
         assert_eq!(t.row_json(1)["a"], serde_json::Value::Null);
     }
 }

@@ -12,7 +12,10 @@ pub struct DataError {
 
 impl DataError {
     pub fn new(file: &Path, message: impl Into<String>) -> Self {
-        DataError { file: file.display().to_string(), message: message.into() }
+        DataError {
+            file: file.display().to_string(),
+            message: message.into(),
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 
 use qualify_core::encoder::parse::{bool_from_text, time_from_text};
 use qualify_core::lead::ActivityType;
-use qualify_core::schema::{ColumnSpec, ColumnType, Role, Schema, DEFAULT_MIN_LEVEL_COUNT, DEFAULT_MISSING_TOKENS};
+use qualify_core::schema::{
+    ColumnSpec, ColumnType, DEFAULT_MIN_LEVEL_COUNT, DEFAULT_MISSING_TOKENS, Role, Schema,
+};
 use qualify_core::value::{Cell, RawColumn, RawTable};
 
 /// Single-column AUC at or above which a column is ignored as probable leakage.
@@ -45,12 +47,18 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
     let labels = crate::label::read_labels(table, &options.label)?;
     for name in options.id.iter().chain(&options.time) {
         if table.column(name).is_none() {
-            return Err(format!("column {name:?} is not in the data; its columns are: {}", table.names().join(", ")));
+            return Err(format!(
+                "column {name:?} is not in the data; its columns are: {}",
+                table.names().join(", ")
+            ));
         }
     }
     let is_missing = |t: &str| {
         let t = t.trim();
-        t.is_empty() || DEFAULT_MISSING_TOKENS.iter().any(|m| m.eq_ignore_ascii_case(t))
+        t.is_empty()
+            || DEFAULT_MISSING_TOKENS
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(t))
     };
     let mut columns = Vec::new();
     let mut notes = BTreeMap::new();
@@ -72,12 +80,14 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
             let kind = profile.kind();
             let mut role = guess_role(name);
             if profile.distinct <= 1 {
-                note.warnings.push("constant: carries no information; ignored".into());
+                note.warnings
+                    .push("constant: carries no information; ignored".into());
                 role = Role::Ignore;
             } else if profile.distinct == table.rows() && kind != ColumnType::Numeric
                 || profile.distinct == table.rows() && profile.all_integers
             {
-                note.warnings.push("unique per row: looks like an id; ignored".into());
+                note.warnings
+                    .push("unique per row: looks like an id; ignored".into());
                 role = Role::Ignore;
             }
             if role != Role::Ignore {
@@ -97,7 +107,9 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
             }
             (role, Some(kind))
         };
-        let note_text = (role == Role::Ignore).then(|| note.warnings.join("; ")).filter(|s| !s.is_empty());
+        let note_text = (role == Role::Ignore)
+            .then(|| note.warnings.join("; "))
+            .filter(|s| !s.is_empty());
         columns.push(ColumnSpec {
             name: name.to_string(),
             role,
@@ -110,11 +122,16 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
     }
     let schema = Schema {
         format_version: qualify_core::schema::SCHEMA_FORMAT_VERSION,
-        missing_tokens: DEFAULT_MISSING_TOKENS.iter().map(|s| s.to_string()).collect(),
+        missing_tokens: DEFAULT_MISSING_TOKENS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         min_level_count: DEFAULT_MIN_LEVEL_COUNT,
         columns,
     };
-    schema.validate().map_err(|e| format!("the inferred schema is not usable: {e}"))?;
+    schema
+        .validate()
+        .map_err(|e| format!("the inferred schema is not usable: {e}"))?;
     Ok(Inferred { schema, notes })
 }
 
@@ -133,7 +150,10 @@ struct Profile {
 
 impl Profile {
     fn of(data: &RawColumn, is_missing: &dyn Fn(&str) -> bool) -> Profile {
-        let mut p = Profile { all_integers: true, ..Profile::default() };
+        let mut p = Profile {
+            all_integers: true,
+            ..Profile::default()
+        };
         let mut seen = std::collections::HashSet::new();
         for row in 0..data.len() {
             match data.cell(row) {
@@ -159,7 +179,8 @@ impl Profile {
                     } else {
                         p.all_integers = false;
                     }
-                    p.booleans += usize::from(bool_from_text(t).is_some() && t.parse::<f64>().is_err());
+                    p.booleans +=
+                        usize::from(bool_from_text(t).is_some() && t.parse::<f64>().is_err());
                     p.times += usize::from(t.len() >= 10 && time_from_text(t).is_some());
                     p.with_separator += usize::from(t.contains(';'));
                     seen.insert(t.to_string());
@@ -197,12 +218,18 @@ fn guess_role(name: &str) -> Role {
     let n = name.to_ascii_lowercase();
     let is_activity = ActivityType::ALL.iter().any(|a| n == a.count_column());
     match n.as_str() {
-        "industry" | "employees" | "annual_revenue" | "country" | "company_size" | "region" => Role::Firmographic,
+        "industry" | "employees" | "annual_revenue" | "country" | "company_size" | "region" => {
+            Role::Firmographic
+        }
         "crm" | "marketing_automation" | "tech_stack" => Role::Technographic,
         "budget_confirmed" | "need_confirmed" | "timeline_days" => Role::Qualification,
         // Free text and outcome data: never features as they stand.
         "email" | "job_title" | "name" | "disqualification_reason" | "converted_at" => Role::Ignore,
-        _ if is_activity || n == "last_activity_at" || n.contains("visit") || n.contains("time spent") => {
+        _ if is_activity
+            || n == "last_activity_at"
+            || n.contains("visit")
+            || n.contains("time spent") =>
+        {
             Role::Behavioural
         }
         _ => Role::Feature,
@@ -213,7 +240,12 @@ fn guess_role(name: &str) -> Role {
 /// perfect separation. Numbers and times rank by value (missing at the median); other types
 /// by their level's positive rate, with levels rarer than [`DEFAULT_MIN_LEVEL_COUNT`] pooled
 /// so that unique values cannot "predict" their own row.
-fn single_column_auc(data: &RawColumn, kind: ColumnType, labels: &[bool], is_missing: &dyn Fn(&str) -> bool) -> f64 {
+fn single_column_auc(
+    data: &RawColumn,
+    kind: ColumnType,
+    labels: &[bool],
+    is_missing: &dyn Fn(&str) -> bool,
+) -> f64 {
     let scores: Vec<f64> = match kind {
         ColumnType::Numeric | ColumnType::Timestamp => {
             let values: Vec<Option<f64>> = (0..data.len())
@@ -232,9 +264,16 @@ fn single_column_auc(data: &RawColumn, kind: ColumnType, labels: &[bool], is_mis
                 return 0.5;
             }
             observed.sort_by(f64::total_cmp);
-            let (lo, hi, median) = (observed[0], observed[observed.len() - 1], observed[observed.len() / 2]);
+            let (lo, hi, median) = (
+                observed[0],
+                observed[observed.len() - 1],
+                observed[observed.len() / 2],
+            );
             let span = if hi > lo { hi - lo } else { 1.0 };
-            values.iter().map(|v| (v.unwrap_or(median) - lo) / span).collect()
+            values
+                .iter()
+                .map(|v| (v.unwrap_or(median) - lo) / span)
+                .collect()
         }
         _ => {
             let keys: Vec<String> = (0..data.len())
@@ -260,7 +299,11 @@ fn single_column_auc(data: &RawColumn, kind: ColumnType, labels: &[bool], is_mis
             keys.iter()
                 .map(|k| {
                     let (p, n) = rate[k.as_str()];
-                    let (p, n) = if n < DEFAULT_MIN_LEVEL_COUNT { pooled } else { (p, n) };
+                    let (p, n) = if n < DEFAULT_MIN_LEVEL_COUNT {
+                        pooled
+                    } else {
+                        (p, n)
+                    };
                     p as f64 / n as f64
                 })
                 .collect()
@@ -274,15 +317,33 @@ fn single_column_auc(data: &RawColumn, kind: ColumnType, labels: &[bool], is_mis
 pub fn to_commented_toml(inferred: &Inferred, source: &str) -> String {
     let s = &inferred.schema;
     let mut out = String::new();
-    let _ = writeln!(out, "# qualify feature schema, inferred from {source} by `qualify schema infer`.");
-    let _ = writeln!(out, "# Edit it: roles (label, id, timestamp, firmographic, technographic, behavioural,");
-    let _ = writeln!(out, "# qualification, feature, ignore), types (numeric, categorical, boolean, set, timestamp),");
-    let _ = writeln!(out, "# missing tokens. Check it with `qualify schema check`. Format: docs/schema.md.");
+    let _ = writeln!(
+        out,
+        "# qualify feature schema, inferred from {source} by `qualify schema infer`."
+    );
+    let _ = writeln!(
+        out,
+        "# Edit it: roles (label, id, timestamp, firmographic, technographic, behavioural,"
+    );
+    let _ = writeln!(
+        out,
+        "# qualification, feature, ignore), types (numeric, categorical, boolean, set, timestamp),"
+    );
+    let _ = writeln!(
+        out,
+        "# missing tokens. Check it with `qualify schema check`. Format: docs/schema.md."
+    );
     let _ = writeln!(out, "format_version = {}", s.format_version);
     let tokens: Vec<String> = s.missing_tokens.iter().map(|t| toml_string(t)).collect();
-    let _ = writeln!(out, "# Cell values read as \"not answered\" in every column (trimmed, any case).");
+    let _ = writeln!(
+        out,
+        "# Cell values read as \"not answered\" in every column (trimmed, any case)."
+    );
     let _ = writeln!(out, "missing_tokens = [{}]", tokens.join(", "));
-    let _ = writeln!(out, "# Categorical levels seen fewer times are pooled into __other__.");
+    let _ = writeln!(
+        out,
+        "# Categorical levels seen fewer times are pooled into __other__."
+    );
     let _ = writeln!(out, "min_level_count = {}", s.min_level_count);
     for col in &s.columns {
         let _ = writeln!(out);
@@ -311,7 +372,10 @@ fn toml_string(s: &str) -> String {
 
 /// A role or type as its schema spelling (its serde name), so there is one spelling only.
 fn serde_name<T: serde::Serialize>(value: T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -25,10 +25,18 @@ pub enum Format {
 impl Format {
     /// The format named by a path's extension (`.csv`, `.tsv`, `.txt` are CSV).
     pub fn from_path(path: &Path) -> Result<Format> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("csv" | "tsv" | "txt") => Ok(Format::Csv),
             Some("parquet" | "pq") => Ok(Format::Parquet),
-            _ => Err(DataError::new(path, "unknown file type: use .csv, .tsv or .parquet")),
+            _ => Err(DataError::new(
+                path,
+                "unknown file type: use .csv, .tsv or .parquet",
+            )),
         }
     }
 }
@@ -46,7 +54,9 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<RawTable> {
         Format::Csv => read_csv(path, options)?,
         Format::Parquet => {
             let file = File::open(path).map_err(|e| DataError::new(path, e.to_string()))?;
-            ParquetReader::new(file).finish().map_err(|e| DataError::new(path, e.to_string()))?
+            ParquetReader::new(file)
+                .finish()
+                .map_err(|e| DataError::new(path, e.to_string()))?
         }
     };
     if df.height() == 0 {
@@ -90,7 +100,11 @@ pub fn detect_delimiter(path: &Path) -> Result<u8> {
             }
         }
     }
-    let (best, n) = counts.iter().copied().max_by_key(|(_, n)| *n).unwrap_or((b',', 0));
+    let (best, n) = counts
+        .iter()
+        .copied()
+        .max_by_key(|(_, n)| *n)
+        .unwrap_or((b',', 0));
     Ok(if n == 0 { b',' } else { best })
 }
 
@@ -127,21 +141,35 @@ pub fn write_table(path: &Path, table: &RawTable) -> Result<()> {
         .columns()
         .map(|(name, col)| match col {
             // Whole numbers are written as integers ("3", not "3.0").
-            RawColumn::Number(v) if v.iter().flatten().all(|x| x.fract() == 0.0 && x.abs() < 9e15) => {
-                Column::new(name.into(), v.iter().map(|x| x.map(|x| x as i64)).collect::<Vec<_>>())
+            RawColumn::Number(v)
+                if v.iter()
+                    .flatten()
+                    .all(|x| x.fract() == 0.0 && x.abs() < 9e15) =>
+            {
+                Column::new(
+                    name.into(),
+                    v.iter().map(|x| x.map(|x| x as i64)).collect::<Vec<_>>(),
+                )
             }
             RawColumn::Number(v) => Column::new(name.into(), v.as_slice()),
             RawColumn::Bool(v) => Column::new(name.into(), v.as_slice()),
             RawColumn::Text(v) => Column::new(name.into(), v.as_slice()),
         })
         .collect();
-    let mut df = DataFrame::new(table.rows(), columns).map_err(|e| DataError::new(path, e.to_string()))?;
+    let mut df =
+        DataFrame::new(table.rows(), columns).map_err(|e| DataError::new(path, e.to_string()))?;
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let result = File::create(&tmp)
         .map_err(|e| e.to_string())
         .and_then(|file| match format {
-            Format::Csv => CsvWriter::new(file).include_header(true).finish(&mut df).map_err(|e| e.to_string()),
-            Format::Parquet => ParquetWriter::new(file).finish(&mut df).map(|_| ()).map_err(|e| e.to_string()),
+            Format::Csv => CsvWriter::new(file)
+                .include_header(true)
+                .finish(&mut df)
+                .map_err(|e| e.to_string()),
+            Format::Parquet => ParquetWriter::new(file)
+                .finish(&mut df)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
         })
         .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
     if result.is_err() {

@@ -23,8 +23,8 @@ pub fn read_labels(table: &RawTable, label: &str) -> Result<Vec<bool>, String> {
     for row in 0..table.rows() {
         let value = match column.cell(row) {
             Cell::Bool(b) => Some(b),
-            Cell::Number(v) if v == 0.0 => Some(false),
-            Cell::Number(v) if v == 1.0 => Some(true),
+            Cell::Number(0.0) => Some(false),
+            Cell::Number(1.0) => Some(true),
             Cell::Text(t) => bool_from_text(t),
             _ => None,
         };
@@ -52,7 +52,11 @@ pub fn check_trainable(labels: &[bool], label: &str) -> Result<(), String> {
     let positives = labels.iter().filter(|&&y| y).count();
     let negatives = labels.len() - positives;
     if positives == 0 || negatives == 0 {
-        let only = if positives == 0 { "0 (not converted)" } else { "1 (converted)" };
+        let only = if positives == 0 {
+            "0 (not converted)"
+        } else {
+            "1 (converted)"
+        };
         return Err(format!(
             "label column {label:?} has a single class: every row is {only}; a propensity model needs both. \
              Without conversions to learn from, qualify leads with the rule-based stage (`qualify rules`)"
@@ -93,26 +97,43 @@ mod tests {
 
     #[test]
     fn reads_every_binary_spelling() {
-        let t = table(RawColumn::Text(["1", "0", "Yes", "no", "TRUE", "false"].map(|s| Some(s.to_string())).to_vec()));
-        assert_eq!(read_labels(&t, "y"), Ok(vec![true, false, true, false, true, false]));
+        let t = table(RawColumn::Text(
+            ["1", "0", "Yes", "no", "TRUE", "false"]
+                .map(|s| Some(s.to_string()))
+                .to_vec(),
+        ));
+        assert_eq!(
+            read_labels(&t, "y"),
+            Ok(vec![true, false, true, false, true, false])
+        );
     }
 
     #[test]
     fn rejects_non_binary_and_missing_labels() {
         let t = table(RawColumn::Number(vec![Some(1.0), Some(2.0), None]));
         let err = read_labels(&t, "y").expect_err("not binary");
-        assert!(err.contains("row 2: 2") && err.contains("row 3: missing"), "{err}");
+        assert!(
+            err.contains("row 2: 2") && err.contains("row 3: missing"),
+            "{err}"
+        );
         let err = read_labels(&t, "converted").expect_err("absent");
         assert!(err.contains("\"converted\"") && err.contains("y"), "{err}");
     }
 
     #[test]
     fn rejects_one_class_and_too_few() {
-        assert!(check_trainable(&[false; 100], "y").expect_err("one class").contains("single class"));
+        assert!(
+            check_trainable(&[false; 100], "y")
+                .expect_err("one class")
+                .contains("single class")
+        );
         let mut few = vec![false; 100];
         few[..5].fill(true);
         let err = check_trainable(&few, "y").expect_err("too few");
-        assert!(err.contains("at least 30") && err.contains("rules"), "{err}");
+        assert!(
+            err.contains("at least 30") && err.contains("rules"),
+            "{err}"
+        );
         let mut ok = vec![false; 100];
         ok[..30].fill(true);
         assert!(check_trainable(&ok, "y").is_ok());

@@ -6,8 +6,8 @@
 use proptest::prelude::*;
 use qualify_core::encoder::Encoder;
 use qualify_core::schema::Schema;
-use qualify_data::{read_table, ReadOptions};
-use serde_json::{json, Map, Value};
+use qualify_data::{ReadOptions, read_table};
+use serde_json::{Map, Value, json};
 
 const SCHEMA: &str = r#"
     min_level_count = 2
@@ -53,7 +53,11 @@ struct Row {
 
 fn row() -> impl Strategy<Value = Row> {
     (
-        prop_oneof![Just(None), (0u32..5000).prop_map(|v| Some(f64::from(v))), (-1e4f64..1e4).prop_map(Some)],
+        prop_oneof![
+            Just(None),
+            (0u32..5000).prop_map(|v| Some(f64::from(v))),
+            (-1e4f64..1e4).prop_map(Some)
+        ],
         prop_oneof![
             Just(None),
             Just(Some("Select".to_string())),
@@ -65,19 +69,24 @@ fn row() -> impl Strategy<Value = Row> {
         prop::option::of(1u8..4),
         prop::option::of(any::<bool>()),
         0usize..3,
-        prop::collection::vec(prop_oneof![Just("salesforce"), Just("hubspot"), Just("marketo")], 0..3)
-            .prop_map(|v| v.into_iter().map(String::from).collect()),
+        prop::collection::vec(
+            prop_oneof![Just("salesforce"), Just("hubspot"), Just("marketo")],
+            0..3,
+        )
+        .prop_map(|v| v.into_iter().map(String::from).collect()),
         prop::option::of(0u16..900),
     )
-        .prop_map(|(employees, industry, tier, do_not_email, bool_spelling, tech_stack, days_ago)| Row {
-            employees,
-            industry,
-            tier,
-            do_not_email,
-            bool_spelling,
-            tech_stack,
-            days_ago,
-        })
+        .prop_map(
+            |(employees, industry, tier, do_not_email, bool_spelling, tech_stack, days_ago)| Row {
+                employees,
+                industry,
+                tier,
+                do_not_email,
+                bool_spelling,
+                tech_stack,
+                days_ago,
+            },
+        )
 }
 
 fn csv_field(text: &str) -> String {
@@ -100,19 +109,25 @@ fn bool_text(value: bool, spelling: usize) -> &'static str {
 }
 
 fn time_text(days_ago: u16) -> String {
-    let base = chrono::DateTime::parse_from_rfc3339("2026-06-30T00:00:00Z").expect("time").to_utc();
+    let base = chrono::DateTime::parse_from_rfc3339("2026-06-30T00:00:00Z")
+        .expect("time")
+        .to_utc();
     (base - chrono::TimeDelta::days(i64::from(days_ago))).to_rfc3339()
 }
 
 fn to_csv(rows: &[Row]) -> String {
-    let mut out = String::from("converted,employees,industry,tier,do_not_email,tech_stack,last_activity_at\r\n");
+    let mut out = String::from(
+        "converted,employees,industry,tier,do_not_email,tech_stack,last_activity_at\r\n",
+    );
     for (i, r) in rows.iter().enumerate() {
         let fields = [
             (i % 2).to_string(),
             r.employees.map(|v| v.to_string()).unwrap_or_default(),
             r.industry.as_deref().map(csv_field).unwrap_or_default(),
             r.tier.map(|t| t.to_string()).unwrap_or_default(),
-            r.do_not_email.map(|b| bool_text(b, r.bool_spelling).to_string()).unwrap_or_default(),
+            r.do_not_email
+                .map(|b| bool_text(b, r.bool_spelling).to_string())
+                .unwrap_or_default(),
             r.tech_stack.join(";"),
             r.days_ago.map(time_text).unwrap_or_default(),
         ];
@@ -125,10 +140,22 @@ fn to_csv(rows: &[Row]) -> String {
 /// The record a service would send: real JSON types (numbers, booleans, arrays), not text.
 fn to_json(r: &Row) -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert("employees".into(), r.employees.map_or(Value::Null, |v| json!(v)));
-    m.insert("industry".into(), r.industry.clone().map_or(Value::Null, Value::String));
-    m.insert("tier".into(), r.tier.map_or(Value::Null, |t| json!(t.to_string())));
-    m.insert("do_not_email".into(), r.do_not_email.map_or(Value::Null, Value::Bool));
+    m.insert(
+        "employees".into(),
+        r.employees.map_or(Value::Null, |v| json!(v)),
+    );
+    m.insert(
+        "industry".into(),
+        r.industry.clone().map_or(Value::Null, Value::String),
+    );
+    m.insert(
+        "tier".into(),
+        r.tier.map_or(Value::Null, |t| json!(t.to_string())),
+    );
+    m.insert(
+        "do_not_email".into(),
+        r.do_not_email.map_or(Value::Null, Value::Bool),
+    );
     m.insert("tech_stack".into(), json!(r.tech_stack));
     if let Some(days) = r.days_ago {
         m.insert("last_activity_at".into(), json!(time_text(days)));

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use qualify_core::bundle::{Bundle, Manifest, GOLDEN_TOLERANCE};
+use qualify_core::bundle::{Bundle, GOLDEN_TOLERANCE, Manifest};
 use qualify_core::encoder::Warning;
 use serde::Serialize;
 
@@ -39,8 +39,9 @@ impl Model {
     /// latest version is taken).
     pub fn load(dir: &Path) -> Result<Model, RuntimeError> {
         let bundle = Bundle::read(dir)?;
-        let graph = OnnxModel::from_bytes(&bundle.onnx)
-            .map_err(|e| RuntimeError::Bundle(format!("{}: model.onnx: {e}", bundle.dir.display())))?;
+        let graph = OnnxModel::from_bytes(&bundle.onnx).map_err(|e| {
+            RuntimeError::Bundle(format!("{}: model.onnx: {e}", bundle.dir.display()))
+        })?;
         if graph.n_features() != bundle.manifest.model.n_features {
             return Err(RuntimeError::Bundle(format!(
                 "{}: model.onnx reads {} features, the manifest says {}",
@@ -49,7 +50,11 @@ impl Model {
                 bundle.manifest.model.n_features
             )));
         }
-        let model = Model { manifest: bundle.manifest, graph, dir: bundle.dir };
+        let model = Model {
+            manifest: bundle.manifest,
+            graph,
+            dir: bundle.dir,
+        };
         model.check_golden(&bundle.golden)?;
         Ok(model)
     }
@@ -87,14 +92,21 @@ impl Model {
 
     /// Raw log-odds for an encoded row-major matrix.
     pub fn logits(&self, x: &[f32], rows: usize) -> Result<Vec<f64>, RuntimeError> {
-        let logits = self.graph.logits(x, rows).map_err(|e| RuntimeError::Score(e.to_string()))?;
+        let logits = self
+            .graph
+            .logits(x, rows)
+            .map_err(|e| RuntimeError::Score(e.to_string()))?;
         Ok(logits.into_iter().map(f64::from).collect())
     }
 
     /// Calibrated propensities for an encoded row-major matrix.
     pub fn score_matrix(&self, x: &[f32], rows: usize) -> Result<Vec<f64>, RuntimeError> {
         let calibrator = &self.manifest.calibrator;
-        Ok(self.logits(x, rows)?.into_iter().map(|z| calibrator.apply(z)).collect())
+        Ok(self
+            .logits(x, rows)?
+            .into_iter()
+            .map(|z| calibrator.apply(z))
+            .collect())
     }
 
     /// Scores one record given as JSON (field -> value). `as_of` is the scoring time for
@@ -107,6 +119,10 @@ impl Model {
         let mut x = vec![0.0f32; self.n_features()];
         let warnings = self.manifest.encoder.encode_json(record, as_of, &mut x)?;
         let logit = self.logits(&x, 1)?[0];
-        Ok(Scored { propensity: self.manifest.calibrator.apply(logit), logit, warnings })
+        Ok(Scored {
+            propensity: self.manifest.calibrator.apply(logit),
+            logit,
+            warnings,
+        })
     }
 }

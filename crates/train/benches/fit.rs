@@ -4,9 +4,9 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::Array2;
-use qualify_train::logistic::{fit, Solver};
+use qualify_train::logistic::{Solver, fit};
 use qualify_train::matrix::column_major;
 
 #[allow(dead_code)]
@@ -24,8 +24,12 @@ fn fit_100k_x_40(c: &mut Criterion) {
     let row_major = Array2::from_shape_fn((ROWS, COLS), |(i, j)| f64::from(x[i * COLS + j]));
     let mut group = c.benchmark_group("logistic_fit_100k_x_40");
     group.sample_size(10);
-    group.bench_function("column_major", |b| b.iter(|| fit(black_box(&col_major), &y, ALPHA, Solver::default())));
-    group.bench_function("row_major", |b| b.iter(|| fit(black_box(&row_major), &y, ALPHA, Solver::default())));
+    group.bench_function("column_major", |b| {
+        b.iter(|| fit(black_box(&col_major), &y, ALPHA, Solver::default()))
+    });
+    group.bench_function("row_major", |b| {
+        b.iter(|| fit(black_box(&row_major), &y, ALPHA, Solver::default()))
+    });
     group.finish();
 }
 

@@ -16,7 +16,15 @@ pub fn design(rows: usize, cols: usize, seed: u64) -> (Vec<f32>, Vec<bool>) {
         state ^= state << 17;
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
-    let weights: Vec<f64> = (0..cols).map(|j| if j % 4 == 0 { 0.8 / (1.0 + j as f64 / 8.0) } else { 0.0 }).collect();
+    let weights: Vec<f64> = (0..cols)
+        .map(|j| {
+            if j % 4 == 0 {
+                0.8 / (1.0 + j as f64 / 8.0)
+            } else {
+                0.0
+            }
+        })
+        .collect();
     let mut x = Vec::with_capacity(rows * cols);
     let mut y = Vec::with_capacity(rows);
     for _ in 0..rows {
@@ -38,7 +46,10 @@ fn main() -> std::io::Result<()> {
     let cols = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(40);
     let (x, y) = design(rows, cols, 42);
     let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
-    let header: Vec<String> = (0..cols).map(|j| format!("x{j}")).chain(["y".to_string()]).collect();
+    let header: Vec<String> = (0..cols)
+        .map(|j| format!("x{j}"))
+        .chain(["y".to_string()])
+        .collect();
     writeln!(file, "{}", header.join(","))?;
     for (row, label) in x.chunks(cols).zip(&y) {
         for v in row {

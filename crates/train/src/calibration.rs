@@ -6,8 +6,8 @@
 //! expose. `auto` picks whichever gives the lower log loss in a 2-fold check on the same
 //! held-out scores.
 
-use linfa::composing::platt_scaling::{platt_newton_method, Platt};
 use linfa::ParamGuard;
+use linfa::composing::platt_scaling::{Platt, platt_newton_method};
 use ndarray::ArrayView1;
 use qualify_core::calibrate::{Calibrator, ISOTONIC_CLAMP};
 use serde::{Deserialize, Serialize};
@@ -25,14 +25,22 @@ pub enum CalibrationMethod {
 }
 
 /// Fits a calibrator mapping `logits` to P(`labels`).
-pub fn fit_calibrator(method: CalibrationMethod, logits: &[f64], labels: &[bool]) -> Result<Calibrator, TrainError> {
+pub fn fit_calibrator(
+    method: CalibrationMethod,
+    logits: &[f64],
+    labels: &[bool],
+) -> Result<Calibrator, TrainError> {
     match method {
         CalibrationMethod::Platt => fit_platt(logits, labels),
         CalibrationMethod::Isotonic => Ok(fit_isotonic(logits, labels)),
         CalibrationMethod::Auto => {
             let platt = two_fold_log_loss(logits, labels, CalibrationMethod::Platt)?;
             let isotonic = two_fold_log_loss(logits, labels, CalibrationMethod::Isotonic)?;
-            let best = if isotonic < platt { CalibrationMethod::Isotonic } else { CalibrationMethod::Platt };
+            let best = if isotonic < platt {
+                CalibrationMethod::Isotonic
+            } else {
+                CalibrationMethod::Platt
+            };
             fit_calibrator(best, logits, labels)
         }
     }
@@ -47,7 +55,9 @@ pub fn fit_platt(logits: &[f64], labels: &[bool]) -> Result<Calibrator, TrainErr
         .map_err(|e| TrainError::Fit(format!("Platt scaling did not converge: {e}")))?;
     // linfa's convention is P = 1 / (1 + exp(a·f + b)); ours is sigmoid(a·f + b).
     let calibrator = Calibrator::Platt { a: -a, b: -b };
-    calibrator.validate().map_err(|e| TrainError::Fit(e.to_string()))?;
+    calibrator
+        .validate()
+        .map_err(|e| TrainError::Fit(e.to_string()))?;
     Ok(calibrator)
 }
 
@@ -93,12 +103,20 @@ pub fn fit_isotonic(logits: &[f64], labels: &[bool]) -> Calibrator {
 
 /// Mean log loss of a calibration method fitted on one half of the held-out scores and judged
 /// on the other, both ways.
-fn two_fold_log_loss(logits: &[f64], labels: &[bool], method: CalibrationMethod) -> Result<f64, TrainError> {
+fn two_fold_log_loss(
+    logits: &[f64],
+    labels: &[bool],
+    method: CalibrationMethod,
+) -> Result<f64, TrainError> {
     let mut total = 0.0;
     for half in 0..2 {
-        let (fit_rows, eval_rows): (Vec<usize>, Vec<usize>) = (0..logits.len()).partition(|i| i % 2 == half);
+        let (fit_rows, eval_rows): (Vec<usize>, Vec<usize>) =
+            (0..logits.len()).partition(|i| i % 2 == half);
         let pick = |rows: &[usize]| -> (Vec<f64>, Vec<bool>) {
-            (rows.iter().map(|&i| logits[i]).collect(), rows.iter().map(|&i| labels[i]).collect())
+            (
+                rows.iter().map(|&i| logits[i]).collect(),
+                rows.iter().map(|&i| labels[i]).collect(),
+            )
         };
         let (fx, fy) = pick(&fit_rows);
         let (ex, ey) = pick(&eval_rows);
@@ -117,7 +135,9 @@ mod tests {
     fn isotonic_is_monotone_and_matches_block_means() {
         let logits = [-2.0, -1.0, -1.0, 0.0, 1.0, 2.0];
         let labels = [false, true, false, false, true, true];
-        let Calibrator::Isotonic { x, y } = fit_isotonic(&logits, &labels) else { panic!("isotonic") };
+        let Calibrator::Isotonic { x, y } = fit_isotonic(&logits, &labels) else {
+            panic!("isotonic")
+        };
         assert!(x.windows(2).all(|w| w[0] < w[1]) && y.windows(2).all(|w| w[0] <= w[1]));
         // -1, -1 and 0 pool to one block of rate 1/3.
         let c = Calibrator::Isotonic { x, y };
@@ -134,11 +154,22 @@ mod tests {
         let labels: Vec<bool> = logits
             .iter()
             .enumerate()
-            .map(|(i, z)| ((i as f64 * 0.618_033_988_75) % 1.0) < qualify_core::calibrate::sigmoid(2.0 * z - 1.0))
+            .map(|(i, z)| {
+                ((i as f64 * 0.618_033_988_75) % 1.0)
+                    < qualify_core::calibrate::sigmoid(2.0 * z - 1.0)
+            })
             .collect();
-        let Calibrator::Platt { a, b } = fit_platt(&logits, &labels).expect("fit") else { panic!("platt") };
-        assert!((a - 2.0).abs() < 0.25 && (b + 1.0).abs() < 0.2, "a={a} b={b}");
+        let Calibrator::Platt { a, b } = fit_platt(&logits, &labels).expect("fit") else {
+            panic!("platt")
+        };
+        assert!(
+            (a - 2.0).abs() < 0.25 && (b + 1.0).abs() < 0.2,
+            "a={a} b={b}"
+        );
         let auto = fit_calibrator(CalibrationMethod::Auto, &logits, &labels).expect("auto");
-        assert!(matches!(auto, Calibrator::Platt { .. } | Calibrator::Isotonic { .. }));
+        assert!(matches!(
+            auto,
+            Calibrator::Platt { .. } | Calibrator::Isotonic { .. }
+        ));
     }
 }

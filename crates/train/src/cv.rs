@@ -6,10 +6,10 @@
 //! on the whole training part. The test part is never touched here.
 
 use ndarray::Array2;
-use qualify_core::calibrate::{sigmoid, Calibrator};
+use qualify_core::calibrate::{Calibrator, sigmoid};
 use serde::{Deserialize, Serialize};
 
-use crate::calibration::{fit_calibrator, CalibrationMethod};
+use crate::calibration::{CalibrationMethod, fit_calibrator};
 use crate::error::TrainError;
 use crate::logistic::{self, LogisticModel, Solver};
 use crate::matrix::select_rows;
@@ -66,36 +66,64 @@ pub fn train_logistic(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<TrainedLogistic, TrainError> {
     if x.len() != y.len() * cols || cols == 0 {
-        return Err(TrainError::Invalid(format!("matrix of {} values is not {} rows × {cols}", x.len(), y.len())));
+        return Err(TrainError::Invalid(format!(
+            "matrix of {} values is not {} rows × {cols}",
+            x.len(),
+            y.len()
+        )));
     }
     if options.folds < 2 || options.l2_grid.is_empty() {
-        return Err(TrainError::Invalid("need at least 2 folds and one L2 strength".into()));
+        return Err(TrainError::Invalid(
+            "need at least 2 folds and one L2 strength".into(),
+        ));
     }
     let total = options.l2_grid.len() * options.folds + 1;
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let tick = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+    let tick = || {
+        progress(
+            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+            total,
+        )
+    };
 
     let fold_of = stratified_folds(y, options.folds, options.seed);
-    let folds: Vec<Fold> = (0..options.folds).map(|f| Fold::new(x, cols, y, &fold_of, f)).collect();
+    let folds: Vec<Fold> = (0..options.folds)
+        .map(|f| Fold::new(x, cols, y, &fold_of, f))
+        .collect();
     let mut cv = Vec::new();
     let mut best: Option<(f64, Vec<f64>)> = None;
     for &alpha in &options.l2_grid {
         let oof = out_of_fold_logits(&folds, y.len(), alpha, options.solver, &tick)?;
         let p: Vec<f64> = oof.iter().map(|&z| sigmoid(z)).collect();
-        let metric = |r: Result<f64, qualify_eval::EvalError>| r.map_err(|e| TrainError::Fit(e.to_string()));
-        let point = CvPoint { l2: alpha, log_loss: metric(qualify_eval::log_loss(y, &p))?, roc_auc: metric(qualify_eval::roc_auc(y, &p))? };
+        let metric =
+            |r: Result<f64, qualify_eval::EvalError>| r.map_err(|e| TrainError::Fit(e.to_string()));
+        let point = CvPoint {
+            l2: alpha,
+            log_loss: metric(qualify_eval::log_loss(y, &p))?,
+            roc_auc: metric(qualify_eval::roc_auc(y, &p))?,
+        };
         if best.as_ref().is_none_or(|(loss, _)| point.log_loss < *loss) {
             best = Some((point.log_loss, oof));
         }
         cv.push(point);
     }
-    let Some((best_loss, oof)) = best else { return Err(TrainError::Invalid("empty L2 grid".into())) };
-    let alpha = cv.iter().find(|p| p.log_loss == best_loss).map_or(1.0, |p| p.l2);
+    let Some((best_loss, oof)) = best else {
+        return Err(TrainError::Invalid("empty L2 grid".into()));
+    };
+    let alpha = cv
+        .iter()
+        .find(|p| p.log_loss == best_loss)
+        .map_or(1.0, |p| p.l2);
     let calibrator = fit_calibrator(options.calibration, &oof, y)?;
     let all: Vec<usize> = (0..y.len()).collect();
     let model = logistic::fit(&select_rows(x, cols, &all), y, alpha, options.solver)?;
     tick();
-    Ok(TrainedLogistic { model, calibrator, cv, folds: options.folds })
+    Ok(TrainedLogistic {
+        model,
+        calibrator,
+        cv,
+        folds: options.folds,
+    })
 }
 
 /// One fold's training matrix and held-out rows.
@@ -108,7 +136,8 @@ struct Fold {
 
 impl Fold {
     fn new(x: &[f32], cols: usize, y: &[bool], fold_of: &[usize], fold: usize) -> Fold {
-        let (held_out_rows, train_rows): (Vec<usize>, Vec<usize>) = (0..y.len()).partition(|&i| fold_of[i] == fold);
+        let (held_out_rows, train_rows): (Vec<usize>, Vec<usize>) =
+            (0..y.len()).partition(|&i| fold_of[i] == fold);
         Fold {
             train_x: select_rows(x, cols, &train_rows),
             train_y: train_rows.iter().map(|&i| y[i]).collect(),
@@ -139,7 +168,11 @@ fn out_of_fold_logits(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(TrainError::Fit("a cross-validation fit panicked".into()))))
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(TrainError::Fit("a cross-validation fit panicked".into()))
+                })
+            })
             .collect()
     });
     let mut oof = vec![0.0; rows];
@@ -164,7 +197,9 @@ mod tests {
         let mut y = Vec::with_capacity(n);
         let mut state = 7u64;
         let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 33) as f64 / (1u64 << 31) as f64
         };
         for _ in 0..n {
@@ -173,7 +208,10 @@ mod tests {
             }
             y.push(next() < 0.3);
         }
-        let options = TrainOptions { l2_grid: vec![1e-4, 1e3], ..TrainOptions::default() };
+        let options = TrainOptions {
+            l2_grid: vec![1e-4, 1e3],
+            ..TrainOptions::default()
+        };
         let calls = std::sync::atomic::AtomicUsize::new(0);
         let trained = train_logistic(&x, 5, &y, &options, &|_, _| {
             calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -182,6 +220,10 @@ mod tests {
         assert_eq!(calls.into_inner(), 2 * 5 + 1);
         assert_eq!(trained.model.alpha, 1e3, "{:?}", trained.cv);
         let rate = y.iter().filter(|&&v| v).count() as f64 / n as f64;
-        assert!((trained.calibrator.apply(0.0) - rate).abs() < 0.1);
+        let typical = trained.calibrator.apply(trained.model.intercept);
+        assert!(
+            (typical - rate).abs() < 0.1,
+            "calibrated {typical} vs rate {rate}"
+        );
     }
 }

@@ -38,22 +38,36 @@ pub struct BundleSpec<'a> {
 }
 
 /// Writes the bundle under `models_dir` and returns its directory.
-pub fn write_bundle(models_dir: &Path, trained: &TrainedLogistic, spec: BundleSpec<'_>) -> Result<PathBuf, TrainError> {
+pub fn write_bundle(
+    models_dir: &Path,
+    trained: &TrainedLogistic,
+    spec: BundleSpec<'_>,
+) -> Result<PathBuf, TrainError> {
     let cols = spec.encoder.n_features();
     let weights: Vec<f32> = trained.model.weights.iter().map(|&w| w as f32).collect();
     let bias = trained.model.intercept as f32;
     if weights.len() != cols || spec.golden_x.len() != spec.golden_records.len() * cols {
-        return Err(TrainError::Invalid("model, encoder and golden rows disagree on the feature count".into()));
+        return Err(TrainError::Invalid(
+            "model, encoder and golden rows disagree on the feature count".into(),
+        ));
     }
-    let onnx = logistic_to_onnx(&weights, bias, env!("CARGO_PKG_VERSION")).map_err(|e| TrainError::Export(e.to_string()))?;
+    let onnx = logistic_to_onnx(&weights, bias, env!("CARGO_PKG_VERSION"))
+        .map_err(|e| TrainError::Export(e.to_string()))?;
     // Expected scores from the f32 weights the graph holds, in f64 arithmetic.
     let golden_rows = spec
         .golden_records
         .into_iter()
         .zip(spec.golden_x.chunks(cols))
         .map(|(record, x)| {
-            let logit = f64::from(bias) + x.iter().zip(&weights).map(|(a, w)| f64::from(*a) * f64::from(*w)).sum::<f64>();
-            GoldenRow { record, propensity: trained.calibrator.apply(logit) }
+            let logit = f64::from(bias)
+                + x.iter()
+                    .zip(&weights)
+                    .map(|(a, w)| f64::from(*a) * f64::from(*w))
+                    .sum::<f64>();
+            GoldenRow {
+                record,
+                propensity: trained.calibrator.apply(logit),
+            }
         })
         .collect();
     let manifest = Manifest {
@@ -82,16 +96,29 @@ pub fn write_bundle(models_dir: &Path, trained: &TrainedLogistic, spec: BundleSp
         metrics: spec.metrics,
         libraries: libraries(),
     };
-    let golden = Golden { as_of: spec.golden_as_of, rows: golden_rows };
-    Bundle::write(models_dir, &manifest, &onnx, &golden).map_err(|e| TrainError::Export(e.to_string()))
+    let golden = Golden {
+        as_of: spec.golden_as_of,
+        rows: golden_rows,
+    };
+    Bundle::write(models_dir, &manifest, &onnx, &golden)
+        .map_err(|e| TrainError::Export(e.to_string()))
 }
 
 /// Versions of qualify and the libraries that trained and wrote the model.
 pub fn libraries() -> BTreeMap<String, String> {
     BTreeMap::from([
         ("qualify".to_string(), env!("CARGO_PKG_VERSION").to_string()),
-        ("linfa-logistic".to_string(), env!("QUALIFY_LINFA_LOGISTIC_VERSION").to_string()),
-        ("tract-onnx".to_string(), env!("QUALIFY_TRACT_ONNX_VERSION").to_string()),
-        ("polars".to_string(), env!("QUALIFY_POLARS_VERSION").to_string()),
+        (
+            "linfa-logistic".to_string(),
+            env!("QUALIFY_LINFA_LOGISTIC_VERSION").to_string(),
+        ),
+        (
+            "tract-onnx".to_string(),
+            env!("QUALIFY_TRACT_ONNX_VERSION").to_string(),
+        ),
+        (
+            "polars".to_string(),
+            env!("QUALIFY_POLARS_VERSION").to_string(),
+        ),
     ])
 }

@@ -42,17 +42,31 @@ pub struct Solver {
 
 impl Default for Solver {
     fn default() -> Self {
-        Solver { max_iterations: 500, gradient_tolerance: 1e-4 }
+        Solver {
+            max_iterations: 500,
+            gradient_tolerance: 1e-4,
+        }
     }
 }
 
 /// Fits on `x` (column-major for speed, see [`crate::matrix`]) and `y`.
-pub fn fit(x: &Array2<f64>, y: &[bool], alpha: f64, solver: Solver) -> Result<LogisticModel, TrainError> {
+pub fn fit(
+    x: &Array2<f64>,
+    y: &[bool],
+    alpha: f64,
+    solver: Solver,
+) -> Result<LogisticModel, TrainError> {
     if x.nrows() != y.len() {
-        return Err(TrainError::Invalid(format!("{} rows but {} labels", x.nrows(), y.len())));
+        return Err(TrainError::Invalid(format!(
+            "{} rows but {} labels",
+            x.nrows(),
+            y.len()
+        )));
     }
     if !(alpha.is_finite() && alpha >= 0.0) {
-        return Err(TrainError::Invalid(format!("L2 strength must be finite and >= 0, got {alpha}")));
+        return Err(TrainError::Invalid(format!(
+            "L2 strength must be finite and >= 0, got {alpha}"
+        )));
     }
     let targets = Array1::from(y.to_vec());
     let dataset = DatasetBase::new(x.view(), targets);
@@ -70,7 +84,9 @@ pub fn fit(x: &Array2<f64>, y: &[bool], alpha: f64, solver: Solver) -> Result<Lo
         alpha,
     };
     if model.weights.iter().any(|w| !w.is_finite()) || !model.intercept.is_finite() {
-        return Err(TrainError::Fit("the optimiser diverged (non-finite weights)".into()));
+        return Err(TrainError::Fit(
+            "the optimiser diverged (non-finite weights)".into(),
+        ));
     }
     Ok(model)
 }
@@ -92,14 +108,22 @@ mod tests {
         let mut y = Vec::with_capacity(n);
         for _ in 0..n {
             let row: Vec<f32> = (0..3).map(|_| rng.random_range(-1.0..1.0)).collect();
-            let z: f64 = true_b + row.iter().zip(true_w).map(|(a, w)| f64::from(*a) * w).sum::<f64>();
+            let z: f64 = true_b
+                + row
+                    .iter()
+                    .zip(true_w)
+                    .map(|(a, w)| f64::from(*a) * w)
+                    .sum::<f64>();
             y.push(rng.random::<f64>() < 1.0 / (1.0 + (-z).exp()));
             x.extend(row);
         }
         let rate = y.iter().filter(|&&v| v).count() as f64 / n as f64;
         assert!(rate < 0.2, "positives are the minority ({rate})");
         let m = fit(&column_major(&x, n, 3), &y, 1e-3, Solver::default()).expect("fit");
-        assert!(m.weights[0] > 1.0 && m.weights[1] < -1.4 && m.weights[2].abs() < 0.3, "{m:?}");
+        assert!(
+            m.weights[0] > 1.0 && m.weights[1] < -1.4 && m.weights[2].abs() < 0.3,
+            "{m:?}"
+        );
         assert!((m.intercept - true_b).abs() < 0.4, "{m:?}");
         let mean_p: f64 = m
             .logits(column_major(&x, n, 3).view())
@@ -107,7 +131,10 @@ mod tests {
             .map(|z| 1.0 / (1.0 + (-z).exp()))
             .sum::<f64>()
             / n as f64;
-        assert!((mean_p - rate).abs() < 0.01, "mean prediction {mean_p} vs rate {rate}");
+        assert!(
+            (mean_p - rate).abs() < 0.01,
+            "mean prediction {mean_p} vs rate {rate}"
+        );
     }
 
     #[test]

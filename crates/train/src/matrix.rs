@@ -16,7 +16,9 @@ pub fn column_major(x: &[f32], rows: usize, cols: usize) -> Array2<f64> {
 
 /// Selects `rows` of a row-major matrix into a new column-major one.
 pub fn select_rows(x: &[f32], cols: usize, rows: &[usize]) -> Array2<f64> {
-    Array2::from_shape_fn((rows.len(), cols).f(), |(i, j)| f64::from(x[rows[i] * cols + j]))
+    Array2::from_shape_fn((rows.len(), cols).f(), |(i, j)| {
+        f64::from(x[rows[i] * cols + j])
+    })
 }
 
 #[cfg(test)]

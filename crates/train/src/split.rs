@@ -4,9 +4,9 @@
 //! them and need no data library. Stratification keeps each part's conversion rate equal to
 //! the whole's, which matters with rare conversions.
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
 
 /// Row indices of the training and the test part.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,11 @@ pub fn stratified_folds(labels: &[bool], k: usize, seed: u64) -> Vec<usize> {
         let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
         rows.shuffle(&mut rng);
         // Continue the round-robin across classes so small folds stay balanced in size too.
-        let offset = if class { labels.iter().filter(|&&y| !y).count() } else { 0 };
+        let offset = if class {
+            labels.iter().filter(|&&y| !y).count()
+        } else {
+            0
+        };
         for (i, row) in rows.into_iter().enumerate() {
             fold[row] = (i + offset) % k;
         }

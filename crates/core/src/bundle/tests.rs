@@ -8,9 +8,13 @@ fn manifest() -> Manifest {
     )
     .expect("schema");
     let mut table = RawTable::new();
-    table.push("x", RawColumn::Number(vec![Some(1.0), Some(3.0)])).expect("col");
+    table
+        .push("x", RawColumn::Number(vec![Some(1.0), Some(3.0)]))
+        .expect("col");
     let encoder = Encoder::fit(&schema, &table, &[0, 1], None).expect("fit");
-    let created_at = DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z").expect("time").to_utc();
+    let created_at = DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
+        .expect("time")
+        .to_utc();
     Manifest {
         format_version: BUNDLE_FORMAT_VERSION,
         name: "test".into(),
@@ -45,7 +49,10 @@ fn manifest() -> Manifest {
 fn golden() -> Golden {
     Golden {
         as_of: Utc::now(),
-        rows: vec![GoldenRow { record: serde_json::Map::new(), propensity: 0.5 }],
+        rows: vec![GoldenRow {
+            record: serde_json::Map::new(),
+            propensity: 0.5,
+        }],
     }
 }
 
@@ -55,8 +62,15 @@ fn writes_atomically_reads_back_and_never_overwrites() {
     let m = manifest();
     let path = Bundle::write(dir.path(), &m, b"onnx", &golden()).expect("write");
     assert_eq!(path, dir.path().join("20261125T100000Z"));
-    let names: Vec<_> = fs::read_dir(dir.path()).expect("list").map(|e| e.expect("entry").file_name()).collect();
-    assert_eq!(names.len(), 1, "no temporary directory left behind: {names:?}");
+    let names: Vec<_> = fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        names.len(),
+        1,
+        "no temporary directory left behind: {names:?}"
+    );
     let back = Bundle::read(dir.path()).expect("read latest version");
     assert_eq!(back.manifest, m);
     let again = Bundle::write(dir.path(), &m, b"other", &golden()).expect_err("exists");
@@ -74,6 +88,8 @@ fn corrupt_bundles_are_refused_with_reasons() {
     fs::write(path.join(MANIFEST_FILE), b"{not json").expect("tamper");
     let err = Bundle::read(&path).expect_err("json").to_string();
     assert!(err.contains("manifest.json"), "{err}");
-    let err = Bundle::read(&dir.path().join("nope")).expect_err("missing").to_string();
+    let err = Bundle::read(&dir.path().join("nope"))
+        .expect_err("missing")
+        .to_string();
     assert!(err.contains("nope"), "{err}");
 }

@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::parse::{self, IsMissing};
 use super::Warning;
+use super::parse::{self, IsMissing};
 use crate::value::Cell;
 
 /// Suffix of a missing-indicator output column.
@@ -31,8 +31,13 @@ pub enum ColumnState {
     /// Days before the scoring time, then scaled like a number.
     Timestamp(Scaling),
     Boolean,
-    Categorical { levels: Vec<String> },
-    Set { levels: Vec<String>, separator: String },
+    Categorical {
+        levels: Vec<String>,
+    },
+    Set {
+        levels: Vec<String>,
+        separator: String,
+    },
 }
 
 /// Median imputation and standardisation of a number.
@@ -48,7 +53,11 @@ impl Scaling {
     /// Fits on the observed (non-missing) values; all-missing columns get median 0, std 1.
     pub fn fit(values: &mut [f64]) -> Scaling {
         if values.is_empty() {
-            return Scaling { median: 0.0, mean: 0.0, std: 1.0 };
+            return Scaling {
+                median: 0.0,
+                mean: 0.0,
+                std: 1.0,
+            };
         }
         values.sort_by(f64::total_cmp);
         let n = values.len();
@@ -80,7 +89,9 @@ impl ColumnState {
     pub fn width(&self) -> usize {
         match self {
             ColumnState::Numeric(_) | ColumnState::Timestamp(_) | ColumnState::Boolean => 2,
-            ColumnState::Categorical { levels } | ColumnState::Set { levels, .. } => levels.len() + 2,
+            ColumnState::Categorical { levels } | ColumnState::Set { levels, .. } => {
+                levels.len() + 2
+            }
         }
     }
 
@@ -93,7 +104,10 @@ impl ColumnState {
             ColumnState::Categorical { levels } | ColumnState::Set { levels, .. } => levels
                 .iter()
                 .map(|l| format!("{column}={l}"))
-                .chain([format!("{column}={OTHER_LEVEL}"), format!("{column}={MISSING_SUFFIX}")])
+                .chain([
+                    format!("{column}={OTHER_LEVEL}"),
+                    format!("{column}={MISSING_SUFFIX}"),
+                ])
                 .collect(),
         }
     }
@@ -108,7 +122,11 @@ impl ColumnState {
         as_of: DateTime<Utc>,
         out: &mut [f32],
     ) -> Result<Option<Warning>, String> {
-        let imputed = || Some(Warning::Imputed { column: column.to_string() });
+        let imputed = || {
+            Some(Warning::Imputed {
+                column: column.to_string(),
+            })
+        };
         match self {
             ColumnState::Numeric(scaling) => {
                 let value = parse::parse_number(cell, is_missing)?;
@@ -140,7 +158,10 @@ impl ColumnState {
                         }
                         None => {
                             out[levels.len()] = 1.0;
-                            Ok(Some(Warning::UnseenLevel { column: column.to_string(), value: level }))
+                            Ok(Some(Warning::UnseenLevel {
+                                column: column.to_string(),
+                                value: level,
+                            }))
                         }
                     },
                 }
@@ -157,7 +178,10 @@ impl ColumnState {
                         Some(i) => out[i] = 1.0,
                         None => {
                             out[levels.len()] = 1.0;
-                            warning = Some(Warning::UnseenLevel { column: column.to_string(), value: item });
+                            warning = Some(Warning::UnseenLevel {
+                                column: column.to_string(),
+                                value: item,
+                            });
                         }
                     }
                 }
@@ -170,7 +194,10 @@ impl ColumnState {
 /// Levels seen at least `min_count` times, most frequent first (ties by name), so the
 /// layout is deterministic.
 pub fn kept_levels(counts: BTreeMap<String, usize>, min_count: usize) -> Vec<String> {
-    let mut levels: Vec<(String, usize)> = counts.into_iter().filter(|(_, n)| *n >= min_count).collect();
+    let mut levels: Vec<(String, usize)> = counts
+        .into_iter()
+        .filter(|(_, n)| *n >= min_count)
+        .collect();
     levels.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     levels.into_iter().map(|(l, _)| l).collect()
 }
@@ -196,21 +223,34 @@ mod tests {
 
     #[test]
     fn categorical_layout_other_and_missing() {
-        let state = ColumnState::Categorical { levels: vec!["a".into(), "b".into()] };
+        let state = ColumnState::Categorical {
+            levels: vec!["a".into(), "b".into()],
+        };
         let now = Utc::now();
         let mut out = [0.0f32; 4];
-        let w = state.encode_cell("c", Cell::Text("zzz"), &never, now, &mut out).expect("ok");
+        let w = state
+            .encode_cell("c", Cell::Text("zzz"), &never, now, &mut out)
+            .expect("ok");
         assert_eq!(out, [0.0, 0.0, 1.0, 0.0]);
         assert!(matches!(w, Some(Warning::UnseenLevel { .. })));
         let mut out = [0.0f32; 4];
-        state.encode_cell("c", Cell::Missing, &never, now, &mut out).expect("ok");
+        state
+            .encode_cell("c", Cell::Missing, &never, now, &mut out)
+            .expect("ok");
         assert_eq!(out, [0.0, 0.0, 0.0, 1.0]);
         assert_eq!(state.output_names("c")[2], "c=__other__");
     }
 
     #[test]
     fn kept_levels_are_ordered_by_frequency() {
-        let counts = BTreeMap::from([("x".to_string(), 5), ("y".to_string(), 9), ("z".to_string(), 1)]);
-        assert_eq!(kept_levels(counts, 2), vec!["y".to_string(), "x".to_string()]);
+        let counts = BTreeMap::from([
+            ("x".to_string(), 5),
+            ("y".to_string(), 9),
+            ("z".to_string(), 1),
+        ]);
+        assert_eq!(
+            kept_levels(counts, 2),
+            vec!["y".to_string(), "x".to_string()]
+        );
     }
 }

@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use column::{days_before, ColumnState, Scaling, MISSING_SUFFIX, OTHER_LEVEL};
+pub use column::{ColumnState, MISSING_SUFFIX, OTHER_LEVEL, Scaling, days_before};
 
 use crate::error::{Error, Result};
 use crate::schema::{ColumnType, Schema};
@@ -64,11 +64,21 @@ pub struct FittedColumn {
 impl FittedColumn {
     fn is_missing(&self, text: &str) -> bool {
         let t = text.trim();
-        t.is_empty() || self.missing_tokens.iter().any(|m| m.eq_ignore_ascii_case(t))
+        t.is_empty()
+            || self
+                .missing_tokens
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(t))
     }
 
-    fn encode(&self, cell: Cell<'_>, as_of: DateTime<Utc>, out: &mut [f32]) -> Result<Option<Warning>, String> {
-        self.state.encode_cell(&self.name, cell, &|t| self.is_missing(t), as_of, out)
+    fn encode(
+        &self,
+        cell: Cell<'_>,
+        as_of: DateTime<Utc>,
+        out: &mut [f32],
+    ) -> Result<Option<Warning>, String> {
+        self.state
+            .encode_cell(&self.name, cell, &|t| self.is_missing(t), as_of, out)
     }
 }
 
@@ -98,16 +108,26 @@ impl Encoder {
             let data = table.column(&spec.name).ok_or_else(|| {
                 Error::Invalid(format!("schema column {:?} is not in the data", spec.name))
             })?;
-            let missing_tokens: Vec<String> =
-                schema.missing_tokens.iter().chain(&spec.missing).map(|t| t.trim().to_string()).collect();
-            let probe = FittedColumn { name: spec.name.clone(), missing_tokens, state: ColumnState::Boolean };
+            let missing_tokens: Vec<String> = schema
+                .missing_tokens
+                .iter()
+                .chain(&spec.missing)
+                .map(|t| t.trim().to_string())
+                .collect();
+            let probe = FittedColumn {
+                name: spec.name.clone(),
+                missing_tokens,
+                state: ColumnState::Boolean,
+            };
             let is_missing = |t: &str| probe.is_missing(t);
             let mut errors = CellErrors::new(&spec.name);
             let state = match kind {
                 ColumnType::Numeric => {
                     let mut values: Vec<f64> = rows
                         .iter()
-                        .filter_map(|&r| errors.keep(r, parse::parse_number(data.cell(r), &is_missing)))
+                        .filter_map(|&r| {
+                            errors.keep(r, parse::parse_number(data.cell(r), &is_missing))
+                        })
                         .flatten()
                         .collect();
                     ColumnState::Numeric(Scaling::fit(&mut values))
@@ -115,7 +135,9 @@ impl Encoder {
                 ColumnType::Timestamp => {
                     let times: Vec<DateTime<Utc>> = rows
                         .iter()
-                        .filter_map(|&r| errors.keep(r, parse::parse_time(data.cell(r), &is_missing)))
+                        .filter_map(|&r| {
+                            errors.keep(r, parse::parse_time(data.cell(r), &is_missing))
+                        })
                         .flatten()
                         .collect();
                     let as_of = reference_time.or_else(|| times.iter().max().copied());
@@ -135,11 +157,15 @@ impl Encoder {
                 ColumnType::Categorical => {
                     let mut counts = BTreeMap::new();
                     for &r in rows {
-                        if let Some(Some(level)) = errors.keep(r, parse::parse_level(data.cell(r), &is_missing)) {
+                        if let Some(Some(level)) =
+                            errors.keep(r, parse::parse_level(data.cell(r), &is_missing))
+                        {
                             *counts.entry(level).or_insert(0) += 1;
                         }
                     }
-                    ColumnState::Categorical { levels: column::kept_levels(counts, schema.min_level_count) }
+                    ColumnState::Categorical {
+                        levels: column::kept_levels(counts, schema.min_level_count),
+                    }
                 }
                 ColumnType::Set => {
                     let separator = spec.set_separator().to_string();
@@ -153,13 +179,19 @@ impl Encoder {
                             }
                         }
                     }
-                    ColumnState::Set { levels: column::kept_levels(counts, schema.min_level_count), separator }
+                    ColumnState::Set {
+                        levels: column::kept_levels(counts, schema.min_level_count),
+                        separator,
+                    }
                 }
             };
             errors.finish()?;
             columns.push(FittedColumn { state, ..probe });
         }
-        Ok(Encoder { columns, reference_time: latest })
+        Ok(Encoder {
+            columns,
+            reference_time: latest,
+        })
     }
 
     /// The default scoring time for timestamp features (see the field doc); now when the
@@ -170,7 +202,9 @@ impl Encoder {
 
     /// Whether any feature is a timestamp (and so depends on the scoring time).
     pub fn uses_time(&self) -> bool {
-        self.columns.iter().any(|c| matches!(c.state, ColumnState::Timestamp(_)))
+        self.columns
+            .iter()
+            .any(|c| matches!(c.state, ColumnState::Timestamp(_)))
     }
 
     /// Width of the encoded matrix.
@@ -180,7 +214,10 @@ impl Encoder {
 
     /// Names of the encoded columns, in matrix order.
     pub fn feature_names(&self) -> Vec<String> {
-        self.columns.iter().flat_map(|c| c.state.output_names(&c.name)).collect()
+        self.columns
+            .iter()
+            .flat_map(|c| c.state.output_names(&c.name))
+            .collect()
     }
 
     /// Output column range of each input column, in order (for grouping contributions).
@@ -198,19 +235,28 @@ impl Encoder {
 
     /// Encodes `rows` of `table` into a row-major matrix (`rows.len()` × `n_features()`).
     /// Errors name the column and the (1-based) data row.
-    pub fn encode_table(&self, table: &RawTable, rows: &[usize], as_of: DateTime<Utc>) -> Result<Vec<f32>> {
+    pub fn encode_table(
+        &self,
+        table: &RawTable,
+        rows: &[usize],
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<f32>> {
         let width = self.n_features();
         let mut x = vec![0.0f32; rows.len() * width];
         let mut offset = 0;
         for col in &self.columns {
-            let data = table
-                .column(&col.name)
-                .ok_or_else(|| Error::Invalid(format!("column {:?} that the model reads is not in the data", col.name)))?;
+            let data = table.column(&col.name).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "column {:?} that the model reads is not in the data",
+                    col.name
+                ))
+            })?;
             let w = col.state.width();
             for (i, &r) in rows.iter().enumerate() {
                 let out = &mut x[i * width + offset..i * width + offset + w];
-                col.encode(data.cell(r), as_of, out)
-                    .map_err(|m| Error::Invalid(format!("column {:?}, row {}: {m}", col.name, r + 1)))?;
+                col.encode(data.cell(r), as_of, out).map_err(|m| {
+                    Error::Invalid(format!("column {:?}, row {}: {m}", col.name, r + 1))
+                })?;
             }
             offset += w;
         }
@@ -225,7 +271,15 @@ impl Encoder {
         as_of: DateTime<Utc>,
         out: &mut [f32],
     ) -> Result<Vec<Warning>> {
-        self.encode_with(|name| record.get(name).map_or(RawValue::Missing, RawValue::from_json), as_of, out)
+        self.encode_with(
+            |name| {
+                record
+                    .get(name)
+                    .map_or(RawValue::Missing, RawValue::from_json)
+            },
+            as_of,
+            out,
+        )
     }
 
     /// Encodes one record in flat form (e.g. [`crate::lead::LeadRecord::to_flat`]).
@@ -235,7 +289,11 @@ impl Encoder {
         as_of: DateTime<Utc>,
         out: &mut [f32],
     ) -> Result<Vec<Warning>> {
-        self.encode_with(|name| record.get(name).cloned().unwrap_or(RawValue::Missing), as_of, out)
+        self.encode_with(
+            |name| record.get(name).cloned().unwrap_or(RawValue::Missing),
+            as_of,
+            out,
+        )
     }
 
     fn encode_with(
@@ -276,7 +334,11 @@ struct CellErrors<'a> {
 
 impl<'a> CellErrors<'a> {
     fn new(column: &'a str) -> Self {
-        CellErrors { column, count: 0, first: Vec::new() }
+        CellErrors {
+            column,
+            count: 0,
+            first: Vec::new(),
+        }
     }
 
     fn keep<T>(&mut self, row: usize, result: Result<T, String>) -> Option<T> {

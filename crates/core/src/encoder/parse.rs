@@ -99,14 +99,20 @@ pub fn parse_set(
 
 /// A point in time: RFC 3339, `YYYY-MM-DD HH:MM:SS` (read as UTC) or a date `YYYY-MM-DD`
 /// (midnight UTC).
-pub fn parse_time(cell: Cell<'_>, is_missing: IsMissing<'_>) -> Result<Option<DateTime<Utc>>, String> {
+pub fn parse_time(
+    cell: Cell<'_>,
+    is_missing: IsMissing<'_>,
+) -> Result<Option<DateTime<Utc>>, String> {
     match cell {
         Cell::Missing => Ok(None),
         Cell::Text(t) if is_missing(t) => Ok(None),
         Cell::Text(t) => time_from_text(t)
             .map(Some)
             .ok_or_else(|| format!("expected an RFC 3339 time or a YYYY-MM-DD date, found {t:?}")),
-        other => Err(format!("expected a time (RFC 3339 text), found a {}", other.kind())),
+        other => Err(format!(
+            "expected a time (RFC 3339 text), found a {}",
+            other.kind()
+        )),
     }
 }
 
@@ -146,7 +152,11 @@ mod tests {
     fn numbers() {
         assert_eq!(parse_number(Cell::Text(" 2.5 "), &none), Ok(Some(2.5)));
         assert_eq!(parse_number(Cell::Text("Select"), &none), Ok(None));
-        assert!(parse_number(Cell::Text("abc"), &none).expect_err("text").contains("\"abc\""));
+        assert!(
+            parse_number(Cell::Text("abc"), &none)
+                .expect_err("text")
+                .contains("\"abc\"")
+        );
         assert!(parse_number(Cell::Number(f64::NAN), &none).is_err());
         assert!(parse_number(Cell::Text("inf"), &none).is_err());
     }
@@ -162,7 +172,10 @@ mod tests {
     #[test]
     fn levels_sets_and_times() {
         assert_eq!(parse_level(Cell::Number(5.0), &none), Ok(Some("5".into())));
-        assert_eq!(parse_level(Cell::Text(" saas "), &none), Ok(Some("saas".into())));
+        assert_eq!(
+            parse_level(Cell::Text(" saas "), &none),
+            Ok(Some("saas".into()))
+        );
         assert_eq!(
             parse_set(Cell::Text("a; b;;Select"), ";", &none),
             Ok(Some(vec!["a".into(), "b".into()]))

@@ -35,26 +35,66 @@ fn schema() -> Schema {
     Schema::from_toml(SCHEMA, "test").expect("valid schema")
 }
 
-type Row<'a> = (Option<f64>, Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+type Row<'a> = (
+    Option<f64>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
 
 fn table(rows: &[Row<'_>]) -> RawTable {
     let mut t = RawTable::new();
-    let text = |cells: Vec<Option<&str>>| RawColumn::Text(cells.into_iter().map(|c| c.map(str::to_string)).collect());
-    t.push("employees", RawColumn::Number(rows.iter().map(|r| r.0).collect())).expect("col");
-    t.push("industry", text(rows.iter().map(|r| r.1).collect())).expect("col");
-    t.push("budget", text(rows.iter().map(|r| r.2).collect())).expect("col");
-    t.push("stack", text(rows.iter().map(|r| r.3).collect())).expect("col");
-    t.push("seen_at", text(rows.iter().map(|r| r.4).collect())).expect("col");
+    let text = |cells: Vec<Option<&str>>| {
+        RawColumn::Text(cells.into_iter().map(|c| c.map(str::to_string)).collect())
+    };
+    t.push(
+        "employees",
+        RawColumn::Number(rows.iter().map(|r| r.0).collect()),
+    )
+    .expect("col");
+    t.push("industry", text(rows.iter().map(|r| r.1).collect()))
+        .expect("col");
+    t.push("budget", text(rows.iter().map(|r| r.2).collect()))
+        .expect("col");
+    t.push("stack", text(rows.iter().map(|r| r.3).collect()))
+        .expect("col");
+    t.push("seen_at", text(rows.iter().map(|r| r.4).collect()))
+        .expect("col");
     t
 }
 
 fn sample() -> RawTable {
     table(&[
-        (Some(10.0), Some("saas"), Some("yes"), Some("sf;hub"), Some("2026-01-01")),
-        (None, Some("saas"), Some("No"), Some("sf"), Some("2026-01-11")),
+        (
+            Some(10.0),
+            Some("saas"),
+            Some("yes"),
+            Some("sf;hub"),
+            Some("2026-01-01"),
+        ),
+        (
+            None,
+            Some("saas"),
+            Some("No"),
+            Some("sf"),
+            Some("2026-01-11"),
+        ),
         (Some(30.0), Some("retail"), None, Some("Select"), None),
-        (Some(50.0), Some("retail"), Some("TRUE"), Some("hub;rare"), Some("2026-01-21T00:00:00Z")),
-        (Some(70.0), Some("Select"), Some("0"), None, Some("2026-01-31")),
+        (
+            Some(50.0),
+            Some("retail"),
+            Some("TRUE"),
+            Some("hub;rare"),
+            Some("2026-01-21T00:00:00Z"),
+        ),
+        (
+            Some(70.0),
+            Some("Select"),
+            Some("0"),
+            None,
+            Some("2026-01-31"),
+        ),
     ])
 }
 
@@ -65,9 +105,19 @@ fn fits_the_documented_layout() {
     assert_eq!(
         enc.feature_names(),
         [
-            "employees", "employees__missing__", "industry=retail", "industry=saas",
-            "industry=__other__", "industry=__missing__", "budget", "budget__missing__",
-            "stack=hub", "stack=sf", "stack=__other__", "stack=__missing__", "seen_at",
+            "employees",
+            "employees__missing__",
+            "industry=retail",
+            "industry=saas",
+            "industry=__other__",
+            "industry=__missing__",
+            "budget",
+            "budget__missing__",
+            "stack=hub",
+            "stack=sf",
+            "stack=__other__",
+            "stack=__missing__",
+            "seen_at",
             "seen_at__missing__",
         ]
     );
@@ -77,7 +127,9 @@ fn fits_the_documented_layout() {
     let row = |i: usize| &x[i * enc.n_features()..(i + 1) * enc.n_features()];
     // Row 2 (index 1): employees missing -> median 40 imputed, indicator set.
     assert_eq!(row(0)[1], 1.0);
-    let ColumnState::Numeric(s) = enc.columns[0].state else { panic!("numeric") };
+    let ColumnState::Numeric(s) = enc.columns[0].state else {
+        panic!("numeric")
+    };
     assert!((f64::from(row(0)[0]) - (40.0 - s.mean) / s.std).abs() < 1e-6);
     assert_eq!(&row(0)[2..6], &[0.0, 1.0, 0.0, 0.0]);
     assert_eq!(&row(0)[6..8], &[0.0, 0.0]);
@@ -92,11 +144,23 @@ fn bad_cells_are_reported_with_column_and_rows() {
         (Some(1.0), Some("a"), Some("maybe"), None, None),
         (Some(2.0), Some("a"), Some("perhaps"), None, None),
     ]);
-    let err = Encoder::fit(&schema(), &t, &[0, 1], None).expect_err("bad booleans").to_string();
-    assert!(err.contains("\"budget\"") && err.contains("2 bad") && err.contains("row 1") && err.contains("\"maybe\""), "{err}");
+    let err = Encoder::fit(&schema(), &t, &[0, 1], None)
+        .expect_err("bad booleans")
+        .to_string();
+    assert!(
+        err.contains("\"budget\"")
+            && err.contains("2 bad")
+            && err.contains("row 1")
+            && err.contains("\"maybe\""),
+        "{err}"
+    );
     let mut missing = RawTable::new();
-    missing.push("employees", RawColumn::Number(vec![Some(1.0)])).expect("col");
-    let err = Encoder::fit(&schema(), &missing, &[0], None).expect_err("missing column").to_string();
+    missing
+        .push("employees", RawColumn::Number(vec![Some(1.0)]))
+        .expect("col");
+    let err = Encoder::fit(&schema(), &missing, &[0], None)
+        .expect_err("missing column")
+        .to_string();
     assert!(err.contains("industry"), "{err}");
 }
 
@@ -106,8 +170,13 @@ fn json_errors_name_the_field() {
     let record: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(r#"{"employees": "many"}"#).expect("json");
     let mut out = vec![0.0; enc.n_features()];
-    let err = enc.encode_json(&record, enc.reference_time(), &mut out).expect_err("type");
-    assert!(matches!(err, Error::Field { ref field, .. } if field == "employees"), "{err}");
+    let err = enc
+        .encode_json(&record, enc.reference_time(), &mut out)
+        .expect_err("type");
+    assert!(
+        matches!(err, Error::Field { ref field, .. } if field == "employees"),
+        "{err}"
+    );
 }
 
 fn cell_text() -> impl Strategy<Value = Option<String>> {

@@ -17,9 +17,21 @@ fn reads_every_delimiter_quotes_and_crlf() {
     ] {
         let t = read_table(&write(&dir, name, text), &ReadOptions::default()).expect(name);
         assert_eq!(t.names(), ["id", "name", "n"], "{name}");
-        assert_eq!(t.column("name").expect("name").get(0), RawValue::Text("Smith, J".into()), "{name}");
-        assert_eq!(t.column("n").expect("n").get(0), RawValue::Number(2.5), "{name}");
-        assert_eq!(t.column("n").expect("n").get(1), RawValue::Missing, "{name}");
+        assert_eq!(
+            t.column("name").expect("name").get(0),
+            RawValue::Text("Smith, J".into()),
+            "{name}"
+        );
+        assert_eq!(
+            t.column("n").expect("n").get(0),
+            RawValue::Number(2.5),
+            "{name}"
+        );
+        assert_eq!(
+            t.column("n").expect("n").get(1),
+            RawValue::Missing,
+            "{name}"
+        );
     }
 }
 
@@ -32,35 +44,70 @@ fn late_text_makes_a_text_column_not_a_failure() {
     }
     text.push_str("lots\n");
     let t = read_table(&write(&dir, "late.csv", &text), &ReadOptions::default()).expect("read");
-    assert_eq!(t.column("n").expect("n").get(500), RawValue::Text("lots".into()));
+    assert_eq!(
+        t.column("n").expect("n").get(500),
+        RawValue::Text("lots".into())
+    );
 }
 
 #[test]
 fn bad_files_name_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let empty = write(&dir, "empty.csv", "");
-    assert!(read_table(&empty, &ReadOptions::default()).expect_err("empty").to_string().contains("empty.csv"));
+    assert!(
+        read_table(&empty, &ReadOptions::default())
+            .expect_err("empty")
+            .to_string()
+            .contains("empty.csv")
+    );
     let header_only = write(&dir, "header.csv", "a,b\n");
-    let err = read_table(&header_only, &ReadOptions::default()).expect_err("no rows").to_string();
-    assert!(err.contains("header.csv") && err.contains("no data rows"), "{err}");
+    let err = read_table(&header_only, &ReadOptions::default())
+        .expect_err("no rows")
+        .to_string();
+    assert!(
+        err.contains("header.csv") && err.contains("no data rows"),
+        "{err}"
+    );
     let ragged = write(&dir, "ragged.csv", "a,b\n1,2\n1,2,3,4\n");
-    assert!(read_table(&ragged, &ReadOptions::default()).expect_err("ragged").to_string().contains("ragged.csv"));
+    assert!(
+        read_table(&ragged, &ReadOptions::default())
+            .expect_err("ragged")
+            .to_string()
+            .contains("ragged.csv")
+    );
     let unknown = write(&dir, "x.xlsx", "");
-    assert!(read_table(&unknown, &ReadOptions::default()).expect_err("type").to_string().contains(".parquet"));
+    assert!(
+        read_table(&unknown, &ReadOptions::default())
+            .expect_err("type")
+            .to_string()
+            .contains(".parquet")
+    );
     let corrupt = write(&dir, "bad.parquet", "not parquet at all");
-    assert!(read_table(&corrupt, &ReadOptions::default()).expect_err("parquet").to_string().contains("bad.parquet"));
+    assert!(
+        read_table(&corrupt, &ReadOptions::default())
+            .expect_err("parquet")
+            .to_string()
+            .contains("bad.parquet")
+    );
 }
 
 #[test]
 fn csv_and_parquet_round_trip() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut t = RawTable::new();
-    t.push("n", RawColumn::Number(vec![Some(1.5), None])).expect("col");
-    t.push("b", RawColumn::Bool(vec![Some(true), None])).expect("col");
-    t.push("s", RawColumn::Text(vec![Some("a, \"b\"".into()), None])).expect("col");
+    t.push("n", RawColumn::Number(vec![Some(1.5), None]))
+        .expect("col");
+    t.push("b", RawColumn::Bool(vec![Some(true), None]))
+        .expect("col");
+    t.push("s", RawColumn::Text(vec![Some("a, \"b\"".into()), None]))
+        .expect("col");
     for name in ["t.csv", "t.parquet"] {
         let path = dir.path().join(name);
         write_table(&path, &t).expect("write");
-        assert_eq!(read_table(&path, &ReadOptions::default()).expect("read"), t, "{name}");
+        assert_eq!(
+            read_table(&path, &ReadOptions::default()).expect("read"),
+            t,
+            "{name}"
+        );
     }
 }
