@@ -32,6 +32,9 @@ enum Command {
     Score(cmd::score::ScoreArgs),
     /// Generate synthetic B2B CRM history (docs/synthetic-data.md).
     Synth(cmd::synth::SynthArgs),
+    /// Check rules files and score leads with the rule-based stage (docs/rules.md).
+    #[command(subcommand)]
+    Rules(cmd::rules::RulesCommand),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => cmd::evaluate::run(a),
         Command::Score(a) => cmd::score::run(a),
         Command::Synth(a) => cmd::synth::run(a),
+        Command::Rules(c) => cmd::rules::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -361,3 +361,107 @@ fn default_model_retrains_with_the_documented_command() {
     .expect("json");
     assert!(metrics["roc_auc"].as_f64().expect("auc") > 0.7, "{metrics}");
 }
+
+#[test]
+fn rules_check_and_score_from_the_command_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = root.join("rules/default.toml");
+    ok(&[
+        "rules",
+        "check",
+        s(&rules),
+        "--schema",
+        s(&root.join("data/sample/schema.toml")),
+    ]);
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[stages]\nmql = 500\n[[fit]]\nid = \"x\"\npoints = 5\nwhen = { field = \"employes\", min = 9, max = 1 }\n")
+        .expect("write");
+    let err = fails(&[
+        "rules",
+        "check",
+        s(&bad),
+        "--data",
+        s(&root.join("data/sample/leads.csv")),
+    ]);
+    for expected in [
+        "bad.toml:2:1: error: threshold 500",
+        "bad.toml:6:10: error: unknown field",
+        "bad.toml:6:30: error: bad range",
+    ] {
+        assert!(err.contains(expected), "{expected:?} in {err}");
+    }
+
+    // Worked example 2 of DESIGN.md through the CLI: Lead C (Lead B plus a demo request) is
+    // an MQL at 75, routed to sales.
+    let leads = dir.path().join("leads.jsonl");
+    let at = "2026-06-30T00:00:00Z";
+    let activity = |t: &str| serde_json::json!({"type": t, "at": at});
+    let lead_c = serde_json::json!({
+        "id": "C", "job_title": "Marketing Director", "email": "c@acme.example", "industry": "saas",
+        "employees": 500, "country": "GB",
+        "activities": [activity("case_study_download"), activity("pricing_page_visit"), activity("demo_request")],
+    });
+    std::fs::write(&leads, format!("{lead_c}\n")).expect("write");
+    let out = dir.path().join("out.jsonl");
+    ok(&[
+        "rules",
+        "score",
+        "--rules",
+        s(&rules),
+        "--data",
+        s(&leads),
+        "--as-of",
+        at,
+        "--out",
+        s(&out),
+    ]);
+    let outcome: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&out).expect("read").trim()).expect("json");
+    assert_eq!(outcome["id"], "C");
+    assert_eq!(outcome["score"], 75);
+    assert_eq!(outcome["stage"], "MQL");
+    let sum: f64 = outcome["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .map(|r| r["points"].as_f64().expect("points"))
+        .sum();
+    assert_eq!(sum, 75.0);
+
+    // Flat files score too, in input order with their ids.
+    let csv = dir.path().join("out.csv");
+    let sample = root.join("data/sample/leads.csv");
+    ok(&[
+        "rules",
+        "score",
+        "--rules",
+        s(&rules),
+        "--data",
+        s(&sample),
+        "--as-of",
+        at,
+        "--out",
+        s(&csv),
+    ]);
+    let scored = qualify_data::read_table(&csv, &Default::default()).expect("scores");
+    let input = qualify_data::read_table(&sample, &Default::default()).expect("sample");
+    assert_eq!(scored.column("id"), input.column("id"));
+    let bad_line = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad_line,
+        format!("{lead_c}\n{{\"employees\": \"many\"}}\n"),
+    )
+    .expect("write");
+    let err = fails(&[
+        "rules",
+        "score",
+        "--rules",
+        s(&rules),
+        "--data",
+        s(&bad_line),
+        "--out",
+        s(&dir.path().join("x.jsonl")),
+    ]);
+    assert!(err.contains("line 2"), "{err}");
+}

@@ -3,6 +3,7 @@
 pub mod common;
 pub mod evaluate;
 pub mod report;
+pub mod rules;
 pub mod schema;
 pub mod score;
 pub mod synth;

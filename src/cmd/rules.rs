@@ -1,0 +1,235 @@
+//! `qualify rules check` and `qualify rules score`: the rule-based qualification stage.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use qualify_core::lead::LeadRecord;
+use qualify_core::schema::Schema;
+use qualify_core::value::{RawColumn, RawTable, RawValue};
+use qualify_rules::{CompiledRules, RuleOutcome, check_text};
+
+use super::common::{InputArgs, check_output, parse_time, read_table};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum RulesCommand {
+    /// Check a rules file: every problem with line and column; non-zero exit on any error.
+    Check(CheckArgs),
+    /// Score leads with a rules file: score, stage, gates, reasons, frameworks, route.
+    Score(ScoreArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The rules file (TOML; format in docs/rules.md).
+    pub rules: PathBuf,
+    /// Check field names against this schema's columns (and the canonical lead record's).
+    #[arg(long, conflicts_with = "data")]
+    pub schema: Option<PathBuf>,
+    /// Check field names against this data file's header (CSV or Parquet).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScoreArgs {
+    /// The rules file (TOML).
+    #[arg(long)]
+    pub rules: PathBuf,
+    /// Leads: .csv/.parquet (flat: `<type>_count` columns, `last_activity_at`) or .jsonl
+    /// (canonical lead records with `activities`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Time that engagement decay is measured back from (default: now).
+    #[arg(long, value_parser = parse_time)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Id column of flat files.
+    #[arg(long, default_value = "id")]
+    pub id: String,
+    /// Output: .jsonl (one object per lead, every field) or .csv/.parquet (id, scores, stage,
+    /// gates_failed, route, reasons).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+pub fn run(command: RulesCommand) -> Result<()> {
+    match command {
+        RulesCommand::Check(args) => check(args),
+        RulesCommand::Score(args) => score(args),
+    }
+}
+
+fn check(args: CheckArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&args.rules)
+        .with_context(|| format!("reading {}", args.rules.display()))?;
+    let known: Option<Vec<String>> = match (&args.schema, &args.data) {
+        (Some(schema), _) => {
+            let schema = Schema::read(schema)?;
+            let mut names: Vec<String> = schema.columns.iter().map(|c| c.name.clone()).collect();
+            names.extend(qualify_rules::canonical_fields());
+            Some(names)
+        }
+        (None, Some(data)) => Some(read_table(data, &args.input)?.names().to_vec()),
+        (None, None) => None,
+    };
+    let problems = check_text(&text, &args.rules.display().to_string(), known.as_deref());
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    if errors > 0 {
+        bail!("{}: {errors} error(s)", args.rules.display());
+    }
+    println!(
+        "{}: ok ({} warning(s))",
+        args.rules.display(),
+        problems.len()
+    );
+    Ok(())
+}
+
+fn score(args: ScoreArgs) -> Result<()> {
+    let out_kind = OutKind::from_path(&args.out)?;
+    check_output(&args.out, args.force)?;
+    let rules = CompiledRules::load(&args.rules)?;
+    let as_of = args.as_of.unwrap_or_else(Utc::now);
+    let is_jsonl = args.data.extension().is_some_and(|e| e == "jsonl");
+    let mut rows = Vec::new();
+    if is_jsonl {
+        for (id, lead) in read_jsonl(&args.data)? {
+            rows.push(ScoredRow::new(id, rules.evaluate(&lead, as_of)));
+        }
+    } else {
+        let table = read_table(&args.data, &args.input)?;
+        let ids = table.column(&args.id);
+        for r in 0..table.rows() {
+            let flat: BTreeMap<String, RawValue> = table
+                .columns()
+                .map(|(n, c)| (n.to_string(), c.get(r)))
+                .collect();
+            let id = ids
+                .map(|c| c.get(r).to_json())
+                .unwrap_or(serde_json::Value::Null);
+            rows.push(ScoredRow::new(id, rules.evaluate_flat(&flat, as_of)));
+        }
+    }
+    match out_kind {
+        OutKind::Jsonl => write_jsonl(&args.out, &rows)?,
+        OutKind::Table => qualify_data::write_table(&args.out, &to_table(&rows)?)?,
+    }
+    let mql_or_better = rows
+        .iter()
+        .filter(|r| matches!(r.outcome.stage.as_str(), "MQL" | "SQL" | "PQL"))
+        .count();
+    eprintln!(
+        "scored {} leads with {} ({mql_or_better} MQL or better) -> {}",
+        rows.len(),
+        args.rules.display(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+struct ScoredRow<'r> {
+    id: serde_json::Value,
+    outcome: RuleOutcome<'r>,
+}
+
+impl<'r> ScoredRow<'r> {
+    fn new(id: serde_json::Value, outcome: RuleOutcome<'r>) -> Self {
+        ScoredRow { id, outcome }
+    }
+}
+
+enum OutKind {
+    Jsonl,
+    Table,
+}
+
+impl OutKind {
+    fn from_path(path: &Path) -> Result<OutKind> {
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            return Ok(OutKind::Jsonl);
+        }
+        qualify_data::Format::from_path(path)?;
+        Ok(OutKind::Table)
+    }
+}
+
+/// Canonical lead records, one JSON object per line; errors name the line.
+fn read_jsonl(path: &Path) -> Result<Vec<(serde_json::Value, LeadRecord)>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut leads = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("{}: line {}", path.display(), i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let lead: LeadRecord = serde_json::from_str(&line)
+            .map_err(|e| anyhow!("{}: line {}: not a lead record: {e}", path.display(), i + 1))?;
+        let id = lead
+            .id
+            .clone()
+            .map_or(serde_json::Value::Null, serde_json::Value::String);
+        leads.push((id, lead));
+    }
+    Ok(leads)
+}
+
+fn write_jsonl(path: &Path, rows: &[ScoredRow<'_>]) -> Result<()> {
+    let mut text = Vec::new();
+    for row in rows {
+        let mut object = serde_json::to_value(&row.outcome)?;
+        if let Some(map) = object.as_object_mut() {
+            map.insert("id".into(), row.id.clone());
+        }
+        serde_json::to_writer(&mut text, &object)?;
+        text.push(b'\n');
+    }
+    let tmp = path.with_extension("jsonl.tmp");
+    std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(&text))
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn to_table(rows: &[ScoredRow<'_>]) -> Result<RawTable> {
+    let text = |f: &dyn Fn(&ScoredRow<'_>) -> Option<String>| {
+        RawColumn::Text(rows.iter().map(f).collect())
+    };
+    let number = |f: &dyn Fn(&RuleOutcome<'_>) -> f64| {
+        RawColumn::Number(rows.iter().map(|r| Some(f(&r.outcome))).collect())
+    };
+    let mut table = RawTable::new();
+    table.push(
+        "id",
+        text(&|r| match &r.id {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }),
+    )?;
+    table.push("score", number(&|o| o.score.as_f64()))?;
+    table.push("fit_score", number(&|o| o.fit_score.as_f64()))?;
+    table.push("engagement_score", number(&|o| o.engagement_score.as_f64()))?;
+    table.push(
+        "stage",
+        text(&|r| Some(r.outcome.stage.as_str().to_string())),
+    )?;
+    table.push(
+        "gates_failed",
+        text(&|r| Some(r.outcome.gates_failed.join(";"))),
+    )?;
+    table.push("route", text(&|r| r.outcome.route.map(str::to_string)))?;
+    table.push("reasons", text(&|r| Some(r.outcome.reasons_text())))?;
+    Ok(table)
+}
