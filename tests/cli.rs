@@ -32,6 +32,23 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
+/// 200 rows of `x,y` with x = the row number, except `bad` at row index `at`.
+fn numbers_with(at: usize, bad: &str) -> String {
+    (0..200)
+        .map(|i| {
+            format!(
+                "{},{}\n",
+                if i == at {
+                    bad.to_string()
+                } else {
+                    i.to_string()
+                },
+                i % 2
+            )
+        })
+        .collect()
+}
+
 /// Synthesises data, trains a bundle on it, and returns (data file, bundle directory).
 fn trained(dir: &Path) -> (PathBuf, PathBuf) {
     let data = dir.join("leads.csv");
@@ -207,19 +224,7 @@ fn bad_inputs_get_clear_errors() {
         "s.toml",
         "[[column]]\nname = \"y\"\nrole = \"label\"\n[[column]]\nname = \"x\"\nrole = \"feature\"\ntype = \"numeric\"\n",
     );
-    let rows: String = (0..200)
-        .map(|i| {
-            format!(
-                "{},{}\n",
-                if i == 150 {
-                    "lots".to_string()
-                } else {
-                    i.to_string()
-                },
-                i % 2
-            )
-        })
-        .collect();
+    let rows = numbers_with(150, "lots");
     let text_in_numbers = write("t.csv", &format!("x,y\n{rows}"));
     let err = fails(&[
         "train",
@@ -234,19 +239,7 @@ fn bad_inputs_get_clear_errors() {
         err.contains("\"x\"") && err.contains("row 151") && err.contains("\"lots\""),
         "{err}"
     );
-    let nan_rows: String = (0..200)
-        .map(|i| {
-            format!(
-                "{},{}\n",
-                if i == 3 {
-                    "NaN".to_string()
-                } else {
-                    i.to_string()
-                },
-                i % 2
-            )
-        })
-        .collect();
+    let nan_rows = numbers_with(3, "NaN");
     let strict = write(
         "strict.toml",
         "missing_tokens = []\n[[column]]\nname = \"y\"\nrole = \"label\"\n[[column]]\nname = \"x\"\nrole = \"feature\"\ntype = \"numeric\"\n",

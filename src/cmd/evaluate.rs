@@ -44,15 +44,9 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         .unwrap_or_default();
     let in_file = |e: String| anyhow!("{}: {e}", args.data.display());
     let labels = read_labels(&table, label).map_err(in_file)?;
-    let rows: Vec<usize> = (0..table.rows()).collect();
-    let as_of = args
-        .as_of
-        .unwrap_or_else(|| manifest.encoder.reference_time());
-    let x = manifest
-        .encoder
-        .encode_table(&table, &rows, as_of)
+    let p = model
+        .score_table(&table, args.as_of)
         .map_err(|e| in_file(e.to_string()))?;
-    let p = model.score_matrix(&x, rows.len())?;
     let metrics = Metrics::compute(&labels, &p).map_err(|e| in_file(e.to_string()))?;
     let prior = Metrics::constant_prior(&labels).map_err(|e| in_file(e.to_string()))?;
     if args.json {

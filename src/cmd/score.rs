@@ -37,15 +37,9 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
     let table = read_table(&args.data, &args.input)?;
     let manifest = model.manifest();
-    let rows: Vec<usize> = (0..table.rows()).collect();
-    let as_of = args
-        .as_of
-        .unwrap_or_else(|| manifest.encoder.reference_time());
-    let x = manifest
-        .encoder
-        .encode_table(&table, &rows, as_of)
+    let propensity = model
+        .score_table(&table, args.as_of)
         .map_err(|e| anyhow!("{}: {e}", args.data.display()))?;
-    let propensity = model.score_matrix(&x, rows.len())?;
     let mut out = RawTable::new();
     if let Some(id) = manifest
         .schema

@@ -11,6 +11,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::{Bundle, GOLDEN_TOLERANCE, Manifest};
 use qualify_core::encoder::Warning;
+use qualify_core::value::RawTable;
 use serde::Serialize;
 
 use crate::error::RuntimeError;
@@ -107,6 +108,24 @@ impl Model {
             .into_iter()
             .map(|z| calibrator.apply(z))
             .collect())
+    }
+
+    /// Calibrated propensities for every row of a table (batch scoring), in row order.
+    /// `as_of` is the scoring time for timestamp features (default: the training data's
+    /// reference time, so re-scoring training data reproduces it).
+    pub fn score_table(
+        &self,
+        table: &RawTable,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<f64>, RuntimeError> {
+        let encoder = &self.manifest.encoder;
+        let rows: Vec<usize> = (0..table.rows()).collect();
+        let x = encoder.encode_table(
+            table,
+            &rows,
+            as_of.unwrap_or_else(|| encoder.reference_time()),
+        )?;
+        self.score_matrix(&x, rows.len())
     }
 
     /// Scores one record given as JSON (field -> value). `as_of` is the scoring time for
