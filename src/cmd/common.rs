@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use qualify_core::schema::Schema;
 use qualify_core::value::RawTable;
 use qualify_data::ReadOptions;
 
@@ -27,15 +28,18 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
     }
 }
 
-/// Reads a table, with a spinner while polars works.
-pub fn read_table(path: &Path, input: &InputArgs) -> Result<RawTable> {
+/// Reads a table, with a spinner while polars works. With a schema, the columns it reads as
+/// text (categories, sets, ids, ...) are read as text whatever they look like.
+pub fn read_table(path: &Path, input: &InputArgs, schema: Option<&Schema>) -> Result<RawTable> {
     let spinner = spinner(&format!("reading {}", path.display()));
-    let table = qualify_data::read_table(
-        path,
-        &ReadOptions {
+    let options = match schema {
+        Some(schema) => ReadOptions::for_schema(schema, input.delimiter),
+        None => ReadOptions {
             delimiter: input.delimiter,
+            ..ReadOptions::default()
         },
-    );
+    };
+    let table = qualify_data::read_table(path, &options);
     spinner.finish_and_clear();
     Ok(table?)
 }

@@ -35,7 +35,7 @@ pub struct EvaluateArgs {
 
 pub fn run(args: EvaluateArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
-    let table = read_table(&args.data, &args.input)?;
+    let table = read_table(&args.data, &args.input, Some(&model.manifest().schema))?;
     let manifest = model.manifest();
     let label = args
         .label

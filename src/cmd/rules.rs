@@ -78,7 +78,7 @@ fn check(args: CheckArgs) -> Result<()> {
             names.extend(qualify_rules::canonical_fields());
             Some(names)
         }
-        (None, Some(data)) => Some(read_table(data, &args.input)?.names().to_vec()),
+        (None, Some(data)) => Some(read_table(data, &args.input, None)?.names().to_vec()),
         (None, None) => None,
     };
     let problems = check_text(&text, &args.rules.display().to_string(), known.as_deref());
@@ -105,11 +105,20 @@ fn score(args: ScoreArgs) -> Result<()> {
     let is_jsonl = args.data.extension().is_some_and(|e| e == "jsonl");
     let mut rows = Vec::new();
     if is_jsonl {
-        for (id, lead) in read_jsonl(&args.data)? {
+        let leads = read_jsonl(&args.data)?;
+        let mut known = qualify_rules::canonical_fields();
+        known.extend(
+            leads
+                .iter()
+                .flat_map(|(_, lead)| lead.extra.keys().cloned()),
+        );
+        check_fields(&args.rules, &known)?;
+        for (id, lead) in leads {
             rows.push(ScoredRow::new(id, rules.evaluate(&lead, as_of)));
         }
     } else {
-        let table = read_table(&args.data, &args.input)?;
+        let table = read_table(&args.data, &args.input, None)?;
+        check_fields(&args.rules, table.names())?;
         let ids = table.column(&args.id);
         for r in 0..table.rows() {
             let flat: BTreeMap<String, RawValue> = table
@@ -136,6 +145,25 @@ fn score(args: ScoreArgs) -> Result<()> {
         args.rules.display(),
         args.out.display()
     );
+    Ok(())
+}
+
+/// Refuses to score when the rules name fields the data does not have: a misspelt field
+/// would otherwise silently give every lead zero points for that rule.
+fn check_fields(rules: &Path, known: &[String]) -> Result<()> {
+    let text =
+        std::fs::read_to_string(rules).with_context(|| format!("reading {}", rules.display()))?;
+    let problems = check_text(&text, &rules.display().to_string(), Some(known));
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    if errors > 0 {
+        bail!(
+            "{}: {errors} error(s) against the data's fields; nothing scored",
+            rules.display()
+        );
+    }
     Ok(())
 }
 

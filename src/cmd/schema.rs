@@ -60,7 +60,7 @@ pub fn run(command: SchemaCommand) -> Result<()> {
 }
 
 fn infer(args: InferArgs) -> Result<()> {
-    let table = read_table(&args.data, &args.input)?;
+    let table = read_table(&args.data, &args.input, None)?;
     let options = InferOptions {
         label: args.label,
         id: args.id,
@@ -97,7 +97,7 @@ fn check(args: CheckArgs) -> Result<()> {
     let schema = Schema::read(&args.schema)?;
     let features = schema.features().count();
     if let Some(data) = &args.data {
-        let table = read_table(data, &args.input)?;
+        let table = read_table(data, &args.input, Some(&schema))?;
         let label = schema.label().unwrap_or_default();
         let labels = qualify_data::label::read_labels(&table, label)
             .map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;

@@ -35,7 +35,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     qualify_data::Format::from_path(&args.out)?;
     check_output(&args.out, args.force)?;
     let model = Model::load(&args.model)?;
-    let table = read_table(&args.data, &args.input)?;
+    let table = read_table(&args.data, &args.input, Some(&model.manifest().schema))?;
     let manifest = model.manifest();
     let propensity = model
         .score_table(&table, args.as_of)

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use chrono::Utc;
 use qualify_core::bundle::DataFingerprint;
 use qualify_core::encoder::{Encoder, parse::time_from_text};
@@ -46,6 +46,9 @@ pub struct TrainArgs {
     /// The binary label column (0/1, yes/no, true/false). Taken from --schema when absent.
     #[arg(long)]
     pub label: Option<String>,
+    /// Id column, when the schema is inferred (a column named `id` is taken by default).
+    #[arg(long, conflicts_with = "schema")]
+    pub id: Option<String>,
     /// Feature schema (TOML); inferred from the data (and saved in the bundle) when absent.
     #[arg(long)]
     pub schema: Option<PathBuf>,
@@ -84,9 +87,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
             args.test_fraction
         );
     }
-    let table = read_table(&args.data, &args.input)?;
     let in_file = |e: String| anyhow!("{}: {e}", args.data.display());
     let schema_file = args.schema.as_deref().map(Schema::read).transpose()?;
+    let table = read_table(&args.data, &args.input, schema_file.as_ref())?;
     let label = match (&schema_file, &args.label) {
         (Some(schema), Some(label)) if Some(label.as_str()) != schema.label() => {
             bail!(
@@ -128,6 +131,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let pick = |rows: &[usize]| rows.iter().map(|&r| labels[r]).collect::<Vec<bool>>();
     let (y_train, y_test) = (pick(&split.train), pick(&split.test));
     check_trainable(&y_train, &label).map_err(|e| in_file(format!("training part: {e}")))?;
+    check_parts(&y_train, &y_test, &args)?;
 
     let encoder =
         Encoder::fit(&schema, &table, &split.train, None).map_err(|e| in_file(e.to_string()))?;
@@ -202,9 +206,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
         golden_as_of: as_of,
     };
     let dir = write_bundle(&args.out, &trained, spec)?;
-    // Load it back as the server would: the golden rows must reproduce through tract.
-    let model =
-        Model::load(&dir).with_context(|| format!("verifying the new bundle {}", dir.display()))?;
+    // Load it back as the server would: the golden rows must reproduce through tract. A
+    // bundle that does not is removed, so it can never become the "latest" version.
+    let model = match Model::load(&dir) {
+        Ok(model) => model,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            bail!("the new bundle failed its check and was removed: {e}");
+        }
+    };
     report::print_training_summary(&model, &trained, &test, &prior);
     eprintln!("wrote {}", dir.display());
     Ok(())
@@ -213,7 +223,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
 fn infer(args: &TrainArgs, table: &RawTable, label: &str) -> Result<Schema> {
     let options = InferOptions {
         label: label.to_string(),
-        id: None,
+        id: args.id.clone(),
         time: args.time_column.clone(),
     };
     let inferred =
@@ -225,6 +235,33 @@ fn infer(args: &TrainArgs, table: &RawTable, label: &str) -> Result<Schema> {
     }
     eprintln!("note: no --schema given; using an inferred one (saved in the bundle's manifest)");
     Ok(inferred.schema)
+}
+
+/// Checks, before any fitting, what would otherwise fail after it: a test part that cannot
+/// be evaluated, or more folds than the rarer training class has rows.
+fn check_parts(y_train: &[bool], y_test: &[bool], args: &TrainArgs) -> Result<()> {
+    let count = |y: &[bool]| {
+        let p = y.iter().filter(|&&v| v).count();
+        (p, y.len() - p)
+    };
+    let (test_pos, test_neg) = count(y_test);
+    if test_pos == 0 || test_neg == 0 {
+        bail!(
+            "the test part ({} rows, --test-fraction {}) has {test_pos} positive and {test_neg} negative rows; \
+             it needs both to be evaluated: raise --test-fraction",
+            y_test.len(),
+            args.test_fraction
+        );
+    }
+    let (train_pos, train_neg) = count(y_train);
+    if args.folds < 2 || args.folds > train_pos.min(train_neg) {
+        bail!(
+            "--folds {} must be between 2 and the rarer class's count in the training part ({})",
+            args.folds,
+            train_pos.min(train_neg)
+        );
+    }
+    Ok(())
 }
 
 /// Times of the split column, as sortable milliseconds; every row must have one.

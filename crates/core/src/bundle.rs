@@ -2,7 +2,7 @@
 //! scoring reproduces training.
 //!
 //! ```text
-//! models/<name>/<version>/
+//! models/<name>/<version>/       (version: UTC creation time, YYYYMMDDTHHMMSS.mmmZ)
 //!   manifest.json   format version, schema + hash, encoder state, calibrator, training-data
 //!                   fingerprint, metrics, library versions, created-at, ONNX file hash
 //!   model.onnx      the raw model: encoded features -> logit (and uncalibrated probability)
@@ -42,7 +42,7 @@ pub struct Manifest {
     pub format_version: u32,
     /// Model name (the parent directory's name by convention).
     pub name: String,
-    /// Version (the bundle directory's name): UTC creation time, `YYYYMMDDTHHMMSSZ`.
+    /// Version (the bundle directory's name): UTC creation time, `YYYYMMDDTHHMMSS.mmmZ`.
     pub version: String,
     pub created_at: DateTime<Utc>,
     pub model: ModelInfo,
@@ -118,7 +118,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A version string for a bundle created at `t`.
 pub fn version_for(t: DateTime<Utc>) -> String {
-    t.format("%Y%m%dT%H%M%SZ").to_string()
+    t.format("%Y%m%dT%H%M%S%.3fZ").to_string()
 }
 
 impl Bundle {

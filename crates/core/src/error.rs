@@ -10,22 +10,18 @@ pub enum Error {
     #[error("field {field:?}: {message}")]
     Field { field: String, message: String },
     /// A file that could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     /// A file that is not the JSON or TOML it should be.
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
 }
 
 impl Error {
-    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &std::path::Path, error: std::io::Error) -> Self {
         Error::Io {
             path: path.display().to_string(),
-            source,
+            error,
         }
     }
 

@@ -17,10 +17,10 @@ use crate::error::{Error, Result};
 pub const SCHEMA_FORMAT_VERSION: u32 = 1;
 
 /// Tokens that mean "not answered" unless a schema says otherwise. Compared after trimming,
-/// ignoring ASCII case. The empty string is always missing.
-pub const DEFAULT_MISSING_TOKENS: &[&str] = &[
-    "", "NA", "N/A", "NaN", "null", "none", "Select", "unknown", "-",
-];
+/// ignoring ASCII case. The empty string is always missing. `NaN` is deliberately not one:
+/// a NaN is an error (a broken computation upstream), in files and JSON alike.
+pub const DEFAULT_MISSING_TOKENS: &[&str] =
+    &["", "NA", "N/A", "null", "none", "Select", "unknown", "-"];
 
 /// Default minimum count for a categorical level to get its own column; rarer levels are pooled
 /// into `__other__`.

@@ -68,7 +68,9 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
             let rate = labels.iter().filter(|&&y| y).count() as f64 / labels.len() as f64;
             note.summary = format!("label, {:.1}% positive", 100.0 * rate);
             (Role::Label, None)
-        } else if Some(name) == options.id.as_deref() {
+        } else if Some(name) == options.id.as_deref()
+            || (options.id.is_none() && name.eq_ignore_ascii_case("id"))
+        {
             note.summary = "id".into();
             (Role::Id, None)
         } else if Some(name) == options.time.as_deref() {
@@ -78,6 +80,19 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
             let profile = Profile::of(data, &is_missing);
             note.summary = profile.summary(table.rows());
             let kind = profile.kind();
+            if kind == ColumnType::Numeric && profile.numbers < profile.present {
+                let first: Vec<String> = profile
+                    .non_numbers
+                    .iter()
+                    .map(|(r, t)| format!("row {}: {t:?}", r + 1))
+                    .collect();
+                note.warnings.push(format!(
+                    "numeric, but {} cell(s) are not numbers (first: {}); fix them or list them as \
+                     missing tokens: training refuses them",
+                    profile.present - profile.numbers,
+                    first.join(", ")
+                ));
+            }
             let mut role = guess_role(name);
             if profile.distinct <= 1 {
                 note.warnings
@@ -146,6 +161,8 @@ struct Profile {
     booleans: usize,
     times: usize,
     with_separator: usize,
+    /// The first few cells that are not numbers: (row, text).
+    non_numbers: Vec<(usize, String)>,
 }
 
 impl Profile {
@@ -173,11 +190,17 @@ impl Profile {
                 Cell::Text(t) => {
                     p.present += 1;
                     let t = t.trim();
-                    if let Ok(v) = t.parse::<f64>() {
-                        p.numbers += usize::from(v.is_finite());
-                        p.all_integers &= v.fract() == 0.0;
-                    } else {
-                        p.all_integers = false;
+                    match t.parse::<f64>() {
+                        Ok(v) if v.is_finite() => {
+                            p.numbers += 1;
+                            p.all_integers &= v.fract() == 0.0;
+                        }
+                        _ => {
+                            p.all_integers = false;
+                            if p.non_numbers.len() < 3 {
+                                p.non_numbers.push((row, t.to_string()));
+                            }
+                        }
                     }
                     p.booleans +=
                         usize::from(bool_from_text(t).is_some() && t.parse::<f64>().is_err());
@@ -196,7 +219,7 @@ impl Profile {
         let all = |n: usize| self.present > 0 && n == self.present;
         if all(self.booleans) && self.distinct <= 2 {
             ColumnType::Boolean
-        } else if all(self.numbers) {
+        } else if self.mostly_numbers() {
             ColumnType::Numeric
         } else if all(self.times) {
             ColumnType::Timestamp
@@ -205,6 +228,12 @@ impl Profile {
         } else {
             ColumnType::Categorical
         }
+    }
+
+    /// At least 95% of the present cells are numbers: a numeric column with a few bad cells,
+    /// which training will refuse with their rows (rather than a category of unique values).
+    fn mostly_numbers(&self) -> bool {
+        self.present > 0 && self.numbers * 20 >= self.present * 19
     }
 
     fn summary(&self, rows: usize) -> String {

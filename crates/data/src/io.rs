@@ -9,6 +9,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::Arc;
 
 use polars::prelude::*;
 use qualify_core::value::{RawColumn, RawTable};
@@ -46,6 +47,29 @@ impl Format {
 pub struct ReadOptions {
     /// CSV delimiter; detected from the header line when `None`.
     pub delimiter: Option<u8>,
+    /// CSV columns read as text whatever they look like: the schema's categorical, set,
+    /// boolean, timestamp and id columns, so that a code such as `"02134"` stays the text a
+    /// service would send, not the number 2134.
+    pub text_columns: Vec<String>,
+}
+
+impl ReadOptions {
+    /// Options that read the columns `schema` treats as text, as text.
+    pub fn for_schema(schema: &qualify_core::schema::Schema, delimiter: Option<u8>) -> ReadOptions {
+        use qualify_core::schema::{ColumnType, Role};
+        let text_columns = schema
+            .columns
+            .iter()
+            .filter(|c| {
+                c.role == Role::Id || (c.role.is_feature() && c.kind != Some(ColumnType::Numeric))
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        ReadOptions {
+            delimiter,
+            text_columns,
+        }
+    }
 }
 
 /// Reads a CSV or Parquet file into a [`RawTable`].
@@ -70,9 +94,18 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
         Some(d) => d,
         None => detect_delimiter(path)?,
     };
+    let text_schema = (!options.text_columns.is_empty()).then(|| {
+        Arc::new(Schema::from_iter(
+            options
+                .text_columns
+                .iter()
+                .map(|name| Field::new(name.as_str().into(), DataType::String)),
+        ))
+    });
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(None)
+        .with_schema_overwrite(text_schema)
         .map_parse_options(|p| p.with_separator(delimiter).with_missing_is_null(true))
         .try_into_reader_with_file_path(Some(path.into()))
         .and_then(|r| r.finish())

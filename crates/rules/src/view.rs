@@ -10,7 +10,10 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+// The one time parser of qualify (RFC 3339, `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD`), so flat
+// rows mean the same to the rules as to the encoder.
+use qualify_core::encoder::parse::time_from_text as parse_time;
 use qualify_core::lead::{
     ActivityType, EmailDomainType, LAST_ACTIVITY_AT, LeadRecord, Seniority, classify_email,
     seniority_from_title,
@@ -203,20 +206,6 @@ impl<'a, R: FlatRow + ?Sized> FlatSource<'a, R> {
     }
 }
 
-/// RFC 3339, else a plain `YYYY-MM-DD` date (midnight UTC).
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc())
-        })
-}
-
 impl<R: FlatRow + ?Sized> Source for FlatSource<'_, R> {
     fn value(&self, f: &Field) -> Val<'_> {
         match f.kind {
@@ -272,6 +261,7 @@ mod tests {
     fn times_parse() {
         assert!(parse_time("2026-01-02T03:04:05Z").is_some());
         assert!(parse_time("2026-01-02").is_some());
+        assert!(parse_time("2026-01-02 03:04:05").is_some());
         assert!(parse_time("yesterday").is_none());
     }
 }

@@ -91,7 +91,8 @@ pub fn train_logistic(
         .map(|f| Fold::new(x, cols, y, &fold_of, f))
         .collect();
     let mut cv = Vec::new();
-    let mut best: Option<(f64, Vec<f64>)> = None;
+    // (log loss, L2 strength, out-of-fold log-odds) of the best candidate so far.
+    let mut best: Option<(f64, f64, Vec<f64>)> = None;
     for &alpha in &options.l2_grid {
         let oof = out_of_fold_logits(&folds, y.len(), alpha, options.solver, &tick)?;
         let p: Vec<f64> = oof.iter().map(|&z| sigmoid(z)).collect();
@@ -102,18 +103,19 @@ pub fn train_logistic(
             log_loss: metric(qualify_eval::log_loss(y, &p))?,
             roc_auc: metric(qualify_eval::roc_auc(y, &p))?,
         };
-        if best.as_ref().is_none_or(|(loss, _)| point.log_loss < *loss) {
-            best = Some((point.log_loss, oof));
+        if best
+            .as_ref()
+            .is_none_or(|(loss, _, _)| point.log_loss < *loss)
+        {
+            best = Some((point.log_loss, alpha, oof));
         }
         cv.push(point);
     }
-    let Some((best_loss, oof)) = best else {
-        return Err(TrainError::Invalid("empty L2 grid".into()));
+    let Some((_, alpha, oof)) = best else {
+        return Err(TrainError::Fit(format!(
+            "no L2 strength gave a finite cross-validated log loss: {cv:?}"
+        )));
     };
-    let alpha = cv
-        .iter()
-        .find(|p| p.log_loss == best_loss)
-        .map_or(1.0, |p| p.l2);
     let calibrator = fit_calibrator(options.calibration, &oof, y)?;
     let all: Vec<usize> = (0..y.len()).collect();
     let model = logistic::fit(&select_rows(x, cols, &all), y, alpha, options.solver)?;

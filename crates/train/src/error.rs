@@ -11,4 +11,7 @@ pub enum TrainError {
     /// Writing the ONNX graph failed.
     #[error("ONNX export: {0}")]
     Export(String),
+    /// Writing the bundle directory failed.
+    #[error("writing the bundle: {0}")]
+    Bundle(String),
 }

@@ -101,7 +101,7 @@ pub fn write_bundle(
         rows: golden_rows,
     };
     Bundle::write(models_dir, &manifest, &onnx, &golden)
-        .map_err(|e| TrainError::Export(e.to_string()))
+        .map_err(|e| TrainError::Bundle(e.to_string()))
 }
 
 /// Versions of qualify and the libraries that trained and wrote the model.

@@ -61,7 +61,7 @@ fn writes_atomically_reads_back_and_never_overwrites() {
     let dir = tempfile::tempdir().expect("tempdir");
     let m = manifest();
     let path = Bundle::write(dir.path(), &m, b"onnx", &golden()).expect("write");
-    assert_eq!(path, dir.path().join("20261125T100000Z"));
+    assert_eq!(path, dir.path().join("20261125T100000.000Z"));
     let names: Vec<_> = fs::read_dir(dir.path())
         .expect("list")
         .map(|e| e.expect("entry").file_name())

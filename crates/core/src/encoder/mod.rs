@@ -102,7 +102,7 @@ impl Encoder {
     ) -> Result<Encoder> {
         let specs: Vec<_> = schema.features().collect();
         let mut columns = Vec::with_capacity(specs.len());
-        let mut latest: Option<DateTime<Utc>> = reference_time;
+        let reference = reference_time.or_else(|| latest_time(schema, table, rows));
         for spec in &specs {
             let Some(kind) = spec.kind else { continue };
             let data = table.column(&spec.name).ok_or_else(|| {
@@ -140,9 +140,7 @@ impl Encoder {
                         })
                         .flatten()
                         .collect();
-                    let as_of = reference_time.or_else(|| times.iter().max().copied());
-                    latest = latest.max(as_of);
-                    let mut days: Vec<f64> = match as_of {
+                    let mut days: Vec<f64> = match reference {
                         Some(as_of) => times.iter().map(|t| days_before(*t, as_of)).collect(),
                         None => Vec::new(),
                     };
@@ -190,7 +188,7 @@ impl Encoder {
         }
         Ok(Encoder {
             columns,
-            reference_time: latest,
+            reference_time: reference,
         })
     }
 
@@ -323,6 +321,22 @@ impl Encoder {
         }
         Ok(warnings)
     }
+}
+
+/// The latest time in any timestamp feature column over `rows` (unreadable cells skipped:
+/// the fit reports them).
+fn latest_time(schema: &Schema, table: &RawTable, rows: &[usize]) -> Option<DateTime<Utc>> {
+    schema
+        .features()
+        .filter(|spec| spec.kind == Some(ColumnType::Timestamp))
+        .filter_map(|spec| table.column(&spec.name))
+        .flat_map(|data| {
+            rows.iter().filter_map(move |&r| match data.cell(r) {
+                Cell::Text(t) => parse::time_from_text(t),
+                _ => None,
+            })
+        })
+        .max()
 }
 
 /// Collects a column's bad cells while fitting, so the error shows the first few at once.

@@ -111,3 +111,24 @@ fn csv_and_parquet_round_trip() {
         );
     }
 }
+
+#[test]
+fn schema_text_columns_keep_leading_zeros() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(&dir, "zip.csv", "zip,n\n02134,1\n60601,2\n");
+    let t = read_table(&path, &ReadOptions::default()).expect("read");
+    assert_eq!(
+        t.column("zip").expect("zip").get(0),
+        RawValue::Number(2134.0)
+    );
+    let options = ReadOptions {
+        text_columns: vec!["zip".into(), "absent".into()],
+        ..ReadOptions::default()
+    };
+    let t = read_table(&path, &options).expect("read");
+    assert_eq!(
+        t.column("zip").expect("zip").get(0),
+        RawValue::Text("02134".into())
+    );
+    assert_eq!(t.column("n").expect("n").get(0), RawValue::Number(1.0));
+}
