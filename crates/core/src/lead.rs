@@ -217,27 +217,42 @@ pub fn classify_email(email: Option<&str>) -> EmailDomainType {
     }
 }
 
-/// Whether `title` contains `word` (ASCII case ignored); with `whole`, only where it stands
-/// as a word of its own (no letter or digit either side).
+/// Whether the lower-cased `title` contains `word`; with `whole`, only where it stands as a
+/// word of its own (no letter or digit either side).
 fn has_word(title: &str, word: &str, whole: bool) -> bool {
-    let (hay, needle) = (title.as_bytes(), word.as_bytes());
-    if needle.len() > hay.len() {
-        return false;
+    if !whole {
+        return title.contains(word);
     }
+    let bytes = title.as_bytes();
     let boundary = |i: Option<usize>| {
-        i.and_then(|i| hay.get(i))
+        i.and_then(|i| bytes.get(i))
             .is_none_or(|b| !b.is_ascii_alphanumeric())
     };
-    hay.windows(needle.len()).enumerate().any(|(i, w)| {
-        w.eq_ignore_ascii_case(needle)
-            && (!whole || (boundary(i.checked_sub(1)) && boundary(Some(i + needle.len()))))
-    })
+    title
+        .match_indices(word)
+        .any(|(i, w)| boundary(i.checked_sub(1)) && boundary(Some(i + w.len())))
 }
 
+/// Longest title lower-cased on the stack; longer ones are lower-cased on the heap.
+const TITLE_BUFFER: usize = 96;
+
 /// Derives seniority from a free-text job title; `None` when the title is blank.
-/// Allocation-free: the rules engine calls it once per lead without a seniority.
+/// The rules engine calls it once per lead without a seniority, so it lower-cases the title
+/// once, on the stack, and then only searches.
 pub fn seniority_from_title(title: &str) -> Option<Seniority> {
-    let any = |words: &[&str], whole: bool| words.iter().any(|w| has_word(title, w, whole));
+    let mut buffer = [0u8; TITLE_BUFFER];
+    let heap;
+    let lower: &str = if title.len() <= TITLE_BUFFER {
+        let bytes = &mut buffer[..title.len()];
+        bytes.copy_from_slice(title.as_bytes());
+        bytes.make_ascii_lowercase();
+        // ASCII lower-casing keeps UTF-8 valid.
+        std::str::from_utf8(bytes).unwrap_or(title)
+    } else {
+        heap = title.to_ascii_lowercase();
+        &heap
+    };
+    let any = |words: &[&str], whole: bool| words.iter().any(|w| has_word(lower, w, whole));
     if any(&["intern", "trainee", "student", "apprentice"], false) {
         Some(Seniority::Intern)
     } else if (any(&["ceo", "cto", "cfo", "cmo", "coo", "cio"], true)
