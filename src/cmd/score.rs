@@ -37,6 +37,13 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
     let table = read_table(&args.data, &args.input, Some(&model.manifest().schema))?;
     let manifest = model.manifest();
+    if args.as_of.is_none() && manifest.encoder.uses_time() {
+        eprintln!(
+            "note: time features are measured as of {} (the training data's reference time); \
+             pass --as-of for leads scored at another time",
+            manifest.encoder.reference_time().to_rfc3339()
+        );
+    }
     let propensity = model
         .score_table(&table, args.as_of)
         .map_err(|e| anyhow!("{}: {e}", args.data.display()))?;
