@@ -217,60 +217,68 @@ pub fn classify_email(email: Option<&str>) -> EmailDomainType {
     }
 }
 
-/// Whether the lower-cased `title` contains `word`; with `whole`, only where it stands as a
-/// word of its own (no letter or digit either side).
-fn has_word(title: &str, word: &str, whole: bool) -> bool {
-    if !whole {
-        return title.contains(word);
-    }
-    let bytes = title.as_bytes();
-    let boundary = |i: Option<usize>| {
-        i.and_then(|i| bytes.get(i))
-            .is_none_or(|b| !b.is_ascii_alphanumeric())
-    };
-    title
-        .match_indices(word)
-        .any(|(i, w)| boundary(i.checked_sub(1)) && boundary(Some(i + w.len())))
-}
-
-/// Longest title lower-cased on the stack; longer ones are lower-cased on the heap.
-const TITLE_BUFFER: usize = 96;
-
 /// Derives seniority from a free-text job title; `None` when the title is blank.
-/// The rules engine calls it once per lead without a seniority, so it lower-cases the title
-/// once, on the stack, and then only searches.
+///
+/// One pass over the title's words (ASCII case ignored), no allocation: the rules engine calls
+/// it once per lead that sends no seniority. Precedence, highest first: intern-like words
+/// (`intern*`, `trainee`, `student`, `apprentice`), C-level (`ceo`, `cto`, ..., `chief`,
+/// `founder`, `owner`, `president` not after `vice`), VP (`vp`, `svp`, `evp`,
+/// `vice president`), director (`director`, `head of`), manager (`manager`, `supervisor`,
+/// `lead`), else individual contributor.
 pub fn seniority_from_title(title: &str) -> Option<Seniority> {
-    let mut buffer = [0u8; TITLE_BUFFER];
-    let heap;
-    let lower: &str = if title.len() <= TITLE_BUFFER {
-        let bytes = &mut buffer[..title.len()];
-        bytes.copy_from_slice(title.as_bytes());
-        bytes.make_ascii_lowercase();
-        // ASCII lower-casing keeps UTF-8 valid.
-        std::str::from_utf8(bytes).unwrap_or(title)
-    } else {
-        heap = title.to_ascii_lowercase();
-        &heap
+    let is = |word: &str, options: &[&str]| options.iter().any(|o| word.eq_ignore_ascii_case(o));
+    let starts = |word: &str, prefix: &str| {
+        word.len() >= prefix.len()
+            && word.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
     };
-    let any = |words: &[&str], whole: bool| words.iter().any(|w| has_word(lower, w, whole));
-    if any(&["intern", "trainee", "student", "apprentice"], false) {
-        Some(Seniority::Intern)
-    } else if (any(&["ceo", "cto", "cfo", "cmo", "coo", "cio"], true)
-        || any(&["chief", "founder", "owner", "president"], false))
-        && !any(&["vice president"], false)
+    let mut best: Option<Seniority> = None;
+    let mut previous = "";
+    for word in title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
     {
-        Some(Seniority::CLevel)
-    } else if any(&["vp", "svp", "evp"], true) || any(&["vice president"], false) {
-        Some(Seniority::Vp)
-    } else if any(&["director", "head of"], false) {
-        Some(Seniority::Director)
-    } else if any(&["manager", "supervisor"], false) || any(&["lead"], true) {
-        Some(Seniority::Manager)
-    } else if title.trim().is_empty() {
-        None
-    } else {
-        Some(Seniority::IndividualContributor)
+        let found = if ["intern", "trainee", "student", "apprentice"]
+            .iter()
+            .any(|p| starts(word, p))
+        {
+            Seniority::Intern
+        } else if is(word, &["president"]) && is(previous, &["vice"]) {
+            Seniority::Vp
+        } else if is(
+            word,
+            &[
+                "ceo",
+                "cto",
+                "cfo",
+                "cmo",
+                "coo",
+                "cio",
+                "chief",
+                "founder",
+                "owner",
+                "president",
+            ],
+        ) {
+            Seniority::CLevel
+        } else if is(word, &["vp", "svp", "evp"]) {
+            Seniority::Vp
+        } else if is(word, &["director"]) || (is(word, &["of"]) && is(previous, &["head"])) {
+            Seniority::Director
+        } else if is(word, &["manager", "supervisor", "lead"]) {
+            Seniority::Manager
+        } else {
+            Seniority::IndividualContributor
+        };
+        best = Some(match best {
+            // An intern-like word wins over any rank ("CEO intern" is an intern).
+            Some(Seniority::Intern) => Seniority::Intern,
+            _ if found == Seniority::Intern => Seniority::Intern,
+            Some(b) => b.max(found),
+            None => found,
+        });
+        previous = word;
     }
+    best
 }
 
 impl LeadRecord {
