@@ -174,13 +174,16 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let prior = Metrics::constant_prior(&y_test)?;
 
     let golden_rows = golden_rows(&split);
-    let golden_x = encoder
+    let mut golden_x = encoder
         .encode_table(&table, &golden_rows, as_of)
         .map_err(|e| in_file(e.to_string()))?;
-    let golden_records = golden_rows
+    let mut golden_records: Vec<_> = golden_rows
         .iter()
         .map(|&r| feature_record(&table, &schema, r))
         .collect();
+    let (edge_table, edge_records) = edge_cases(&encoder)?;
+    golden_x.extend(encoder.encode_table(&edge_table, &[0, 1], as_of)?);
+    golden_records.extend(edge_records);
     let positives = labels.iter().filter(|&&y| y).count();
     let spec = BundleSpec {
         name: &model_name(&args),
@@ -284,6 +287,40 @@ fn read_times(table: &RawTable, column: &str) -> Result<Vec<i64>, String> {
             })
         })
         .collect()
+}
+
+/// Marker text for a level no training data holds.
+const UNSEEN_LEVEL: &str = "__unseen_by_qualify__";
+
+/// Two golden rows that real data rarely holds: every feature missing, and every category
+/// an unseen level. Returned as a table (encoded by the batch path for the expected scores)
+/// and as the JSON records the runtime replays.
+fn edge_cases(
+    encoder: &Encoder,
+) -> Result<(RawTable, Vec<serde_json::Map<String, serde_json::Value>>)> {
+    use qualify_core::encoder::ColumnState;
+    use qualify_core::value::RawColumn;
+    let mut table = RawTable::new();
+    let mut unseen = serde_json::Map::new();
+    for column in &encoder.columns {
+        let is_level = matches!(
+            column.state,
+            ColumnState::Categorical { .. } | ColumnState::Set { .. }
+        );
+        let cells = if is_level {
+            vec![None, Some(UNSEEN_LEVEL.to_string())]
+        } else {
+            vec![None, None]
+        };
+        if is_level {
+            unseen.insert(
+                column.name.clone(),
+                serde_json::Value::String(UNSEEN_LEVEL.into()),
+            );
+        }
+        table.push(column.name.clone(), RawColumn::Text(cells))?;
+    }
+    Ok((table, vec![serde_json::Map::new(), unseen]))
 }
 
 /// Golden rows: spread evenly over the test part.
