@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use qualify_core::lead::LeadRecord;
 use qualify_core::schema::Schema;
 use qualify_core::value::{RawColumn, RawTable, RawValue};
-use qualify_rules::{CompiledRules, RuleOutcome, check_text};
+use qualify_rules::{CompiledRules, RuleOutcome, Stage, check_text};
 
 use super::common::{InputArgs, check_output, parse_time, read_table};
 
@@ -81,26 +81,17 @@ fn check(args: CheckArgs) -> Result<()> {
         (None, Some(data)) => Some(read_table(data, &args.input, None)?.names().to_vec()),
         (None, None) => None,
     };
-    let problems = check_text(&text, &args.rules.display().to_string(), known.as_deref());
-    for problem in &problems {
-        eprintln!("{problem}");
-    }
-    let errors = problems.iter().filter(|p| p.is_error()).count();
-    if errors > 0 {
-        bail!("{}: {errors} error(s)", args.rules.display());
-    }
-    println!(
-        "{}: ok ({} warning(s))",
-        args.rules.display(),
-        problems.len()
-    );
+    let warnings = report_problems(&text, &args.rules, known.as_deref())?;
+    println!("{}: ok ({warnings} warning(s))", args.rules.display());
     Ok(())
 }
 
 fn score(args: ScoreArgs) -> Result<()> {
     let out_kind = OutKind::from_path(&args.out)?;
     check_output(&args.out, args.force)?;
-    let rules = CompiledRules::load(&args.rules)?;
+    let text = std::fs::read_to_string(&args.rules)
+        .with_context(|| format!("reading {}", args.rules.display()))?;
+    let rules = CompiledRules::from_text(&text, &args.rules.display().to_string())?;
     let as_of = args.as_of.unwrap_or_else(Utc::now);
     let is_jsonl = args.data.extension().is_some_and(|e| e == "jsonl");
     let mut rows = Vec::new();
@@ -112,13 +103,13 @@ fn score(args: ScoreArgs) -> Result<()> {
                 .iter()
                 .flat_map(|(_, lead)| lead.extra.keys().cloned()),
         );
-        check_fields(&args.rules, &known)?;
+        report_problems(&text, &args.rules, Some(&known))?;
         for (id, lead) in leads {
             rows.push(ScoredRow::new(id, rules.evaluate(&lead, as_of)));
         }
     } else {
         let table = read_table(&args.data, &args.input, None)?;
-        check_fields(&args.rules, table.names())?;
+        report_problems(&text, &args.rules, Some(table.names()))?;
         let ids = table.column(&args.id);
         for r in 0..table.rows() {
             let flat: BTreeMap<String, RawValue> = table
@@ -137,7 +128,7 @@ fn score(args: ScoreArgs) -> Result<()> {
     }
     let mql_or_better = rows
         .iter()
-        .filter(|r| matches!(r.outcome.stage.as_str(), "MQL" | "SQL" | "PQL"))
+        .filter(|r| matches!(r.outcome.stage, Stage::Mql | Stage::Sql | Stage::Pql))
         .count();
     eprintln!(
         "scored {} leads with {} ({mql_or_better} MQL or better) -> {}",
@@ -148,23 +139,20 @@ fn score(args: ScoreArgs) -> Result<()> {
     Ok(())
 }
 
-/// Refuses to score when the rules name fields the data does not have: a misspelt field
-/// would otherwise silently give every lead zero points for that rule.
-fn check_fields(rules: &Path, known: &[String]) -> Result<()> {
-    let text =
-        std::fs::read_to_string(rules).with_context(|| format!("reading {}", rules.display()))?;
-    let problems = check_text(&text, &rules.display().to_string(), Some(known));
+/// Prints every problem of a rules file (checked against `known` field names when given) and
+/// fails on any error; returns the number of warnings. `rules score` calls it with the data's
+/// fields, because a misspelt field would otherwise silently give every lead zero points for
+/// that rule.
+fn report_problems(text: &str, path: &Path, known: Option<&[String]>) -> Result<usize> {
+    let problems = check_text(text, &path.display().to_string(), known);
     for problem in &problems {
         eprintln!("{problem}");
     }
     let errors = problems.iter().filter(|p| p.is_error()).count();
     if errors > 0 {
-        bail!(
-            "{}: {errors} error(s) against the data's fields; nothing scored",
-            rules.display()
-        );
+        bail!("{}: {errors} error(s)", path.display());
     }
-    Ok(())
+    Ok(problems.len())
 }
 
 struct ScoredRow<'r> {

@@ -31,6 +31,7 @@
 mod column;
 pub mod parse;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -271,9 +272,11 @@ impl Encoder {
     ) -> Result<Vec<Warning>> {
         self.encode_with(
             |name| {
-                record
-                    .get(name)
-                    .map_or(RawValue::Missing, RawValue::from_json)
+                Cow::Owned(
+                    record
+                        .get(name)
+                        .map_or(RawValue::Missing, RawValue::from_json),
+                )
             },
             as_of,
             out,
@@ -288,15 +291,20 @@ impl Encoder {
         out: &mut [f32],
     ) -> Result<Vec<Warning>> {
         self.encode_with(
-            |name| record.get(name).cloned().unwrap_or(RawValue::Missing),
+            |name| {
+                record
+                    .get(name)
+                    .map_or(Cow::Owned(RawValue::Missing), Cow::Borrowed)
+            },
             as_of,
             out,
         )
     }
 
-    fn encode_with(
+    /// `get` borrows a field where the record holds `RawValue`s and builds it otherwise (JSON).
+    fn encode_with<'r>(
         &self,
-        get: impl Fn(&str) -> RawValue,
+        get: impl Fn(&str) -> Cow<'r, RawValue>,
         as_of: DateTime<Utc>,
         out: &mut [f32],
     ) -> Result<Vec<Warning>> {
