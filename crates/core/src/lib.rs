@@ -18,6 +18,7 @@ pub mod encoder;
 pub mod error;
 pub mod lead;
 pub mod schema;
+pub mod trees;
 pub mod value;
 
 pub use error::{Error, Result};

@@ -128,6 +128,23 @@ impl Model {
         self.score_matrix(&x, rows.len())
     }
 
+    /// Scores one record in flat form (e.g. `LeadRecord::to_flat`). `as_of` is the scoring
+    /// time for timestamp features.
+    pub fn score_flat(
+        &self,
+        record: &std::collections::BTreeMap<String, qualify_core::value::RawValue>,
+        as_of: DateTime<Utc>,
+    ) -> Result<Scored, RuntimeError> {
+        let mut x = vec![0.0f32; self.n_features()];
+        let warnings = self.manifest.encoder.encode_flat(record, as_of, &mut x)?;
+        let logit = self.logits(&x, 1)?[0];
+        Ok(Scored {
+            propensity: self.manifest.calibrator.apply(logit),
+            logit,
+            warnings,
+        })
+    }
+
     /// Scores one record given as JSON (field -> value). `as_of` is the scoring time for
     /// timestamp features.
     pub fn score_json(
