@@ -6,5 +6,6 @@ pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod score;
+pub mod serve;
 pub mod synth;
 pub mod train;

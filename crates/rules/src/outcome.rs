@@ -77,6 +77,7 @@ impl Serialize for Points {
 /// The qualification stage. Precedence, first that applies: `Disqualified` (a gate failed),
 /// `Nurture` (a nurture condition holds), `SQL` (MQL and the SQL criteria), `PQL` (product
 /// milestones), `MQL` (thresholds reached), else `Lead`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 pub enum Stage {
     Disqualified,
@@ -120,6 +121,7 @@ impl fmt::Display for Stage {
 }
 
 /// Which score a reason counts towards.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReasonKind {
@@ -128,11 +130,13 @@ pub enum ReasonKind {
 }
 
 /// One rule that gave points, after decay and cap.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reason<'r> {
     pub rule: &'r str,
     pub kind: ReasonKind,
     pub description: &'r str,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
     pub points: Points,
     /// Occurrences counted, for activity rules.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,6 +144,7 @@ pub struct Reason<'r> {
 }
 
 /// One framework's verdict for one lead.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FrameworkOutcome<'r> {
     pub name: &'r str,
@@ -149,11 +154,15 @@ pub struct FrameworkOutcome<'r> {
 }
 
 /// Everything the rules say about one lead.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RuleOutcome<'r> {
     /// `fit_score + engagement_score`, the exact sum of `reasons`.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
     pub score: Points,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
     pub fit_score: Points,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
     pub engagement_score: Points,
     pub stage: Stage,
     /// Ids of the gates the lead failed (non-empty exactly when `Disqualified`).

@@ -1,0 +1,253 @@
+//! Prometheus metrics (`GET /metrics`, text exposition format): requests and latency per route
+//! and status, which model versions serve, and the distribution of scores — the signals an
+//! operator needs to see a slow route, a failed reload or a drifting model.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets, linear_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::registry::Served;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: String,
+    pub method: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ModelLabels {
+    pub model: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ModelInfoLabels {
+    pub model: String,
+    pub version: String,
+    pub kind: String,
+    pub schema_hash: String,
+    /// `champion` (serves decisions) or `challenger` (shadow only).
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// All metrics, registered once.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: HistogramFamily<RouteLabels>,
+    propensity: HistogramFamily<ModelLabels>,
+    shadow_propensity: HistogramFamily<ModelLabels>,
+    shadow_difference: HistogramFamily<ModelLabels>,
+    shadow_failures: Family<ModelLabels, Counter>,
+    model_info: Family<ModelInfoLabels, Gauge>,
+    reloads: Family<OutcomeLabels, Counter>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 25 µs … ~0.8 s
+    Histogram::new(exponential_buckets(25e-6, 2.0, 16))
+}
+
+fn score_histogram() -> Histogram {
+    Histogram::new(linear_buckets(0.05, 0.05, 19))
+}
+
+fn difference_histogram() -> Histogram {
+    Histogram::new([0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5])
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("qualify");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route, method and status",
+            requests.clone(),
+        );
+        let latency: HistogramFamily<RouteLabels> =
+            Family::new_with_constructor(latency_histogram as fn() -> Histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer (to the response head), by route",
+            latency.clone(),
+        );
+        let propensity: HistogramFamily<ModelLabels> =
+            Family::new_with_constructor(score_histogram as fn() -> Histogram);
+        registry.register(
+            "propensity",
+            "Calibrated propensities returned, by model version",
+            propensity.clone(),
+        );
+        let shadow_propensity: HistogramFamily<ModelLabels> =
+            Family::new_with_constructor(score_histogram as fn() -> Histogram);
+        registry.register(
+            "shadow_propensity",
+            "Challenger propensities computed in shadow",
+            shadow_propensity.clone(),
+        );
+        let shadow_difference: HistogramFamily<ModelLabels> =
+            Family::new_with_constructor(difference_histogram as fn() -> Histogram);
+        registry.register(
+            "shadow_abs_difference",
+            "|challenger - champion| propensity for shadow-scored leads",
+            shadow_difference.clone(),
+        );
+        let shadow_failures = Family::<ModelLabels, Counter>::default();
+        registry.register(
+            "shadow_failures",
+            "Leads the challenger could not score",
+            shadow_failures.clone(),
+        );
+        let model_info = Family::<ModelInfoLabels, Gauge>::default();
+        registry.register(
+            "model_info",
+            "Model versions being served",
+            model_info.clone(),
+        );
+        let reloads = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "reloads",
+            "Reloads, by outcome (ok: everything loaded; problems: something kept its old version)",
+            reloads.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            propensity,
+            shadow_propensity,
+            shadow_difference,
+            shadow_failures,
+            model_info,
+            reloads,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn new(served: &Served) -> Arc<Metrics> {
+        let metrics = Metrics::default();
+        metrics.set_served(served);
+        Arc::new(metrics)
+    }
+
+    pub fn record_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_string(),
+                method: method.to_string(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.to_string(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn record_score(&self, model: &str, version: &str, propensity: f64) {
+        self.propensity
+            .get_or_create(&ModelLabels {
+                model: model.to_string(),
+                version: version.to_string(),
+            })
+            .observe(propensity);
+    }
+
+    pub fn record_shadow(
+        &self,
+        model: &str,
+        version: &str,
+        champion: f64,
+        challenger: Option<f64>,
+    ) {
+        let labels = ModelLabels {
+            model: model.to_string(),
+            version: version.to_string(),
+        };
+        match challenger {
+            Some(p) => {
+                self.shadow_propensity.get_or_create(&labels).observe(p);
+                self.shadow_difference
+                    .get_or_create(&labels)
+                    .observe((p - champion).abs());
+            }
+            None => {
+                self.shadow_failures.get_or_create(&labels).inc();
+            }
+        }
+    }
+
+    pub fn record_reload(&self, served: &Served) {
+        let outcome = if served.problems.is_empty() {
+            "ok"
+        } else {
+            "problems"
+        };
+        self.reloads
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.into(),
+            })
+            .inc();
+        self.set_served(served);
+    }
+
+    fn set_served(&self, served: &Served) {
+        self.model_info.clear();
+        let info = |m: &crate::registry::LoadedModel, role: &str| {
+            let manifest = m.model.manifest();
+            self.model_info
+                .get_or_create(&ModelInfoLabels {
+                    model: manifest.name.clone(),
+                    version: manifest.version.clone(),
+                    kind: manifest.model.kind.clone(),
+                    schema_hash: manifest.schema_hash.clone(),
+                    role: role.into(),
+                })
+                .set(1);
+        };
+        for (name, m) in &served.models {
+            info(
+                m,
+                if *name == served.default_model {
+                    "champion"
+                } else {
+                    "served"
+                },
+            );
+        }
+        if let Some(c) = &served.challenger {
+            info(c, "challenger");
+        }
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,98 @@
+//! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes and the
+//! types' `ToSchema` derives — one source, so it cannot drift from the code. A copy is
+//! committed as `docs/openapi.json`; a test fails when the two differ (run it with
+//! `QUALIFY_UPDATE_OPENAPI=1` to rewrite the copy).
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{admin, models, ops, score};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "qualify",
+        description = "Calibrated lead-conversion propensity next to the rule-based qualification stage. Every error answers `{\"error\": {\"code\", \"message\", \"field\"?}}`."
+    ),
+    paths(
+        score::score,
+        score::batch,
+        models::list,
+        models::detail,
+        admin::reload,
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
+        ops::info,
+        ops::openapi
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "scoring", description = "Propensity, rule score and stage for leads"),
+        (name = "models", description = "What is served"),
+        (name = "admin", description = "Reloads (on only when an admin token is configured)"),
+        (name = "operations", description = "Health, readiness, metrics, info")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The document as pretty JSON (what `/openapi.json` serves and `docs/openapi.json` holds).
+pub fn document_json() -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    doc.to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"openapi: {e}\"}}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn committed_document_is_current() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+        let generated = super::document_json() + "\n";
+        if std::env::var_os("QUALIFY_UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &generated).expect("write docs/openapi.json");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/openapi.json is out of date: run `QUALIFY_UPDATE_OPENAPI=1 cargo test -p qualify-server openapi`"
+        );
+    }
+
+    #[test]
+    fn document_lists_every_route() {
+        let doc: serde_json::Value =
+            serde_json::from_str(&super::document_json()).expect("valid JSON");
+        for route in [
+            "/v1/score",
+            "/v1/score/batch",
+            "/v1/models",
+            "/v1/models/{name}",
+            "/v1/admin/reload",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/info",
+            "/openapi.json",
+        ] {
+            assert!(doc["paths"].get(route).is_some(), "{route} missing");
+        }
+        assert!(doc["components"]["schemas"].get("LeadRecord").is_some());
+        assert!(doc["components"]["schemas"].get("ScoreResponse").is_some());
+    }
+}

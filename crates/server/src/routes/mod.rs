@@ -1,0 +1,23 @@
+//! Route handlers: parse, call [`crate::scoring`] or the registry, answer. Each handler is
+//! thin; the `#[utoipa::path]` attributes are the OpenAPI document's source.
+
+pub mod admin;
+pub mod models;
+pub mod ops;
+pub mod score;
+
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
+
+use crate::error::ApiError;
+
+/// A query string, or a 422 naming the parameter.
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(t)| t).map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            e.body_text(),
+        )
+    })
+}

@@ -1,0 +1,137 @@
+//! `GET /v1/models` and `GET /v1/models/{name}`: what is served, and how well it did.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::registry::{LoadedModel, Served};
+
+/// One served model, briefly.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelSummary {
+    pub name: String,
+    pub version: String,
+    /// `logistic`, `gbm`, ...
+    pub kind: String,
+    pub schema_hash: String,
+    pub created_at: DateTime<Utc>,
+    /// `champion` (the default model), `served` (by `?model=`) or `challenger` (shadow).
+    pub role: &'static str,
+    pub calibration: String,
+    pub n_features: usize,
+    /// Test-set metrics recorded at training time.
+    #[schema(value_type = Object)]
+    pub test_metrics: serde_json::Value,
+}
+
+/// A served model in full: the summary plus everything the manifest records about training.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelDetail {
+    #[serde(flatten)]
+    pub summary: ModelSummary,
+    /// All metrics in the manifest (test, prior, cross-validation).
+    #[schema(value_type = Object)]
+    pub metrics: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub hyperparameters: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub training_data: serde_json::Value,
+    /// Feature columns the model reads.
+    pub columns: Vec<String>,
+    pub bundle_dir: String,
+}
+
+fn summary(m: &LoadedModel, role: &'static str) -> ModelSummary {
+    let manifest = m.model.manifest();
+    ModelSummary {
+        name: manifest.name.clone(),
+        version: manifest.version.clone(),
+        kind: manifest.model.kind.clone(),
+        schema_hash: manifest.schema_hash.clone(),
+        created_at: manifest.created_at,
+        role,
+        calibration: manifest.calibrator.name().to_string(),
+        n_features: manifest.model.n_features,
+        test_metrics: manifest
+            .metrics
+            .get("test")
+            .cloned()
+            .unwrap_or(serde_json::Value::Null),
+    }
+}
+
+fn role(served: &Served, name: &str) -> &'static str {
+    if name == served.default_model {
+        "champion"
+    } else {
+        "served"
+    }
+}
+
+/// The models being served (the challenger last, if any).
+#[utoipa::path(get, path = "/v1/models", tag = "models",
+    responses((status = 200, body = Vec<ModelSummary>)))]
+pub async fn list(State(state): State<AppState>) -> Json<Vec<ModelSummary>> {
+    let served = state.registry.current();
+    let mut out: Vec<ModelSummary> = served
+        .models
+        .iter()
+        .map(|(name, m)| summary(m, role(&served, name)))
+        .collect();
+    out.extend(
+        served
+            .challenger
+            .as_deref()
+            .map(|c| summary(c, "challenger")),
+    );
+    Json(out)
+}
+
+/// One served model by name (`challenger` names the shadow model).
+#[utoipa::path(get, path = "/v1/models/{name}", tag = "models",
+    params(("name" = String, Path, description = "Model name")),
+    responses((status = 200, body = ModelDetail), (status = 404, body = ErrorBody)))]
+pub async fn detail(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<ModelDetail>, ApiError> {
+    let served = state.registry.current();
+    let (m, role) = match served.models.get(&name) {
+        Some(m) => (m.as_ref(), role(&served, &name)),
+        None if name == "challenger" && served.challenger.is_some() => (
+            served
+                .challenger
+                .as_deref()
+                .unwrap_or_else(|| unreachable!()),
+            "challenger",
+        ),
+        None => {
+            return Err(ApiError::not_found(
+                "unknown_model",
+                format!(
+                    "no model named {name:?}; served: {}",
+                    served.models.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    };
+    let manifest = m.model.manifest();
+    Ok(Json(ModelDetail {
+        summary: summary(m, role),
+        metrics: manifest.metrics.clone(),
+        hyperparameters: manifest.model.hyperparameters.clone(),
+        training_data: serde_json::to_value(&manifest.training_data)
+            .unwrap_or(serde_json::Value::Null),
+        columns: manifest
+            .schema
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .collect(),
+        bundle_dir: m.model.dir().display().to_string(),
+    }))
+}

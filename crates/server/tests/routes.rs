@@ -1,0 +1,680 @@
+//! Every route and every error status, through `oneshot` on the real router (no socket).
+//! The fixture copies the repository's bundled model into a temporary models directory, so
+//! reload tests can add and corrupt versions without touching the repository.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use qualify_server::{AppState, Config, app};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+    }
+}
+
+/// The bundled model's (only) version directory.
+fn bundled_version() -> PathBuf {
+    let dir = repo().join("models/default");
+    qualify_core::bundle::resolve_version(&dir).expect("bundled model")
+}
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    models: PathBuf,
+    config: Config,
+}
+
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let models = tmp.path().join("models");
+    let version = bundled_version();
+    copy_dir(
+        &version,
+        &models
+            .join("default")
+            .join(version.file_name().expect("name")),
+    );
+    let config = Config {
+        models: models.clone(),
+        rules: repo().join("rules/default.toml"),
+        ..Config::default()
+    };
+    Fixture {
+        _tmp: tmp,
+        models,
+        config,
+    }
+}
+
+fn open(config: Config) -> (Router, AppState) {
+    let state = AppState::open(config).expect("state opens");
+    (app(state.clone()), state)
+}
+
+fn sample_leads(n: usize) -> Vec<Value> {
+    let text = std::fs::read_to_string(repo().join("data/sample/leads.jsonl")).expect("sample");
+    text.lines()
+        .take(n)
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+async fn send(router: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, headers, body)
+}
+
+async fn send_json(router: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+    let (status, headers, body) = send(router, request).await;
+    let value = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
+    (status, headers, value)
+}
+
+fn post(uri: &str, body: impl Into<Body>) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.into())
+        .expect("request")
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .body(Body::empty())
+        .expect("request")
+}
+
+fn assert_error(status: StatusCode, body: &Value, want: StatusCode, code: &str) {
+    assert_eq!(status, want, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn score_answers_propensity_grade_rules_and_warnings() {
+    let f = fixture();
+    let (router, _) = open(f.config.clone());
+    let mut lead = sample_leads(1).remove(0);
+    lead["shoe_size"] = json!(44);
+    let (status, headers, body) = send_json(&router, post("/v1/score", lead.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(headers.contains_key("x-request-id"));
+    assert_eq!(body["id"], lead["id"]);
+    let p = body["propensity"].as_f64().expect("propensity");
+    assert!((0.0..=1.0).contains(&p));
+    let grade = f.config.grades.grade(p);
+    assert_eq!(body["grade"], grade);
+    assert_eq!(body["model"]["name"], "default");
+    assert!(
+        body["model"]["schema_hash"]
+            .as_str()
+            .is_some_and(|h| h.len() == 64)
+    );
+    for key in [
+        "score",
+        "fit_score",
+        "engagement_score",
+        "stage",
+        "gates_failed",
+        "reasons",
+        "frameworks",
+        "route",
+    ] {
+        assert!(
+            body["rules"].get(key).is_some(),
+            "rules.{key} missing: {body}"
+        );
+    }
+    let warnings = body["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["code"] == "unknown_field" && w["field"] == "shoe_size"),
+        "{body}"
+    );
+    assert!(body.get("shadow").is_none());
+}
+
+#[tokio::test]
+async fn a_sparse_lead_is_scored_with_imputation_warnings_and_unseen_levels() {
+    let f = fixture();
+    let (router, _) = open(f.config);
+    let (status, _, body) = send_json(
+        &router,
+        post(
+            "/v1/score",
+            r#"{"id": "x", "industry": "underwater basket weaving"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let codes: Vec<&str> = body["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"imputed"), "{body}");
+    assert!(codes.contains(&"unseen_category"), "{body}");
+}
+
+#[tokio::test]
+async fn client_mistakes_get_the_error_shape_and_the_right_status() {
+    let f = fixture();
+    let config = Config {
+        max_body_bytes: 4096,
+        max_batch: 3,
+        ..f.config.clone()
+    };
+    let (router, _) = open(config);
+    let cases: Vec<(Request<Body>, StatusCode, &str, Option<&str>)> = vec![
+        (
+            post("/v1/score", "{\"id\": "),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            None,
+        ),
+        (
+            post("/v1/score", r#"{"employees": "many"}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("employees"),
+        ),
+        (
+            post(
+                "/v1/score",
+                r#"{"activities": [{"type": "demo_request", "at": "soon"}]}"#,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("activities[0].at"),
+        ),
+        (
+            post(
+                "/v1/score",
+                r#"{"activities": [{"type": "telepathy", "at": "2026-01-01T00:00:00Z"}]}"#,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("activities[0].type"),
+        ),
+        (
+            post("/v1/score", format!("{{\"id\": \"{}\"}}", "x".repeat(5000))),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            None,
+        ),
+        (
+            post("/v1/score/batch", "[{}, {}, {}, {}]"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            None,
+        ),
+        (
+            post("/v1/score/batch", r#"[{}, {"employees": -1}]"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("[1].employees"),
+        ),
+        (
+            post("/v1/score?model=nope", "{}"),
+            StatusCode::NOT_FOUND,
+            "unknown_model",
+            Some("model"),
+        ),
+        (
+            post("/v1/score?as_of=yesterday", "{}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            None,
+        ),
+        (
+            Request::builder()
+                .method(Method::POST)
+                .uri("/v1/score")
+                .header(header::CONTENT_TYPE, "text/csv")
+                .body(Body::from("id\n1"))
+                .expect("request"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            None,
+        ),
+        (get("/v2/nothing"), StatusCode::NOT_FOUND, "not_found", None),
+        (
+            get("/v1/score"),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            None,
+        ),
+        (
+            get("/v1/models/nope"),
+            StatusCode::NOT_FOUND,
+            "unknown_model",
+            None,
+        ),
+        // Admin routes are off without an admin token.
+        (
+            post("/v1/admin/reload", ""),
+            StatusCode::NOT_FOUND,
+            "not_found",
+            None,
+        ),
+    ];
+    for (request, want, code, field) in cases {
+        let what = format!("{} {}", request.method(), request.uri());
+        let (status, _, body) = send_json(&router, request).await;
+        assert_error(status, &body, want, code);
+        assert_eq!(body["error"]["field"].as_str(), field, "{what}: {body}");
+    }
+}
+
+/// A request body that never finishes: the handler waits on it while holding its slot.
+fn stalled_body() -> (
+    Body,
+    tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    (Body::from_stream(stream), tx)
+}
+
+#[tokio::test]
+async fn overload_answers_503_with_retry_after() {
+    let f = fixture();
+    let (router, _) = open(Config {
+        max_concurrency: 1,
+        ..f.config
+    });
+    let (body, tx) = stalled_body();
+    let first = tokio::spawn({
+        let router = router.clone();
+        async move { send(&router, post("/v1/score", body)).await.0 }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (status, headers, body) = send_json(&router, post("/v1/score", "{}")).await;
+    assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "overloaded");
+    assert_eq!(
+        headers.get(header::RETRY_AFTER).map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
+    // Health routes are not subject to the limit.
+    assert_eq!(send(&router, get("/healthz")).await.0, StatusCode::OK);
+    tx.send(Ok(Bytes::from_static(b"{}"))).await.expect("send");
+    drop(tx);
+    assert_eq!(first.await.expect("join"), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_request_over_the_timeout_answers_503() {
+    let f = fixture();
+    let (router, _) = open(Config {
+        timeout_ms: 100,
+        ..f.config
+    });
+    let (body, _tx) = stalled_body();
+    let (status, _, body) = send_json(&router, post("/v1/score", body)).await;
+    assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "timeout");
+}
+
+#[tokio::test]
+async fn bearer_tokens_guard_scoring_and_admin_routes() {
+    let f = fixture();
+    let (router, _) = open(Config {
+        api_token: Some("score-secret".into()),
+        admin_token: Some("admin-secret".into()),
+        ..f.config
+    });
+    let with = |req: Request<Body>, token: &str| {
+        let (mut parts, body) = req.into_parts();
+        parts.headers.insert(
+            header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        Request::from_parts(parts, body)
+    };
+    let (status, headers, body) = send_json(&router, post("/v1/score", "{}")).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(
+        headers.get(header::WWW_AUTHENTICATE).map(|v| v.as_bytes()),
+        Some(&b"Bearer"[..])
+    );
+    let (status, _, body) = send_json(&router, with(post("/v1/score", "{}"), "score-secreT")).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    let (status, _, _) = send_json(&router, with(post("/v1/score", "{}"), "score-secret")).await;
+    assert_eq!(status, StatusCode::OK);
+    // The scoring token does not open admin routes, and vice versa.
+    let (status, _, body) =
+        send_json(&router, with(post("/v1/admin/reload", ""), "score-secret")).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    let (status, _, body) =
+        send_json(&router, with(post("/v1/admin/reload", ""), "admin-secret")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Read-only routes stay open.
+    assert_eq!(send(&router, get("/v1/models")).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn batch_answers_in_input_order_as_json_and_ndjson() {
+    let f = fixture();
+    let (router, _) = open(f.config);
+    let leads = sample_leads(5);
+    let as_of = "?as_of=2026-06-30T00:00:00Z";
+    let (status, _, array) = send_json(
+        &router,
+        post(
+            &format!("/v1/score/batch{as_of}"),
+            Value::Array(leads.clone()).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{array}");
+    let array = array.as_array().expect("array").clone();
+    assert_eq!(array.len(), 5);
+    for (lead, result) in leads.iter().zip(&array) {
+        assert_eq!(result["id"], lead["id"]);
+        // The same lead alone gives the same answer.
+        let (_, _, single) = send_json(
+            &router,
+            post(&format!("/v1/score{as_of}"), lead.to_string()),
+        )
+        .await;
+        assert_eq!(&single, result);
+    }
+
+    let mut ndjson = String::new();
+    for (i, lead) in leads.iter().enumerate() {
+        if i == 2 {
+            ndjson.push_str("{\"employees\": \"lots\"}\n\n");
+        }
+        ndjson.push_str(&lead.to_string());
+        ndjson.push('\n');
+    }
+    ndjson.pop(); // the last line may lack its newline
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/v1/score/batch{as_of}"))
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Body::from(ndjson))
+        .expect("request");
+    let (status, headers, body) = send(&router, request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/x-ndjson");
+    let lines: Vec<Value> = String::from_utf8(body.to_vec())
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 6);
+    assert_eq!(lines[2]["line"], 3);
+    assert_eq!(lines[2]["error"]["code"], "invalid_field");
+    assert_eq!(lines[2]["error"]["field"], "employees");
+    let ok: Vec<&Value> = lines.iter().filter(|l| l.get("error").is_none()).collect();
+    assert_eq!(ok.len(), 5);
+    for (result, expected) in ok.iter().zip(&array) {
+        assert_eq!(*result, expected);
+    }
+}
+
+#[tokio::test]
+async fn models_health_readiness_info_metrics_and_openapi() {
+    let f = fixture();
+    let (router, _) = open(f.config);
+    let (status, _, list) = send_json(&router, get("/v1/models")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list[0]["name"], "default");
+    assert_eq!(list[0]["role"], "champion");
+    assert!(
+        list[0]["test_metrics"]["roc_auc"].as_f64().is_some(),
+        "{list}"
+    );
+    let (status, _, detail) = send_json(&router, get("/v1/models/default")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(detail["columns"].as_array().is_some_and(|c| !c.is_empty()));
+    assert_eq!(detail["version"], list[0]["version"]);
+
+    let (status, _, health) = send_json(&router, get("/healthz")).await;
+    assert_eq!(
+        (status, health["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let (status, _, ready) = send_json(&router, get("/readyz")).await;
+    assert_eq!(
+        (status, ready["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
+    let (status, _, info) = send_json(&router, get("/info")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(info["default_model"], "default");
+    assert_eq!(info["rules"]["sha256"].as_str().map(str::len), Some(64));
+
+    send(&router, post("/v1/score", "{}")).await;
+    send(&router, post("/v1/score", "{")).await;
+    let (status, headers, metrics) = send(&router, get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/plain"))
+    );
+    let metrics = String::from_utf8(metrics.to_vec()).expect("utf-8");
+    for needle in [
+        r#"qualify_http_requests_total{route="/v1/score",method="POST",status="200"} 1"#,
+        r#"qualify_http_requests_total{route="/v1/score",method="POST",status="400"} 1"#,
+        r#"qualify_http_request_duration_seconds_bucket{le="#,
+        r#"qualify_propensity_count{model="default""#,
+        r#"qualify_model_info{model="default""#,
+    ] {
+        assert!(metrics.contains(needle), "{needle} not in\n{metrics}");
+    }
+
+    let (status, _, doc) = send_json(&router, get("/openapi.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["paths"]["/v1/score"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn request_ids_are_made_or_echoed() {
+    let f = fixture();
+    let (router, _) = open(f.config);
+    let (_, headers, _) = send(&router, get("/healthz")).await;
+    let made = headers["x-request-id"].to_str().expect("ascii").to_string();
+    let (_, headers, _) = send(&router, get("/healthz")).await;
+    assert_ne!(headers["x-request-id"].to_str().expect("ascii"), made);
+    let request = Request::builder()
+        .uri("/healthz")
+        .header("x-request-id", "caller-42")
+        .body(Body::empty())
+        .expect("request");
+    let (_, headers, _) = send(&router, request).await;
+    assert_eq!(headers["x-request-id"], "caller-42");
+}
+
+/// A copy of the bundle as a new version, with its manifest's version renamed.
+fn add_version(models: &Path, version: &str, corrupt: bool) {
+    let dir = models.join("default").join(version);
+    copy_dir(&bundled_version(), &dir);
+    let manifest_path = dir.join("manifest.json");
+    let mut manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).expect("read"))
+            .expect("json");
+    manifest["version"] = json!(version);
+    std::fs::write(&manifest_path, manifest.to_string()).expect("write");
+    if corrupt {
+        let golden_path = dir.join("golden.json");
+        let mut golden: Value =
+            serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("read"))
+                .expect("json");
+        golden["rows"][0]["propensity"] = json!(0.123456);
+        std::fs::write(&golden_path, golden.to_string()).expect("write");
+    }
+}
+
+#[tokio::test]
+async fn reload_swaps_in_a_verified_version_and_keeps_serving_through_a_bad_one() {
+    let f = fixture();
+    let (router, state) = open(Config {
+        admin_token: Some("admin-secret".into()),
+        ..f.config
+    });
+    let reload = || {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/v1/admin/reload")
+            .header(header::AUTHORIZATION, "Bearer admin-secret")
+            .body(Body::empty())
+            .expect("request")
+    };
+    let before = state.registry.current();
+    let old_version = before.champion().version().to_string();
+
+    add_version(&f.models, "29990101T000000.000Z", false);
+    let (status, _, report) = send_json(&router, reload()).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["problems"], json!([]), "{report}");
+    assert!(
+        report["entries"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["status"] == "loaded"))
+    );
+    let (_, _, body) = send_json(&router, post("/v1/score", "{}")).await;
+    assert_eq!(body["model"]["version"], "29990101T000000.000Z");
+    // A request that took the old snapshot still scores on the old model.
+    assert_eq!(before.champion().version(), old_version);
+    let lead = qualify_core::lead::LeadRecord::default();
+    assert!(
+        before
+            .champion()
+            .model
+            .score_flat(&lead.to_flat(), chrono::Utc::now())
+            .is_ok()
+    );
+
+    add_version(&f.models, "29990202T000000.000Z", true);
+    let (status, _, report) = send_json(&router, reload()).await;
+    assert_eq!(status, StatusCode::OK);
+    let kept = &report["entries"][0];
+    assert_eq!(kept["status"], "kept", "{report}");
+    assert!(
+        kept["error"].as_str().is_some_and(|e| e.contains("golden")),
+        "{report}"
+    );
+    let (_, _, body) = send_json(&router, post("/v1/score", "{}")).await;
+    assert_eq!(body["model"]["version"], "29990101T000000.000Z");
+    let (status, _, ready) = send_json(&router, get("/readyz")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ready["status"], "degraded");
+    assert!(
+        ready["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.contains("29990202")),
+        "{ready}"
+    );
+}
+
+#[tokio::test]
+async fn a_broken_rules_file_keeps_the_old_rules_serving() {
+    let f = fixture();
+    let rules = f._tmp.path().join("rules.toml");
+    std::fs::copy(repo().join("rules/default.toml"), &rules).expect("copy rules");
+    let (_, state) = open(Config {
+        rules: rules.clone(),
+        ..f.config
+    });
+    let old = state.registry.current().rules.sha256.clone();
+    std::fs::write(&rules, "[[fit]]\nid = \n").expect("write");
+    let report = state.reload().await;
+    assert_eq!(
+        report
+            .entries
+            .iter()
+            .find(|e| e.name == "rules")
+            .map(|e| e.status),
+        Some("kept")
+    );
+    assert_eq!(state.registry.current().rules.sha256, old);
+    assert!(!state.registry.current().problems.is_empty());
+}
+
+#[tokio::test]
+async fn the_challenger_scores_in_shadow_and_never_decides() {
+    let f = fixture();
+    let challenger = f._tmp.path().join("challenger");
+    copy_dir(&bundled_version(), &challenger.join("v1"));
+    let shadow = |fraction: f64, in_response: bool| Config {
+        challenger: Some(qualify_server::config::Challenger {
+            model: challenger.clone(),
+            fraction,
+            in_response,
+        }),
+        ..f.config.clone()
+    };
+    let (router, _) = open(shadow(1.0, true));
+    let (_, _, body) = send_json(&router, post("/v1/score", r#"{"id": "lead-1"}"#)).await;
+    assert_eq!(body["shadow"]["propensity"], body["propensity"], "{body}");
+    let (_, _, metrics) = send(&router, get("/metrics")).await;
+    let metrics = String::from_utf8(metrics.to_vec()).expect("utf-8");
+    assert!(
+        metrics.contains("qualify_shadow_propensity_count"),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"role="challenger""#), "{metrics}");
+    let (_, _, list) = send_json(&router, get("/v1/models")).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+
+    let (router, _) = open(shadow(0.0, true));
+    let (_, _, body) = send_json(&router, post("/v1/score", r#"{"id": "lead-1"}"#)).await;
+    assert!(body.get("shadow").is_none(), "{body}");
+    let (router, _) = open(shadow(1.0, false));
+    let (_, _, body) = send_json(&router, post("/v1/score", r#"{"id": "lead-1"}"#)).await;
+    assert!(body.get("shadow").is_none(), "{body}");
+}
+
+#[test]
+fn startup_refuses_a_missing_model_directory_or_rules_file() {
+    let f = fixture();
+    let err = AppState::open(Config {
+        models: f.models.join("nothing-here"),
+        ..f.config.clone()
+    })
+    .expect_err("no models");
+    assert!(format!("{err:#}").contains("nothing-here"), "{err:#}");
+    let err = AppState::open(Config {
+        rules: f.models.join("no-rules.toml"),
+        ..f.config.clone()
+    })
+    .expect_err("no rules");
+    assert!(format!("{err:#}").contains("no-rules.toml"), "{err:#}");
+    let err = AppState::open(Config {
+        default_model: "other".into(),
+        ..f.config
+    });
+    // One model only: it is the default whatever the name says.
+    assert!(err.is_ok());
+}
