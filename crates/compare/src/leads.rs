@@ -27,6 +27,11 @@ pub struct Leads {
     pub stage: Vec<Stage>,
     /// Propensity decile, 1 (highest) to 10 ([`deciles`]).
     pub decile: Vec<u8>,
+    /// Qualifies (MQL or better) whatever the MQL threshold: e.g. product milestones (PQL).
+    pub qualifies_anyway: Vec<bool>,
+    /// Qualifies once its rule score reaches the MQL threshold: not disqualified, not
+    /// nurtured, and any separate fit and engagement thresholds met.
+    pub qualifies_by_points: Vec<bool>,
 }
 
 impl Leads {
@@ -83,9 +88,41 @@ impl Leads {
             labels,
             propensity,
             rule_score,
+            qualifies_anyway: stage.iter().map(|&s| s == Stage::Pql).collect(),
+            qualifies_by_points: stage
+                .iter()
+                .map(|&s| !matches!(s, Stage::Disqualified | Stage::Nurture))
+                .collect(),
             stage,
             decile,
         })
+    }
+
+    /// Replaces the default threshold basis. The defaults read the stages: a `PQL` lead
+    /// qualifies anyway, and every lead not `Disqualified` or `Nurture` qualifies by points.
+    /// That misses an `SQL` lead that also has its product milestones, and separate fit or
+    /// engagement thresholds; a caller holding the rules can say exactly (the binary does).
+    pub fn with_threshold_basis(
+        mut self,
+        anyway: Vec<bool>,
+        by_points: Vec<bool>,
+    ) -> Result<Leads, CompareError> {
+        if anyway.len() != self.n() || by_points.len() != self.n() {
+            return Err(CompareError::Input(format!(
+                "{} leads but a threshold basis of {} and {}",
+                self.n(),
+                anyway.len(),
+                by_points.len()
+            )));
+        }
+        self.qualifies_anyway = anyway;
+        self.qualifies_by_points = by_points;
+        Ok(self)
+    }
+
+    /// Whether the lead would be MQL or better with the MQL threshold at `threshold`.
+    pub fn qualifies_at(&self, i: usize, threshold: f64) -> bool {
+        self.qualifies_anyway[i] || (self.qualifies_by_points[i] && self.rule_score[i] >= threshold)
     }
 
     /// Number of leads.

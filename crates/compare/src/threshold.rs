@@ -3,15 +3,15 @@
 //! The field's advice is to set the MQL threshold from what past leads did. Two targets: a
 //! **capacity** (the most leads sales can work: the lowest threshold that qualifies no more
 //! than that) and a **precision** (the conversion rate sales should see among MQLs: the lowest
-//! threshold, so the most leads, whose MQLs convert at least that often).
+//! threshold, so the most leads, whose MQL-or-better set converts at least that often).
 //!
-//! Changing `stages.mql` does not change who is Disqualified or nurtured, so a suggestion
-//! counts the leads the rules neither disqualify nor nurture whose score reaches the threshold.
-//! That is an approximation of the new MQL-or-better set (PQL leads qualify whatever their
-//! points; separate fit and engagement thresholds still apply), so the command also re-runs the
-//! rules with the suggested threshold and reports the exact result as `applied`.
+//! Moving `stages.mql` to `t` changes nothing but who reaches it: a lead is MQL or better at
+//! `t` when it qualifies anyway (product milestones) or qualifies by points and scores at
+//! least `t` ([`Leads::qualifies_at`]). The set only shrinks as `t` grows, so the capacity
+//! suggestion is well defined; precision is not monotone in `t`, so every candidate (each
+//! distinct score of a lead that qualifies by points) is tried. The binary re-runs the rules
+//! with the suggested threshold and reports that set as `applied`, which must agree.
 
-use qualify_rules::Stage;
 use serde::Serialize;
 
 use crate::leads::Leads;
@@ -26,10 +26,10 @@ pub struct Suggestion {
     pub target_source: String,
     /// The suggested `stages.mql`; `None` when no threshold meets the target.
     pub threshold: Option<f64>,
-    /// Leads neither disqualified nor nurtured with a score at or above the threshold.
+    /// The MQL-or-better set at the threshold.
     pub selection: Option<Selection>,
-    /// The MQL-or-better set when the rules are re-run with `mql = threshold` (set by the
-    /// caller, who has the rules).
+    /// The same set from re-running the rules with `mql = threshold` (set by the caller, who
+    /// has the rules).
     pub applied: Option<Selection>,
 }
 
@@ -41,20 +41,25 @@ pub struct Thresholds {
     pub for_precision: Suggestion,
 }
 
-/// Cumulative (threshold, leads, conversions) over the leads neither disqualified nor
-/// nurtured, one row per distinct score, highest first: "score >= threshold" selects `leads`.
+/// `(threshold, leads, conversions)` of the MQL-or-better set at each candidate threshold,
+/// highest threshold first.
 fn steps(leads: &Leads) -> Vec<(f64, usize, usize)> {
-    let mut eligible: Vec<(f64, bool)> = (0..leads.n())
-        .filter(|&i| !matches!(leads.stage[i], Stage::Disqualified | Stage::Nurture))
-        .map(|i| (leads.rule_score[i], leads.labels[i]))
-        .collect();
-    eligible.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-    let mut out: Vec<(f64, usize, usize)> = Vec::new();
     let (mut n, mut pos) = (0usize, 0usize);
-    for (i, &(score, y)) in eligible.iter().enumerate() {
+    let mut by_points: Vec<(f64, bool)> = Vec::new();
+    for i in 0..leads.n() {
+        if leads.qualifies_anyway[i] {
+            n += 1;
+            pos += usize::from(leads.labels[i]);
+        } else if leads.qualifies_by_points[i] {
+            by_points.push((leads.rule_score[i], leads.labels[i]));
+        }
+    }
+    by_points.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    let mut out = Vec::new();
+    for (i, &(score, y)) in by_points.iter().enumerate() {
         n += 1;
         pos += usize::from(y);
-        if eligible.get(i + 1).is_none_or(|next| next.0 != score) {
+        if by_points.get(i + 1).is_none_or(|next| next.0 != score) {
             out.push((score, n, pos));
         }
     }
@@ -104,21 +109,25 @@ pub fn thresholds(
 
 #[cfg(test)]
 mod tests {
+    use qualify_rules::Stage;
+
     use super::*;
 
-    /// | lead | score | stage        | label |
-    /// |------|-------|--------------|-------|
-    /// | 0    | 100   | Disqualified | 1     | (never eligible)
-    /// | 1    | 90    | MQL          | 1     |
-    /// | 2    | 80    | MQL          | 0     |
-    /// | 3    | 80    | MQL          | 1     |
-    /// | 4    | 60    | Lead         | 0     |
-    /// | 5    | 60    | Nurture      | 1     | (never eligible)
-    /// | 6    | 40    | Lead         | 0     |
+    /// | lead | score | stage        | label |                                  |
+    /// |------|-------|--------------|-------|----------------------------------|
+    /// | 0    | 100   | Disqualified | 1     | never qualifies                  |
+    /// | 1    | 90    | MQL          | 1     |                                  |
+    /// | 2    | 80    | MQL          | 0     |                                  |
+    /// | 3    | 80    | MQL          | 1     |                                  |
+    /// | 4    | 60    | Lead         | 0     |                                  |
+    /// | 5    | 60    | Nurture      | 1     | never qualifies                  |
+    /// | 6    | 40    | Lead         | 0     |                                  |
+    /// | 7    | 10    | PQL          | 0     | qualifies whatever the threshold |
     ///
-    /// Steps over eligible leads: >=90: 1 lead, 1 conv; >=80: 3, 2; >=60: 4, 2; >=40: 5, 2.
-    /// Capacity 3 -> 80 (3 leads); capacity 2 -> 90 (the tie at 80 would make 3).
-    /// Precision 0.6 -> 80 (2/3); 0.5 -> 60 (2/4); 0.3 -> 40 (2/5); 1.0 -> 90.
+    /// MQL-or-better at t: lead 7, plus by-points leads scoring >= t.
+    /// >=90: 2 leads, 1 conv; >=80: 4, 2; >=60: 5, 2; >=40: 6, 2.
+    /// Capacity 4 -> 80; capacity 3 -> 90 (the tie at 80 would make 4); capacity 1 -> none.
+    /// Precision 0.5 -> 80 (2/4), 0.4 -> 60 (2/5), 0.3 -> 40 (2/6), 0.6 -> none (best 1/2).
     #[test]
     fn thresholds_by_hand() {
         let stage = vec![
@@ -129,24 +138,26 @@ mod tests {
             Stage::Lead,
             Stage::Nurture,
             Stage::Lead,
+            Stage::Pql,
         ];
-        let y = vec![true, true, false, true, false, true, false];
-        let s = vec![100.0, 90.0, 80.0, 80.0, 60.0, 60.0, 40.0];
-        let p = vec![0.5; 7];
-        let leads = Leads::new(y, p, s, stage).expect("leads");
+        let y = vec![true, true, false, true, false, true, false, false];
+        let s = vec![100.0, 90.0, 80.0, 80.0, 60.0, 60.0, 40.0, 10.0];
+        let leads = Leads::new(y, vec![0.5; 8], s, stage).expect("leads");
         let t = |k: usize, prec: f64| {
             let t = thresholds(&leads, 75.0, (k, "k".into()), (prec, "p".into()));
             (t.for_capacity.threshold, t.for_precision.threshold)
         };
-        assert_eq!(t(3, 0.6), (Some(80.0), Some(80.0)));
-        assert_eq!(t(2, 0.5), (Some(90.0), Some(60.0)));
+        assert_eq!(t(4, 0.5), (Some(80.0), Some(80.0)));
+        assert_eq!(t(3, 0.4), (Some(90.0), Some(60.0)));
         assert_eq!(t(100, 0.3), (Some(40.0), Some(40.0)));
-        assert_eq!(t(0, 1.0), (None, Some(90.0)));
-        assert_eq!(t(1, 1.01), (Some(90.0), None));
-        let full = thresholds(&leads, 75.0, (3, "k".into()), (0.5, "p".into()));
+        assert_eq!(t(1, 0.6), (None, None));
+        let full = thresholds(&leads, 75.0, (4, "k".into()), (0.4, "p".into()));
         let sel = full.for_precision.selection.expect("selection");
-        assert_eq!((sel.leads, sel.conversions, sel.precision), (4.0, 2.0, Some(0.5)));
-        // Recall counts every conversion, the ineligible ones too: 2 of 4.
+        assert_eq!((sel.leads, sel.conversions, sel.precision), (5.0, 2.0, Some(0.4)));
+        // Recall counts every conversion, the never-qualifying ones too: 2 of 4.
         assert_eq!(sel.recall, 0.5);
+        // The selection is exactly the set `qualifies_at` picks.
+        let direct = Selection::of(&leads.labels, |i| leads.qualifies_at(i, 60.0));
+        assert_eq!(direct, sel);
     }
 }

@@ -78,6 +78,8 @@ struct Lines<'s> {
     y_desc: &'s str,
     x_max: f64,
     y_max: f64,
+    /// Axes count leads (whole numbers), not shares.
+    counts: bool,
 }
 
 impl Lines<'_> {
@@ -95,10 +97,15 @@ impl Lines<'_> {
                 .y_label_area_size(52)
                 .build_cartesian_2d(0.0..self.x_max, 0.0..self.y_max)
                 .map_err(fail(plot))?;
+            let whole = |v: &f64| format!("{v:.0}");
+            let share = |v: &f64| format!("{v:.1}");
+            let format: &dyn Fn(&f64) -> String = if self.counts { &whole } else { &share };
             chart
                 .configure_mesh()
                 .x_desc(self.x_desc)
                 .y_desc(self.y_desc)
+                .x_label_formatter(format)
+                .y_label_formatter(format)
                 .light_line_style(WHITE.mix(0.0))
                 .draw()
                 .map_err(fail(plot))?;
@@ -139,6 +146,7 @@ pub fn roc(model: &Ranking, rules: &Ranking, c: &Comparison) -> Result<String, C
         y_desc: "true positive rate",
         x_max: 1.0,
         y_max: 1.0,
+        counts: false,
     }
     .draw(
         vec![
@@ -178,6 +186,7 @@ pub fn gains(model: &Ranking, rules: &Ranking, c: &Comparison) -> Result<String,
         y_desc: "share of conversions captured",
         x_max: 1.0,
         y_max: 1.0,
+        counts: false,
     }
     .draw(
         vec![
@@ -207,6 +216,7 @@ pub fn lift(model: &Ranking, rules: &Ranking) -> Result<String, CompareError> {
         y_desc: "lift (conversion rate / base rate)",
         x_max: 1.0,
         y_max: top,
+        counts: false,
     }
     .draw(
         vec![
@@ -228,6 +238,7 @@ pub fn capacity(model: &Ranking, rules: &Ranking, c: &Comparison) -> Result<Stri
         y_desc: "conversions captured",
         x_max: c.leads as f64,
         y_max,
+        counts: true,
     }
     .draw(
         vec![
@@ -327,6 +338,7 @@ pub fn distribution(leads: &Leads) -> Result<String, CompareError> {
         y_desc: "share of the stage's leads",
         x_max: 1.0,
         y_max: top,
+        counts: false,
     }
     .draw(series, vec![])
 }
