@@ -20,7 +20,12 @@ use qualify_runtime::Model;
 use super::common::{InputArgs, parse_time, read_table};
 
 /// The files `--out` receives.
-const OUTPUTS: [&str; 4] = ["comparison.json", "leads.parquet", "leads.csv", "report.html"];
+const OUTPUTS: [&str; 4] = [
+    "comparison.json",
+    "leads.parquet",
+    "leads.csv",
+    "report.html",
+];
 
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
@@ -66,7 +71,9 @@ pub struct CompareArgs {
 fn parse_precision(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(p) if p > 0.0 && p <= 1.0 => Ok(p),
-        _ => Err(format!("target precision {s:?}: expected a number in (0, 1]")),
+        _ => Err(format!(
+            "target precision {s:?}: expected a number in (0, 1]"
+        )),
     }
 }
 
@@ -83,9 +90,15 @@ pub fn run(args: CompareArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     if !args.force
-        && let Some(existing) = OUTPUTS.iter().map(|f| args.out.join(f)).find(|p| p.exists())
+        && let Some(existing) = OUTPUTS
+            .iter()
+            .map(|f| args.out.join(f))
+            .find(|p| p.exists())
     {
-        bail!("{} exists; pass --force to overwrite it", existing.display());
+        bail!(
+            "{} exists; pass --force to overwrite it",
+            existing.display()
+        );
     }
     let model = Model::load(&args.model)?;
     let manifest = model.manifest();
@@ -129,7 +142,10 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let context = Context {
         data: args.data.display().to_string(),
         label: args.label.clone(),
-        model: format!("{} {} ({})", manifest.name, manifest.version, manifest.model.kind),
+        model: format!(
+            "{} {} ({})",
+            manifest.name, manifest.version, manifest.model.kind
+        ),
         rules: format!(
             "{}{}",
             args.rules.display(),
@@ -223,8 +239,8 @@ fn threshold_basis(
 ) -> Result<(Vec<bool>, Vec<bool>)> {
     let mut without_sql = file.clone();
     without_sql.stages.sql = None;
-    let rules = CompiledRules::compile(&without_sql)
-        .context("the rules without their SQL criteria")?;
+    let rules =
+        CompiledRules::compile(&without_sql).context("the rules without their SQL criteria")?;
     let anyway = evaluate_rules(&rules, table, as_of)
         .into_iter()
         .map(|r| r.stage == Stage::Pql)
@@ -302,14 +318,28 @@ fn write_outputs(
     table.push("id", ids)?;
     table.push(
         "label",
-        number(leads.labels.iter().map(|&y| f64::from(u8::from(y))).collect()),
+        number(
+            leads
+                .labels
+                .iter()
+                .map(|&y| f64::from(u8::from(y)))
+                .collect(),
+        ),
     )?;
     table.push("propensity", number(leads.propensity.clone()))?;
-    table.push("decile", number(leads.decile.iter().map(|&d| f64::from(d)).collect()))?;
+    table.push(
+        "decile",
+        number(leads.decile.iter().map(|&d| f64::from(d)).collect()),
+    )?;
     table.push("rule_score", number(leads.rule_score.clone()))?;
     table.push(
         "stage",
-        RawColumn::Text(outcomes.iter().map(|r| Some(r.stage.as_str().to_string())).collect()),
+        RawColumn::Text(
+            outcomes
+                .iter()
+                .map(|r| Some(r.stage.as_str().to_string()))
+                .collect(),
+        ),
     )?;
     table.push(
         "route",

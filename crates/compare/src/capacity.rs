@@ -27,9 +27,17 @@ impl FromStr for CapacitySpec {
     type Err = String;
 
     fn from_str(s: &str) -> Result<CapacitySpec, String> {
-        let bad = || format!("capacity {s:?}: expected a number of leads (e.g. 500) or a fraction in (0, 1] (e.g. 0.1)");
+        let bad = || {
+            format!(
+                "capacity {s:?}: expected a number of leads (e.g. 500) or a fraction in (0, 1] (e.g. 0.1)"
+            )
+        };
         if let Ok(n) = s.parse::<usize>() {
-            return if n == 0 { Err(bad()) } else { Ok(CapacitySpec::Leads(n)) };
+            return if n == 0 {
+                Err(bad())
+            } else {
+                Ok(CapacitySpec::Leads(n))
+            };
         }
         match s.parse::<f64>() {
             Ok(f) if f > 0.0 && f <= 1.0 => Ok(CapacitySpec::Fraction(f)),
@@ -149,7 +157,14 @@ mod tests {
         let y = vec![true, true, false, false, true, false];
         let p = vec![0.9, 0.8, 0.7, 0.6, 0.5, 0.1];
         let s = vec![10.0, 80.0, 80.0, 90.0, 0.0, 5.0];
-        let stage = vec![Stage::Lead, Stage::Mql, Stage::Mql, Stage::Mql, Stage::Lead, Stage::Lead];
+        let stage = vec![
+            Stage::Lead,
+            Stage::Mql,
+            Stage::Mql,
+            Stage::Mql,
+            Stage::Lead,
+            Stage::Lead,
+        ];
         let leads = Leads::new(y.clone(), p.clone(), s.clone(), stage).expect("leads");
         let model = Ranking::new(&y, &p).expect("model");
         let rules = Ranking::new(&y, &s).expect("rules");

@@ -82,8 +82,14 @@ mod tests {
         stage[2] = Stage::Nurture; // decile 2: not counted
         let leads = Leads::new(y, p, vec![0.0; 20], stage).expect("leads");
         let d = disagreements(&leads);
-        assert_eq!((d[0].leads, d[0].conversions, d[0].conversion_rate), (1, 1, Some(1.0)));
+        assert_eq!(
+            (d[0].leads, d[0].conversions, d[0].conversion_rate),
+            (1, 1, Some(1.0))
+        );
         assert_eq!((d[1].leads, d[1].conversions), (1, 0));
-        assert_eq!((d[2].leads, d[2].conversions, d[2].conversion_rate), (4, 1, Some(0.25)));
+        assert_eq!(
+            (d[2].leads, d[2].conversions, d[2].conversion_rate),
+            (4, 1, Some(0.25))
+        );
     }
 }

@@ -52,9 +52,7 @@ impl Leads {
             ("stages", stage.len()),
         ] {
             if len != n {
-                return Err(CompareError::Input(format!(
-                    "{n} labels but {len} {name}"
-                )));
+                return Err(CompareError::Input(format!("{n} labels but {len} {name}")));
             }
         }
         if let Some(i) = propensity
@@ -194,8 +192,13 @@ mod tests {
         )
         .expect_err("bad propensity");
         assert!(err.to_string().contains("row 2"), "{err}");
-        let err = Leads::new(vec![true, true], vec![0.2, 0.5], vec![1.0, 2.0], vec![Stage::Lead; 2])
-            .expect_err("one class");
+        let err = Leads::new(
+            vec![true, true],
+            vec![0.2, 0.5],
+            vec![1.0, 2.0],
+            vec![Stage::Lead; 2],
+        )
+        .expect_err("one class");
         assert!(err.to_string().contains("both"), "{err}");
     }
 }

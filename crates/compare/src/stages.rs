@@ -125,7 +125,9 @@ mod tests {
     fn stage_rates_and_matrix_by_hand() {
         // 10 leads, propensity 1.0 down to 0.1 (deciles 1..10).
         let p: Vec<f64> = (0..10).map(|i| 1.0 - f64::from(i) / 10.0).collect();
-        let y = [true, true, false, true, false, false, true, false, false, false];
+        let y = [
+            true, true, false, true, false, false, true, false, false, false,
+        ];
         let stage = [
             Stage::Mql,
             Stage::Disqualified,

@@ -153,7 +153,10 @@ mod tests {
         assert_eq!(t(1, 0.6), (None, None));
         let full = thresholds(&leads, 75.0, (4, "k".into()), (0.4, "p".into()));
         let sel = full.for_precision.selection.expect("selection");
-        assert_eq!((sel.leads, sel.conversions, sel.precision), (5.0, 2.0, Some(0.4)));
+        assert_eq!(
+            (sel.leads, sel.conversions, sel.precision),
+            (5.0, 2.0, Some(0.4))
+        );
         // Recall counts every conversion, the never-qualifying ones too: 2 of 4.
         assert_eq!(sel.recall, 0.5);
         // The selection is exactly the set `qualifies_at` picks.

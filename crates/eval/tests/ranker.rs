@@ -32,7 +32,10 @@ fn tied_rule_points_by_hand() {
 #[test]
 fn non_finite_scores_are_refused_by_index() {
     let err = Ranking::new(&[true, false], &[1.0, f64::NAN]).expect_err("NaN");
-    assert!(matches!(err, EvalError::InvalidScore { index: 1, .. }), "{err}");
+    assert!(
+        matches!(err, EvalError::InvalidScore { index: 1, .. }),
+        "{err}"
+    );
     assert!(matches!(
         Ranking::new(&[true], &[1.0, 2.0]),
         Err(EvalError::LengthMismatch { .. })

@@ -20,7 +20,10 @@ pub const PLOTS: &[(&str, &str)] = &[
         "gains",
         "Cumulative gains: the share of conversions found when working leads best first.",
     ),
-    ("lift", "Lift: conversion rate of the best leads over the base rate."),
+    (
+        "lift",
+        "Lift: conversion rate of the best leads over the base rate.",
+    ),
     (
         "capacity",
         "Conversions captured against leads worked; the dot is the rules' MQL-or-better set.",

@@ -244,7 +244,11 @@ pub fn capacity(model: &Ranking, rules: &Ranking, c: &Comparison) -> Result<Stri
         vec![
             ("model".into(), MODEL, model.gains_curve()),
             ("rule score".into(), RULES, rules.gains_curve()),
-            (format!("capacity K = {}", c.capacity.leads), GREY, vec![(k, 0.0), (k, y_max)]),
+            (
+                format!("capacity K = {}", c.capacity.leads),
+                GREY,
+                vec![(k, 0.0), (k, y_max)],
+            ),
         ],
         vec![(
             "rules' MQL-or-better set".into(),
@@ -371,7 +375,9 @@ pub fn matrix(c: &Comparison) -> Result<String, CompareError> {
             .x_label_formatter(&|x: &f64| format!("{}", x.round() as i64 + 1))
             .y_label_formatter(&|y: &f64| {
                 let s = y.round().clamp(0.0, 5.0) as usize;
-                Stage::ALL.get(s).map_or_else(String::new, |st| st.to_string())
+                Stage::ALL
+                    .get(s)
+                    .map_or_else(String::new, |st| st.to_string())
             })
             .x_desc("propensity decile (1 = top 10%)")
             .draw()
@@ -401,7 +407,11 @@ pub fn matrix(c: &Comparison) -> Result<String, CompareError> {
                 let style = ("sans-serif", 10).into_font().color(&ink).pos(centre);
                 chart
                     .draw_series([
-                        Text::new(format!("{:.0}%", 100.0 * rate), (d, s + 0.15), style.clone()),
+                        Text::new(
+                            format!("{:.0}%", 100.0 * rate),
+                            (d, s + 0.15),
+                            style.clone(),
+                        ),
                         Text::new(format!("n={}", cell.leads), (d, s - 0.2), style),
                     ])
                     .map_err(fail(plot))?;

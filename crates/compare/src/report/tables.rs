@@ -92,15 +92,28 @@ pub fn all(c: &Comparison) -> String {
     out.push_str("<h2>Ranking</h2>\n");
     out.push_str(&table(
         &["approach", "ROC AUC", "PR AUC", "lift at 10%"],
-        [("propensity (model)", &c.propensity), ("rule score", &c.rule_score)]
-            .into_iter()
-            .map(|(name, f)| {
-                vec![name.into(), num(f.roc_auc, 4), num(f.pr_auc, 4), num(f.lift_at_10, 3)]
-            })
-            .collect(),
+        [
+            ("propensity (model)", &c.propensity),
+            ("rule score", &c.rule_score),
+        ]
+        .into_iter()
+        .map(|(name, f)| {
+            vec![
+                name.into(),
+                num(f.roc_auc, 4),
+                num(f.pr_auc, 4),
+                num(f.lift_at_10, 3),
+            ]
+        })
+        .collect(),
     ));
     let k = &c.capacity;
-    let _ = write!(out, "<h2>Capacity: {} leads ({})</h2>\n", k.leads, esc(&k.source));
+    let _ = write!(
+        out,
+        "<h2>Capacity: {} leads ({})</h2>\n",
+        k.leads,
+        esc(&k.source)
+    );
     out.push_str(&table(
         &["selection", "leads", "conversions", "precision", "recall"],
         vec![
@@ -111,7 +124,13 @@ pub fn all(c: &Comparison) -> String {
     ));
     out.push_str("<h2>Rule stages</h2>\n");
     out.push_str(&table(
-        &["stage", "leads", "conversions", "conversion rate", "mean propensity"],
+        &[
+            "stage",
+            "leads",
+            "conversions",
+            "conversion rate",
+            "mean propensity",
+        ],
         c.stages
             .iter()
             .map(|s| {
@@ -171,7 +190,14 @@ pub fn all(c: &Comparison) -> String {
     ));
     out.push_str("<h2>Propensity deciles</h2>\n");
     out.push_str(&table(
-        &["decile", "leads", "conversions", "conversion rate", "propensity range", "rules: MQL or better"],
+        &[
+            "decile",
+            "leads",
+            "conversions",
+            "conversion rate",
+            "propensity range",
+            "rules: MQL or better",
+        ],
         c.deciles
             .iter()
             .map(|d| {
@@ -207,30 +233,39 @@ fn thresholds(c: &Comparison) -> String {
          with the suggested threshold (PQL leads qualify whatever their points).</p>\n",
         t.current
     );
-    let rows = [("capacity", &t.for_capacity), ("precision", &t.for_precision)]
-        .into_iter()
-        .map(|(what, s)| {
-            let target = if what == "capacity" {
-                format!("{} leads", s.target)
-            } else {
-                pct(Some(s.target))
-            };
-            let sel = |x: &Option<Selection>| {
-                x.as_ref().map_or_else(
-                    || "–".to_string(),
-                    |x| format!("{:.0} leads, {}", x.leads, pct(x.precision)),
-                )
-            };
-            vec![
-                format!("{what}: {target} ({})", s.target_source),
-                s.threshold.map_or_else(|| "none reaches it".into(), |t| t.to_string()),
-                sel(&s.selection),
-                sel(&s.applied),
-            ]
-        })
-        .collect();
+    let rows = [
+        ("capacity", &t.for_capacity),
+        ("precision", &t.for_precision),
+    ]
+    .into_iter()
+    .map(|(what, s)| {
+        let target = if what == "capacity" {
+            format!("{} leads", s.target)
+        } else {
+            pct(Some(s.target))
+        };
+        let sel = |x: &Option<Selection>| {
+            x.as_ref().map_or_else(
+                || "–".to_string(),
+                |x| format!("{:.0} leads, {}", x.leads, pct(x.precision)),
+            )
+        };
+        vec![
+            format!("{what}: {target} ({})", s.target_source),
+            s.threshold
+                .map_or_else(|| "none reaches it".into(), |t| t.to_string()),
+            sel(&s.selection),
+            sel(&s.applied),
+        ]
+    })
+    .collect();
     out.push_str(&table(
-        &["target", "threshold", "selected (precision)", "applied (precision)"],
+        &[
+            "target",
+            "threshold",
+            "selected (precision)",
+            "applied (precision)",
+        ],
         rows,
     ));
     out
