@@ -23,9 +23,16 @@ pub struct Disagreement {
     pub conversion_rate: Option<f64>,
 }
 
+/// A disagreement's id, description, and which (stage, decile) it holds.
+type Group = (
+    &'static str,
+    &'static str,
+    &'static dyn Fn(Stage, u8) -> bool,
+);
+
 /// The three disagreements, in the order of the module docs.
 pub fn disagreements(leads: &Leads) -> Vec<Disagreement> {
-    let groups: [(&'static str, &'static str, &dyn Fn(Stage, u8) -> bool); 3] = [
+    let groups: [Group; 3] = [
         (
             "rules_reject_model_top_decile",
             "Disqualified or Nurture by the rules, top propensity decile",

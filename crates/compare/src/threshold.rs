@@ -124,8 +124,8 @@ mod tests {
     /// | 6    | 40    | Lead         | 0     |                                  |
     /// | 7    | 10    | PQL          | 0     | qualifies whatever the threshold |
     ///
-    /// MQL-or-better at t: lead 7, plus by-points leads scoring >= t.
-    /// >=90: 2 leads, 1 conv; >=80: 4, 2; >=60: 5, 2; >=40: 6, 2.
+    /// MQL-or-better at t: lead 7, plus by-points leads scoring at least t.
+    /// At 90: 2 leads, 1 conversion; at 80: 4, 2; at 60: 5, 2; at 40: 6, 2.
     /// Capacity 4 -> 80; capacity 3 -> 90 (the tie at 80 would make 4); capacity 1 -> none.
     /// Precision 0.5 -> 80 (2/4), 0.4 -> 60 (2/5), 0.3 -> 40 (2/6), 0.6 -> none (best 1/2).
     #[test]

@@ -31,6 +31,8 @@ const STAGE_COLORS: [RGBColor; 6] = [
 const MAX_POINTS: usize = 400;
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+/// A named, coloured curve.
+type Series = (String, RGBColor, Vec<(f64, f64)>);
 
 fn fail<E: std::fmt::Debug>(plot: &'static str) -> impl Fn(E) -> CompareError {
     move |e| CompareError::Plot {
@@ -85,7 +87,7 @@ struct Lines<'s> {
 impl Lines<'_> {
     fn draw(
         &self,
-        series: Vec<(String, RGBColor, Vec<(f64, f64)>)>,
+        series: Vec<Series>,
         marks: Vec<(String, (f64, f64))>,
     ) -> Result<String, CompareError> {
         let plot = self.plot;
@@ -134,7 +136,7 @@ impl Lines<'_> {
     }
 }
 
-fn diagonal(to: (f64, f64)) -> (String, RGBColor, Vec<(f64, f64)>) {
+fn diagonal(to: (f64, f64)) -> Series {
     ("random".into(), GREY, vec![(0.0, 0.0), to])
 }
 
@@ -314,7 +316,7 @@ pub fn distribution(leads: &Leads) -> Result<String, CompareError> {
         let b = qualify_eval::bin_index(leads.propensity[i], BINS);
         counts[stage_index(leads.stage[i])][b] += 1;
     }
-    let series: Vec<(String, RGBColor, Vec<(f64, f64)>)> = Stage::ALL
+    let series: Vec<Series> = Stage::ALL
         .iter()
         .enumerate()
         .filter_map(|(s, stage)| {

@@ -53,9 +53,9 @@ pub fn context(c: &Comparison) -> String {
     ] {
         let _ = write!(out, "<dt>{k}</dt><dd>{}</dd>", esc(v));
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<dt>leads</dt><dd>{} ({} converted, {})</dd></dl>\n",
+        "<dt>leads</dt><dd>{} ({} converted, {})</dd></dl>",
         c.leads,
         c.conversions,
         pct(Some(c.conversion_rate))
@@ -108,9 +108,9 @@ pub fn all(c: &Comparison) -> String {
         .collect(),
     ));
     let k = &c.capacity;
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<h2>Capacity: {} leads ({})</h2>\n",
+        "<h2>Capacity: {} leads ({})</h2>",
         k.leads,
         esc(&k.source)
     );
@@ -144,9 +144,9 @@ pub fn all(c: &Comparison) -> String {
             })
             .collect(),
     ));
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<p>MQL or better (MQL, SQL, PQL): {} leads, precision {}, recall {}.</p>\n",
+        "<p>MQL or better (MQL, SQL, PQL): {} leads, precision {}, recall {}.</p>",
         num(c.mql.leads, 0),
         pct(c.mql.precision),
         pct(Some(c.mql.recall))
@@ -168,9 +168,9 @@ pub fn all(c: &Comparison) -> String {
     ));
     out.push_str(&thresholds(c));
     out.push_str("<h2>Calibration of the propensity</h2>\n");
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<p>ECE (10 bins) {:.4}, log loss {:.4}, Brier {:.4}.</p>\n",
+        "<p>ECE (10 bins) {:.4}, log loss {:.4}, Brier {:.4}.</p>",
         c.calibration.ece, c.calibration.log_loss, c.calibration.brier
     );
     out.push_str(&table(
@@ -215,9 +215,9 @@ pub fn all(c: &Comparison) -> String {
             })
             .collect(),
     ));
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<p>Definitions: {}; decile = {}; ties: {}.</p>\n",
+        "<p>Definitions: {}; decile = {}; ties: {}.</p>",
         esc(c.definitions.qualified),
         esc(c.definitions.decile),
         esc(c.definitions.ties)
