@@ -643,6 +643,8 @@ fn compare_agrees_with_score_and_rules_score() {
     assert!(
         !String::from_utf8_lossy(&compare(&["--force", "--capacity", "99999"]).stderr).is_empty()
     );
+    let err = String::from_utf8_lossy(&compare(&["--force", "--id", "nope"]).stderr).into_owned();
+    assert!(err.contains("id column \"nope\""), "{err}");
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[stages]\nmql = 5\n[[fit]]\nid = \"x\"\npoints = 5\nwhen = { field = \"industri\", equals = \"saas\" }\n")
         .expect("write");

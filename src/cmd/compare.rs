@@ -58,7 +58,8 @@ pub struct CompareArgs {
     /// features).
     #[arg(long, value_parser = parse_time)]
     pub as_of: Option<DateTime<Utc>>,
-    /// Id column (default: the bundle schema's id, else a column named `id`, else row numbers).
+    /// Id column (default: the bundle schema's id, else a column named `id`, when the data has
+    /// them; else row numbers from 1).
     #[arg(long)]
     pub id: Option<String>,
     /// Overwrite the output files if they exist.
@@ -112,6 +113,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let scored = read_table(&args.data, &args.input, Some(&manifest.schema))?;
     let flat = read_table(&args.data, &args.input, None)?;
     check_rule_fields(&rules_text, &origin, flat.names())?;
+    let ids = ids(&args, &scored, manifest.schema.id())?;
 
     let as_of = args
         .as_of
@@ -174,7 +176,6 @@ pub fn run(args: CompareArgs) -> Result<()> {
         }
     }
 
-    let ids = ids(&args, &scored, manifest.schema.id())?;
     write_outputs(&args.out, &comparison, &leads, &outcomes, ids)?;
     let k = &comparison.capacity;
     eprintln!(
@@ -277,10 +278,13 @@ fn apply_threshold(
 }
 
 fn ids(args: &CompareArgs, table: &RawTable, schema_id: Option<&str>) -> Result<RawColumn> {
-    let name = match (&args.id, schema_id) {
-        (Some(name), _) => Some(name.as_str()),
-        (None, Some(name)) => Some(name),
-        (None, None) => table.column("id").map(|_| "id"),
+    // An explicit --id must exist; the schema's id and `id` are taken when the data has them.
+    let name = match &args.id {
+        Some(name) => Some(name.as_str()),
+        None => [schema_id, Some("id")]
+            .into_iter()
+            .flatten()
+            .find(|name| table.column(name).is_some()),
     };
     let Some(name) = name else {
         return Ok(RawColumn::Text(

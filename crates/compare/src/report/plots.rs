@@ -100,7 +100,13 @@ impl Lines<'_> {
                 .build_cartesian_2d(0.0..self.x_max, 0.0..self.y_max)
                 .map_err(fail(plot))?;
             let whole = |v: &f64| format!("{v:.0}");
-            let share = |v: &f64| format!("{v:.1}");
+            let share = |v: &f64| {
+                let text = format!("{v:.2}");
+                match text.trim_end_matches('0').trim_end_matches('.') {
+                    "" | "-" => "0".to_string(),
+                    short => short.to_string(),
+                }
+            };
             let format: &dyn Fn(&f64) -> String = if self.counts { &whole } else { &share };
             chart
                 .configure_mesh()
