@@ -37,6 +37,8 @@ enum Command {
     /// Check rules files and score leads with the rule-based stage (docs/rules.md).
     #[command(subcommand)]
     Rules(cmd::rules::RulesCommand),
+    /// Compare the model with the rules on labelled leads: figures, leads table, HTML report.
+    Compare(cmd::compare::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd::serve::run(a),
         Command::Synth(a) => cmd::synth::run(a),
         Command::Rules(c) => cmd::rules::run(c),
+        Command::Compare(a) => cmd::compare::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus what they share.
 
 pub mod common;
+pub mod compare;
 pub mod evaluate;
 pub mod report;
 pub mod rules;

@@ -49,6 +49,14 @@ pub enum EvalError {
         /// The offending value.
         value: f64,
     },
+    /// A score to rank by is NaN or infinite.
+    #[error("score at index {index} is {value}; expected a finite number")]
+    InvalidScore {
+        /// Row index of the offending value.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
     /// A reliability table or ECE was asked for with zero bins.
     #[error("the number of calibration bins must be at least 1")]
     ZeroBins,

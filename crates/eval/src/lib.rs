@@ -8,7 +8,8 @@
 //! equal-width bins weighted by count, and lift at 10% with ties at the cut
 //! shared pro rata.
 //!
-//! Ranking metrics sort once, so everything is O(n log n).
+//! Ranking metrics sort once, so everything is O(n log n). [`Ranking`] gives the same ranking
+//! figures, plus cumulative gains, for any real-valued score (e.g. rule points), ties included.
 //!
 //! ```
 //! use qualify_eval::{Metrics, roc_auc};
@@ -28,6 +29,7 @@ mod calibration;
 mod error;
 mod lift;
 mod metrics;
+mod ranker;
 mod ranking;
 
 pub use calibration::{
@@ -36,4 +38,5 @@ pub use calibration::{
 pub use error::EvalError;
 pub use lift::lift_at;
 pub use metrics::{ECE_BINS, LIFT_FRACTION, Metrics};
+pub use ranker::Ranking;
 pub use ranking::{average_precision, precision_recall_curve, roc_auc, roc_curve};

@@ -44,19 +44,7 @@ pub(crate) fn lift_from_groups(groups: &ScoreGroups, fraction: f64) -> Result<f6
         return Err(EvalError::NoPositives { metric: "lift", n });
     }
     let k = fraction * n as f64;
-    let mut taken = 0usize;
-    let mut captured = 0.0f64;
-    for g in &groups.groups {
-        let m = g.count();
-        if (taken + m) as f64 <= k {
-            taken += m;
-            captured += g.pos as f64;
-        } else {
-            let slots = k - taken as f64;
-            captured += g.pos as f64 * slots / m as f64;
-            break;
-        }
-    }
+    let captured = groups.captured(k);
     let base_rate = groups.positives as f64 / n as f64;
     Ok(captured / k / base_rate)
 }

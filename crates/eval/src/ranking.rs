@@ -88,6 +88,25 @@ impl ScoreGroups {
         Ok(())
     }
 
+    /// Expected positives among the top `k` rows (`0 <= k <= n`, possibly fractional): whole
+    /// groups above the cut count fully; the group straddling it gets the `k - taken` slots
+    /// left, each of its rows weighted `slots / size` (ties shared pro rata).
+    pub(crate) fn captured(&self, k: f64) -> f64 {
+        let mut taken = 0usize;
+        let mut captured = 0.0f64;
+        for g in &self.groups {
+            let m = g.count();
+            if (taken + m) as f64 <= k {
+                taken += m;
+                captured += g.pos as f64;
+            } else {
+                captured += g.pos as f64 * (k - taken as f64) / m as f64;
+                break;
+            }
+        }
+        captured
+    }
+
     /// Mann–Whitney U with ties counted as one half, divided by `P * N`.
     ///
     /// Accumulates `2U` in integers so the result is exact up to the final division.
