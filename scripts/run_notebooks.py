@@ -6,15 +6,12 @@ QUALIFY_ROOT (the repository) and QUALIFY_OUT (a new temporary directory, remove
 in its environment. Committed notebooks must have no outputs and no execution counts:
 `--strip` removes them in place. Executed copies are not written back.
 
-Notebook 3 (the HTTP service client) needs `qualify serve`. Until the binary has that
-subcommand it is skipped, loudly.
+Notebook 3 (the HTTP service client) starts `qualify serve` itself on a free port.
 
 Usage: python scripts/run_notebooks.py [--strip] [NOTEBOOK ...]   (default: all, in order)
 """
 
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +22,6 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-NEEDS_SERVE = {"3-service-client.ipynb"}
 
 
 def has_outputs(nb):
@@ -40,11 +36,6 @@ def strip(path):
             cell.outputs = []
             cell.execution_count = None
     nbformat.write(nb, path)
-
-
-def has_serve(binary):
-    run = subprocess.run([binary, "--help"], capture_output=True, text=True)
-    return re.search(r"^\s+serve\s", run.stdout, re.M) is not None
 
 
 def main(args):
@@ -70,11 +61,6 @@ def main(args):
     failed = []
     for path in paths:
         name = path.name
-        if name in NEEDS_SERVE and not has_serve(binary):
-            bar = "!" * 78
-            print(f"{bar}\n!! SKIPPED {path.relative_to(ROOT)}: {binary} has no `serve` subcommand"
-                  f" yet (issue 5).\n!! It runs here as soon as the binary has one.\n{bar}")
-            continue
         nb = nbformat.read(path, as_version=4)
         start = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="qualify-nb-") as out:
