@@ -72,16 +72,28 @@ impl Scaling {
         Scaling { median, mean, std }
     }
 
-    fn write(&self, value: Option<f64>, out: &mut [f32]) {
+    /// Writes the standardised value and the missing indicator. A value so far outside the
+    /// training range that it overflows `f32` once standardised is an error, never an
+    /// infinite feature (which would score 0 or 1, or NaN).
+    fn write(&self, value: Option<f64>, out: &mut [f32]) -> Result<(), String> {
         let v = value.unwrap_or(self.median);
-        out[0] = ((v - self.mean) / self.std) as f32;
+        let z = ((v - self.mean) / self.std) as f32;
+        if !z.is_finite() {
+            return Err(format!(
+                "{v} is too far outside the training range (mean {:.6}, std {:.6}) to encode",
+                self.mean, self.std
+            ));
+        }
+        out[0] = z;
         out[1] = if value.is_none() { 1.0 } else { 0.0 };
+        Ok(())
     }
 }
 
-/// Days from `time` to `as_of` (positive when `time` is earlier).
+/// Days from `time` to `as_of`; a `time` after `as_of` (a clock ahead of the scoring time)
+/// counts as 0 days, "just now", rather than a negative age no training row ever had.
 pub fn days_before(time: DateTime<Utc>, as_of: DateTime<Utc>) -> f64 {
-    (as_of - time).num_milliseconds() as f64 / 86_400_000.0
+    ((as_of - time).num_milliseconds() as f64 / 86_400_000.0).max(0.0)
 }
 
 impl ColumnState {
@@ -130,12 +142,12 @@ impl ColumnState {
         match self {
             ColumnState::Numeric(scaling) => {
                 let value = parse::parse_number(cell, is_missing)?;
-                scaling.write(value, out);
+                scaling.write(value, out)?;
                 Ok(value.is_none().then(imputed).flatten())
             }
             ColumnState::Timestamp(scaling) => {
                 let value = parse::parse_time(cell, is_missing)?.map(|t| days_before(t, as_of));
-                scaling.write(value, out);
+                scaling.write(value, out)?;
                 Ok(value.is_none().then(imputed).flatten())
             }
             ColumnState::Boolean => {
@@ -215,10 +227,14 @@ mod tests {
         let s = Scaling::fit(&mut [1.0, 2.0, 3.0, 10.0]);
         assert_eq!(s.median, 2.5);
         let mut out = [0.0f32; 2];
-        s.write(None, &mut out);
+        s.write(None, &mut out).expect("the median is finite");
         assert!((f64::from(out[0]) - (2.5 - s.mean) / s.std).abs() < 1e-6);
         assert_eq!(out[1], 1.0);
         assert_eq!(Scaling::fit(&mut [4.0, 4.0]).std, 1.0);
+        let mut out = [0.0f32; 2];
+        let err = s.write(Some(1e300), &mut out).expect_err("overflows f32");
+        assert!(err.contains("training range"), "{err}");
+        assert!(s.write(Some(1e6), &mut out).is_ok());
     }
 
     #[test]
