@@ -224,6 +224,12 @@ async fn client_mistakes_get_the_error_shape_and_the_right_status() {
             Some("activities[0].type"),
         ),
         (
+            post("/v1/score", r#"{"annual_revenue": 1e300}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("annual_revenue"),
+        ),
+        (
             post("/v1/score", format!("{{\"id\": \"{}\"}}", "x".repeat(5000))),
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
