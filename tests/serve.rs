@@ -255,6 +255,32 @@ fn server_scores_equal_the_batch_commands() {
     }
     let (status, body) = server.request("POST", "/v1/score", "{\"employees\": \"many\"}");
     assert_eq!(status, 422, "{body}");
+
+    // SIGHUP picks up a new version written next to the served one.
+    let model_dir = models.join("synthetic");
+    let served = qualify_core::bundle::resolve_version(&model_dir).expect("served version");
+    let next = model_dir.join("29990101T000000.000Z");
+    std::fs::create_dir(&next).expect("mkdir");
+    for entry in std::fs::read_dir(&served).expect("read_dir") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), next.join(entry.file_name())).expect("copy");
+    }
+    let manifest = next.join("manifest.json");
+    let mut m: Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).expect("read")).expect("json");
+    m["version"] = Value::from("29990101T000000.000Z");
+    std::fs::write(&manifest, m.to_string()).expect("write");
+    let hup = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(hup.success());
+    let reloaded = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let (_, body) = server.request("GET", "/v1/models", "");
+        body.contains("29990101T000000.000Z")
+    });
+    assert!(reloaded, "SIGHUP did not load the new version");
     assert!(server.stop().success(), "graceful shutdown exits 0");
 }
 
