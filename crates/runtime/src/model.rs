@@ -228,19 +228,27 @@ impl Model {
         Ok((scored, self.explain_encoded(explainer, &x, value_of, top_k)))
     }
 
+    /// Why [`Model::can_explain`] is false (`None` when it is true).
+    pub fn why_not_explainable(&self) -> Option<String> {
+        if self.explainer.is_some() {
+            return None;
+        }
+        let why = match self.graph.native_kind() {
+            "trees" => "its tree ensemble carries no node covers".to_owned(),
+            _ => format!(
+                "its graph is neither a logistic model nor a tree ensemble qualify can read{}",
+                self.graph
+                    .not_native_reason()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+        };
+        Some(format!("{}: {why}", self.dir.display()))
+    }
+
     fn explainer(&self) -> Result<&Explainer, RuntimeError> {
         self.explainer.as_ref().ok_or_else(|| {
-            let why = match self.graph.native_kind() {
-                "trees" => "its tree ensemble carries no node covers".to_owned(),
-                _ => format!(
-                    "its graph is neither a logistic model nor a tree ensemble qualify can read{}",
-                    self.graph
-                        .not_native_reason()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                ),
-            };
-            RuntimeError::NotExplainable(format!("{}: {why}", self.dir.display()))
+            RuntimeError::NotExplainable(self.why_not_explainable().unwrap_or_default())
         })
     }
 
