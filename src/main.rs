@@ -30,6 +30,8 @@ enum Command {
     Evaluate(cmd::evaluate::EvaluateArgs),
     /// Score a file of leads with a model bundle.
     Score(cmd::score::ScoreArgs),
+    /// Wrap an ONNX classifier trained elsewhere (scikit-learn, LightGBM) into a model bundle.
+    Import(cmd::import::ImportArgs),
     /// Generate synthetic B2B CRM history (docs/synthetic-data.md).
     Synth(cmd::synth::SynthArgs),
     /// Check rules files and score leads with the rule-based stage (docs/rules.md).
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Train(a) => cmd::train::run(a),
         Command::Evaluate(a) => cmd::evaluate::run(a),
         Command::Score(a) => cmd::score::run(a),
+        Command::Import(a) => cmd::import::run(a),
         Command::Synth(a) => cmd::synth::run(a),
         Command::Rules(c) => cmd::rules::run(c),
     };

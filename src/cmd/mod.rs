@@ -2,6 +2,7 @@
 
 pub mod common;
 pub mod evaluate;
+pub mod import;
 pub mod report;
 pub mod rules;
 pub mod schema;

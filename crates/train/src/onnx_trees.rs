@@ -62,8 +62,6 @@ pub fn tree_ensemble_to_onnx(
     }
     ensemble.validate().map_err(invalid)?;
     let attrs = Attributes::of(ensemble)?;
-    let covers = serde_json::to_string(&attrs.covers)
-        .map_err(|e| invalid(format!("covers do not serialise: {e}")))?;
 
     let mut model = ModelBuilder::new("qualify_trees");
     model.input(
@@ -95,9 +93,20 @@ pub fn tree_ensemble_to_onnx(
         attr::string("post_transform", "NONE"),
     ]);
 
-    constant_i64(&mut model, "slice_starts", 1);
-    constant_i64(&mut model, "slice_ends", 2);
-    constant_i64(&mut model, "slice_axes", 1);
+    add_logit_head(&mut model);
+    Ok(to_bytes_with_covers(
+        &model,
+        &attrs.covers,
+        producer_version,
+    ))
+}
+
+/// Adds what follows the classifier in every tree graph: `Slice` of column 1 of
+/// [`SCORES_NAME`] → `logit` → `Sigmoid` → `probability`, and the two graph outputs.
+pub fn add_logit_head(model: &mut ModelBuilder) {
+    constant_i64(model, "slice_starts", 1);
+    constant_i64(model, "slice_ends", 2);
+    constant_i64(model, "slice_axes", 1);
     model.node(
         "Slice",
         &[SCORES_NAME, "slice_starts", "slice_ends", "slice_axes"],
@@ -107,13 +116,23 @@ pub fn tree_ensemble_to_onnx(
     model
         .output(LOGIT_NAME, &[Dim::param(BATCH_DIM), Dim::Fixed(1)])
         .output(PROBABILITY_NAME, &[Dim::param(BATCH_DIM), Dim::Fixed(1)]);
+}
 
+/// The serialised model with `covers` (one array per tree, by node id) stored under
+/// [`NODE_COVERS_KEY`].
+pub fn to_bytes_with_covers(
+    model: &ModelBuilder,
+    covers: &[Vec<f64>],
+    producer_version: &str,
+) -> Vec<u8> {
     let mut proto = model.build(producer_version);
+    // Finite f64s always serialise; the writer and `qualify import` check finiteness.
+    let covers = serde_json::to_string(covers).unwrap_or_else(|_| "[]".to_owned());
     proto.metadata_props.push(pb::StringStringEntryProto {
         key: NODE_COVERS_KEY.to_owned(),
         value: covers,
     });
-    Ok(proto.encode_to_vec())
+    proto.encode_to_vec()
 }
 
 /// A `Constant` node holding a one-element int64 tensor (Slice takes its bounds as inputs).
