@@ -3,7 +3,8 @@
 //! - `logistic_40`: a 40-feature logistic model through tract;
 //! - `trees_100x31`: 100 trees × 31 leaves on 40 features (leaf-wise random trees, like
 //!   LightGBM's `num_leaves = 31`), written by `qualify_train::onnx_trees`, scored by the
-//!   native evaluator (`native`) and by tract on the same graph (`tract`).
+//!   native evaluator (`native`) and by tract on the same graph (`tract`), and explained by
+//!   TreeSHAP (`treeshap_1_row`).
 //!
 //! `cargo bench -p qualify-runtime --bench score`; criterion reports rows/s as elements/s.
 //! With `QUALIFY_BENCH_DIR` set, the tree model (`trees_100x31.onnx`), the 1,000 rows
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use qualify_core::trees::{Node, Tree, TreeEnsemble};
+use qualify_runtime::explain::Explainer;
 use qualify_runtime::onnx::OnnxModel;
 use qualify_train::onnx::logistic_to_onnx;
 use qualify_train::onnx_trees::tree_ensemble_to_onnx;
@@ -132,6 +134,18 @@ fn trees(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1000));
     group.bench_function("native_1000_rows", |b| {
         b.iter(|| model.logits(black_box(&x), 1000).expect("score"))
+    });
+    // TreeSHAP of one row (what an explained request adds), without grouping by column.
+    let explainer = model
+        .native()
+        .and_then(Explainer::for_native)
+        .expect("the bench ensemble has covers");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("treeshap_1_row", |b| {
+        b.iter(|| {
+            i += 1;
+            explainer.attribute(black_box(row(i)))
+        })
     });
     // tract takes hundreds of µs per row here: fewer samples, and skipped when the bench
     // only runs as a test (`cargo test --all-targets` runs it unoptimised: over a minute).
