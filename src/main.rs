@@ -32,6 +32,8 @@ enum Command {
     Score(cmd::score::ScoreArgs),
     /// Serve propensity and rule stage over HTTP (docs/api.md).
     Serve(cmd::serve::ServeArgs),
+    /// Wrap an ONNX classifier trained elsewhere (scikit-learn, LightGBM) into a model bundle.
+    Import(cmd::import::ImportArgs),
     /// Generate synthetic B2B CRM history (docs/synthetic-data.md).
     Synth(cmd::synth::SynthArgs),
     /// Check rules files and score leads with the rule-based stage (docs/rules.md).
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => cmd::evaluate::run(a),
         Command::Score(a) => cmd::score::run(a),
         Command::Serve(a) => cmd::serve::run(a),
+        Command::Import(a) => cmd::import::run(a),
         Command::Synth(a) => cmd::synth::run(a),
         Command::Rules(c) => cmd::rules::run(c),
         Command::Compare(a) => cmd::compare::run(a),

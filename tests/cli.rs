@@ -698,3 +698,93 @@ fn compare_on_the_sample_model_beats_rules_at_their_volume() {
         .expect("rule score");
     assert!(model > rules && model > by_score, "{cap}");
 }
+
+/// `score --explain` adds the raw score and ranked reasons; the raw score, calibrated, is the
+/// batch propensity (two paths: batch encoder + tract, and JSON encoder + explanation).
+#[test]
+fn score_explain_adds_reasons_that_match_the_scores() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("scores.csv");
+    let sample = root.join("data/sample/leads.csv");
+    let model = root.join("models/default");
+    ok(&[
+        "score",
+        "--model",
+        s(&model),
+        "--data",
+        s(&sample),
+        "--out",
+        s(&out),
+        "--explain",
+        "--top",
+        "2",
+    ]);
+    let scores = qualify_data::read_table(&out, &Default::default()).expect("scores");
+    let names: Vec<&str> = scores.names().iter().map(String::as_str).collect();
+    assert_eq!(
+        names[names.len() - 13..],
+        [
+            "raw_score",
+            "positive_1_column",
+            "positive_1_value",
+            "positive_1_contribution",
+            "positive_2_column",
+            "positive_2_value",
+            "positive_2_contribution",
+            "negative_1_column",
+            "negative_1_value",
+            "negative_1_contribution",
+            "negative_2_column",
+            "negative_2_value",
+            "negative_2_contribution",
+        ]
+    );
+    let loaded = qualify_runtime::Model::load(&model).expect("load");
+    let manifest = loaded.manifest();
+    let number = |name: &str, row: usize| match scores.column(name).expect(name).get(row) {
+        qualify_core::value::RawValue::Number(v) => Some(v),
+        _ => None,
+    };
+    let features: Vec<&str> = manifest
+        .schema
+        .features()
+        .map(|c| c.name.as_str())
+        .collect();
+    for row in 0..scores.rows() {
+        let raw = number("raw_score", row).expect("raw score");
+        let p = number("propensity", row).expect("propensity");
+        let calibrated = manifest.calibrator.apply(raw);
+        assert!(
+            (calibrated - p).abs() < 1e-5,
+            "row {row}: {calibrated} vs {p}"
+        );
+        let (p1, p2) = (
+            number("positive_1_contribution", row),
+            number("positive_2_contribution", row),
+        );
+        if let (Some(a), Some(b)) = (p1, p2) {
+            assert!(a >= b && b > 0.0, "row {row}: positive reasons {a}, {b}");
+        }
+        if let Some(n1) = number("negative_1_contribution", row) {
+            assert!(n1 < 0.0);
+        }
+        if let qualify_core::value::RawValue::Text(c) =
+            scores.column("positive_1_column").expect("column").get(row)
+        {
+            assert!(features.contains(&c.as_str()), "{c} is a feature");
+        }
+    }
+    let err = fails(&[
+        "score",
+        "--model",
+        s(&model),
+        "--data",
+        s(&sample),
+        "--out",
+        s(&out),
+        "--top",
+        "2",
+    ]);
+    assert!(err.contains("--explain"), "{err}");
+}

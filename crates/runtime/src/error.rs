@@ -8,6 +8,9 @@ pub enum RuntimeError {
     /// A record that cannot be encoded (wrong type in a field, ...).
     #[error(transparent)]
     Input(#[from] qualify_core::Error),
+    /// The model cannot explain its scores (named in the message).
+    #[error("cannot explain scores of the model in {0}")]
+    NotExplainable(String),
     /// The graph failed to run.
     #[error("scoring failed: {0}")]
     Score(String),

@@ -1,9 +1,11 @@
 //! qualify-runtime: load a model bundle and score with it, as the server and `qualify score`
 //! do.
 //!
-//! Scoring is encode (qualify-core's encoder) → model (the bundle's ONNX graph, run by tract)
-//! → calibrate (qualify-core's calibrator). A bundle only loads when its golden rows
-//! reproduce. No polars and no trainer here.
+//! Scoring is encode (qualify-core's encoder) → model (the bundle's ONNX graph, run by tract;
+//! tree ensembles by the native evaluator in [`forest`], checked against tract at load) →
+//! calibrate (qualify-core's calibrator). A bundle only loads when its golden rows reproduce.
+//! [`Model::explain_json`] adds per-column contributions in log-odds ([`explain`]). No polars
+//! and no trainer here.
 //!
 //! ```no_run
 //! use qualify_runtime::Model;
@@ -14,8 +16,12 @@
 //! ```
 
 pub mod error;
+pub mod explain;
+pub mod forest;
 pub mod model;
+pub mod native;
 pub mod onnx;
 
 pub use error::RuntimeError;
+pub use explain::{Explanation, Reason};
 pub use model::{Model, Scored};

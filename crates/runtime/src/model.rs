@@ -5,16 +5,23 @@
 //! golden score is reproduced to [`GOLDEN_TOLERANCE`]. The expected scores were computed at
 //! training time through the batch encoder and a native dot product, so a bundle only loads
 //! when both paths agree.
+//!
+//! [`Model::explain_json`] / [`Model::explain_flat`] score a record and attribute its raw
+//! score to the input columns ([`crate::explain`]); [`Model::can_explain`] says whether the
+//! bundle's graph is one the runtime can explain (a logistic model, or a tree ensemble that
+//! carries its node covers).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::{Bundle, GOLDEN_TOLERANCE, Manifest};
 use qualify_core::encoder::Warning;
-use qualify_core::value::RawTable;
+use qualify_core::value::{RawTable, RawValue};
 use serde::Serialize;
 
 use crate::error::RuntimeError;
+use crate::explain::{Explainer, Explanation, explanation};
 use crate::onnx::OnnxModel;
 
 /// A bundle ready to score.
@@ -22,6 +29,7 @@ use crate::onnx::OnnxModel;
 pub struct Model {
     manifest: Manifest,
     graph: OnnxModel,
+    explainer: Option<Explainer>,
     dir: std::path::PathBuf,
 }
 
@@ -51,9 +59,11 @@ impl Model {
                 bundle.manifest.model.n_features
             )));
         }
+        let explainer = graph.native().and_then(Explainer::for_native);
         let model = Model {
             manifest: bundle.manifest,
             graph,
+            explainer,
             dir: bundle.dir,
         };
         model.check_golden(&bundle.golden)?;
@@ -91,13 +101,28 @@ impl Model {
         self.manifest.model.n_features
     }
 
+    /// The loaded graph (which evaluator scores it, its parameters when recognised).
+    pub fn graph(&self) -> &OnnxModel {
+        &self.graph
+    }
+
     /// Raw log-odds for an encoded row-major matrix.
     pub fn logits(&self, x: &[f32], rows: usize) -> Result<Vec<f64>, RuntimeError> {
-        let logits = self
-            .graph
+        self.graph
             .logits(x, rows)
+            .map_err(|e| RuntimeError::Score(e.to_string()))
+    }
+
+    fn scored(&self, x: &[f32], warnings: Vec<Warning>) -> Result<Scored, RuntimeError> {
+        let logit = self
+            .graph
+            .logit(x)
             .map_err(|e| RuntimeError::Score(e.to_string()))?;
-        Ok(logits.into_iter().map(f64::from).collect())
+        Ok(Scored {
+            propensity: self.manifest.calibrator.apply(logit),
+            logit,
+            warnings,
+        })
     }
 
     /// Calibrated propensities for an encoded row-major matrix.
@@ -132,17 +157,12 @@ impl Model {
     /// time for timestamp features.
     pub fn score_flat(
         &self,
-        record: &std::collections::BTreeMap<String, qualify_core::value::RawValue>,
+        record: &BTreeMap<String, RawValue>,
         as_of: DateTime<Utc>,
     ) -> Result<Scored, RuntimeError> {
         let mut x = vec![0.0f32; self.n_features()];
         let warnings = self.manifest.encoder.encode_flat(record, as_of, &mut x)?;
-        let logit = self.logits(&x, 1)?[0];
-        Ok(Scored {
-            propensity: self.manifest.calibrator.apply(logit),
-            logit,
-            warnings,
-        })
+        self.scored(&x, warnings)
     }
 
     /// Scores one record given as JSON (field -> value). `as_of` is the scoring time for
@@ -154,11 +174,99 @@ impl Model {
     ) -> Result<Scored, RuntimeError> {
         let mut x = vec![0.0f32; self.n_features()];
         let warnings = self.manifest.encoder.encode_json(record, as_of, &mut x)?;
-        let logit = self.logits(&x, 1)?[0];
-        Ok(Scored {
-            propensity: self.manifest.calibrator.apply(logit),
-            logit,
-            warnings,
+        self.scored(&x, warnings)
+    }
+
+    /// Whether [`Model::explain_json`] works for this bundle: its graph is a logistic model
+    /// or a tree ensemble with node covers (qualify writes both; an imported graph of
+    /// another shape can be scored but not explained).
+    pub fn can_explain(&self) -> bool {
+        self.explainer.is_some()
+    }
+
+    /// Scores one record in flat form and explains the raw score; `top_k` bounds the
+    /// positive and the negative reasons.
+    ///
+    /// # Errors
+    /// As [`Model::score_flat`], and [`RuntimeError::NotExplainable`] when
+    /// [`Model::can_explain`] is false.
+    pub fn explain_flat(
+        &self,
+        record: &BTreeMap<String, RawValue>,
+        as_of: DateTime<Utc>,
+        top_k: usize,
+    ) -> Result<(Scored, Explanation), RuntimeError> {
+        let explainer = self.explainer()?;
+        let mut x = vec![0.0f32; self.n_features()];
+        let warnings = self.manifest.encoder.encode_flat(record, as_of, &mut x)?;
+        let scored = self.scored(&x, warnings)?;
+        let value_of = |c: &str| {
+            record
+                .get(c)
+                .map_or(serde_json::Value::Null, RawValue::to_json)
+        };
+        Ok((scored, self.explain_encoded(explainer, &x, value_of, top_k)))
+    }
+
+    /// Scores one record given as JSON and explains the raw score; `top_k` bounds the
+    /// positive and the negative reasons.
+    ///
+    /// # Errors
+    /// As [`Model::score_json`], and [`RuntimeError::NotExplainable`] when
+    /// [`Model::can_explain`] is false.
+    pub fn explain_json(
+        &self,
+        record: &serde_json::Map<String, serde_json::Value>,
+        as_of: DateTime<Utc>,
+        top_k: usize,
+    ) -> Result<(Scored, Explanation), RuntimeError> {
+        let explainer = self.explainer()?;
+        let mut x = vec![0.0f32; self.n_features()];
+        let warnings = self.manifest.encoder.encode_json(record, as_of, &mut x)?;
+        let scored = self.scored(&x, warnings)?;
+        let value_of = |c: &str| record.get(c).cloned().unwrap_or(serde_json::Value::Null);
+        Ok((scored, self.explain_encoded(explainer, &x, value_of, top_k)))
+    }
+
+    /// Why [`Model::can_explain`] is false (`None` when it is true).
+    pub fn why_not_explainable(&self) -> Option<String> {
+        if self.explainer.is_some() {
+            return None;
+        }
+        let why = match self.graph.native_kind() {
+            "trees" => "its tree ensemble carries no node covers".to_owned(),
+            _ => format!(
+                "its graph is neither a logistic model nor a tree ensemble qualify can read{}",
+                self.graph
+                    .not_native_reason()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+        };
+        Some(format!("{}: {why}", self.dir.display()))
+    }
+
+    fn explainer(&self) -> Result<&Explainer, RuntimeError> {
+        self.explainer.as_ref().ok_or_else(|| {
+            RuntimeError::NotExplainable(self.why_not_explainable().unwrap_or_default())
         })
+    }
+
+    /// Explains an encoded row.
+    pub fn explain_encoded(
+        &self,
+        explainer: &Explainer,
+        x: &[f32],
+        value_of: impl Fn(&str) -> serde_json::Value,
+        top_k: usize,
+    ) -> Explanation {
+        let (base, per_feature) = explainer.attribute(x);
+        explanation(
+            &self.manifest.encoder.column_spans(),
+            base,
+            &per_feature,
+            value_of,
+            top_k,
+        )
     }
 }

@@ -13,6 +13,11 @@
 //! output (other outputs such as `probability` are pruned: calibration happens outside the
 //! graph), optimises the model and keeps the runnable plan. Each [`OnnxModel::logits`] call
 //! spawns its own execution state, so one `OnnxModel` can be shared (`Arc`) across threads.
+//!
+//! A graph of a shape qualify writes is also recognised ([`crate::native`]). A tree ensemble
+//! is then scored by the native evaluator ([`crate::forest::flat`]) instead of tract, after
+//! loading has checked that both agree on probe rows built from the split thresholds (every
+//! threshold, and the next `f32` above it, is visited).
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -21,13 +26,17 @@ use std::sync::Arc;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
+use crate::forest::flat::FlatForest;
+use crate::forest::{Forest, TreeNode};
+use crate::native::{Native, recognise};
+
 /// Name of the output [`OnnxModel::logits`] reads.
 pub const LOGIT_OUTPUT: &str = "logit";
 /// Name of the symbolic batch dimension set on the input.
 pub const BATCH_SYMBOL: &str = "N";
 
 /// Why a model could not be loaded or run.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OnnxError {
     /// The bytes are not an ONNX protobuf.
     #[error("not a valid ONNX protobuf: {0}")]
@@ -54,7 +63,23 @@ pub enum OnnxError {
     /// tract failed while running the plan.
     #[error("tract failed to run the model: {0}")]
     Run(String),
+    /// The native tree evaluator and tract disagree on a probe row (a bug in one of them).
+    #[error("the native tree evaluator gives {native} but tract gives {tract} on probe row {row}")]
+    NativeMismatch {
+        /// Probe row index.
+        row: usize,
+        /// Native raw score.
+        native: f64,
+        /// tract's raw score.
+        tract: f32,
+    },
 }
+
+/// Largest difference between the native evaluator and tract accepted at load (tract sums
+/// leaf weights in `f32`, the native evaluator in `f64`).
+pub const NATIVE_TOLERANCE: f64 = 1e-4;
+/// Number of probe rows compared at load.
+const PROBE_ROWS: usize = 64;
 
 type Plan = Arc<TypedRunnableModel>;
 
@@ -63,6 +88,9 @@ pub struct OnnxModel {
     plan: Plan,
     n_features: usize,
     input_name: String,
+    native: Option<Native>,
+    /// Why a tree-ensemble graph is not evaluated natively, if it is not.
+    not_native: Option<String>,
 }
 
 // A server shares one model between request handlers.
@@ -77,6 +105,7 @@ impl fmt::Debug for OnnxModel {
             .field("input", &self.input_name)
             .field("n_features", &self.n_features)
             .field("nodes", &self.plan.model().nodes().len())
+            .field("native", &self.native_kind())
             .finish_non_exhaustive()
     }
 }
@@ -95,18 +124,49 @@ impl OnnxModel {
             .proto_model_for_read(&mut &*bytes)
             .map_err(|e| OnnxError::Decode(format!("{e:#}")))?;
         let signature = Signature::of(&proto)?;
+        let recognised = recognise(
+            &proto,
+            &signature.input_name,
+            LOGIT_OUTPUT,
+            signature.n_features,
+        );
         // tract is not panic-free on malformed graphs (e.g. it indexes maps by name); the
         // contract checks above catch the known cases, this turns any other into an error.
-        catch_unwind(AssertUnwindSafe(|| Self::compile(&onnx, &proto, signature))).unwrap_or_else(
-            |panic| {
+        let mut model = catch_unwind(AssertUnwindSafe(|| Self::compile(&onnx, &proto, signature)))
+            .unwrap_or_else(|panic| {
                 let what = panic
                     .downcast_ref::<&str>()
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".to_owned());
                 Err(OnnxError::Load(format!("tract panicked: {what}")))
-            },
-        )
+            })?;
+        match recognised {
+            Ok(native) => model.native = native,
+            Err(why) => model.not_native = Some(why),
+        }
+        if let Some(Native::Trees { forest, flat }) = &model.native {
+            model.check_native(forest, flat)?;
+        }
+        Ok(model)
+    }
+
+    /// Compares the native evaluator with tract on rows that visit every split threshold.
+    fn check_native(&self, forest: &Forest, flat: &FlatForest) -> Result<(), OnnxError> {
+        let x = probe_rows(forest, PROBE_ROWS);
+        let tract = self.tract_logits(&x, PROBE_ROWS)?;
+        for (row, (xs, &t)) in x.chunks_exact(self.n_features).zip(&tract).enumerate() {
+            let native = flat.raw_score(xs);
+            let diff = (native - f64::from(t)).abs();
+            if diff.is_nan() || diff > NATIVE_TOLERANCE {
+                return Err(OnnxError::NativeMismatch {
+                    row,
+                    native,
+                    tract: t,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn compile(
@@ -168,6 +228,8 @@ impl OnnxModel {
             plan,
             n_features: signature.n_features,
             input_name: signature.input_name,
+            native: None,
+            not_native: None,
         })
     }
 
@@ -176,21 +238,78 @@ impl OnnxModel {
         self.n_features
     }
 
+    /// The recognised graph shape, if any (see [`crate::native`]).
+    pub fn native(&self) -> Option<&Native> {
+        self.native.as_ref()
+    }
+
+    /// "trees" (scored natively), "linear", or "graph" (tract only).
+    pub fn native_kind(&self) -> &'static str {
+        match self.native {
+            Some(Native::Trees { .. }) => "trees",
+            Some(Native::Linear { .. }) => "linear",
+            None => "graph",
+        }
+    }
+
+    /// Why a tree-ensemble graph is scored by tract rather than natively, if it is.
+    pub fn not_native_reason(&self) -> Option<&str> {
+        self.not_native.as_deref()
+    }
+
     /// Raw logits for `rows` rows of `x` (row-major, `rows × n_features()` values), one per
-    /// row.
+    /// row: from the native evaluator for a recognised tree ensemble, from tract otherwise.
     ///
     /// # Errors
     /// [`OnnxError::InputLength`] if `x.len() != rows * n_features()`, [`OnnxError::Run`] if
     /// tract fails.
-    pub fn logits(&self, x: &[f32], rows: usize) -> Result<Vec<f32>, OnnxError> {
-        let input_length = || OnnxError::InputLength {
-            len: x.len(),
-            rows,
-            n_features: self.n_features,
-        };
-        if rows.checked_mul(self.n_features) != Some(x.len()) {
-            return Err(input_length());
+    pub fn logits(&self, x: &[f32], rows: usize) -> Result<Vec<f64>, OnnxError> {
+        if let Some(Native::Trees { flat, .. }) = &self.native {
+            self.check_len(x, rows)?;
+            let mut out = vec![0.0; rows];
+            flat.raw_scores_into(x, &mut out);
+            return Ok(out);
         }
+        Ok(self
+            .tract_logits(x, rows)?
+            .into_iter()
+            .map(f64::from)
+            .collect())
+    }
+
+    /// The logit of one row (`x.len() == n_features()`), without allocating on the native
+    /// path.
+    ///
+    /// # Errors
+    /// As [`OnnxModel::logits`].
+    pub fn logit(&self, x: &[f32]) -> Result<f64, OnnxError> {
+        if let Some(Native::Trees { flat, .. }) = &self.native {
+            self.check_len(x, 1)?;
+            return Ok(flat.raw_score(x));
+        }
+        let logits = self.tract_logits(x, 1)?;
+        Ok(f64::from(logits[0]))
+    }
+
+    fn check_len(&self, x: &[f32], rows: usize) -> Result<(), OnnxError> {
+        if rows.checked_mul(self.n_features) == Some(x.len()) {
+            Ok(())
+        } else {
+            Err(OnnxError::InputLength {
+                len: x.len(),
+                rows,
+                n_features: self.n_features,
+            })
+        }
+    }
+
+    /// Raw logits computed by tract, whatever the graph (what [`OnnxModel::logits`] is
+    /// checked against).
+    ///
+    /// # Errors
+    /// As [`OnnxModel::logits`].
+    pub fn tract_logits(&self, x: &[f32], rows: usize) -> Result<Vec<f32>, OnnxError> {
+        self.check_len(x, rows)?;
         if rows == 0 {
             return Ok(Vec::new());
         }
@@ -213,6 +332,38 @@ impl OnnxModel {
         }
         Ok(values)
     }
+}
+
+/// `rows` rows that send every split both ways: feature `f` of row `r` is one of the
+/// thresholds the forest compares `f` with (the exact value, or the next `f32` above it),
+/// chosen by a fixed hash of `(r, f)`; 0 for a feature no split reads.
+fn probe_rows(forest: &Forest, rows: usize) -> Vec<f32> {
+    let n = forest.n_features();
+    let mut thresholds: Vec<Vec<f32>> = vec![Vec::new(); n];
+    for node in forest.trees().iter().flatten() {
+        if let TreeNode::Split {
+            feature, threshold, ..
+        } = *node
+        {
+            thresholds[feature].push(threshold);
+        }
+    }
+    let mut x = vec![0.0f32; rows * n];
+    for (r, row) in x.chunks_exact_mut(n).enumerate() {
+        for (f, (cell, ts)) in row.iter_mut().zip(&thresholds).enumerate() {
+            if ts.is_empty() {
+                continue;
+            }
+            // SplitMix64 of (r, f): deterministic, and spread over all thresholds.
+            let mut z = ((r as u64) << 32 ^ f as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            let t = ts[(z >> 1) as usize % ts.len()];
+            *cell = if z & 1 == 0 { t } else { t.next_up() };
+        }
+    }
+    x
 }
 
 /// What the scoring contract needs from the graph, read from the protobuf before tract sees
@@ -339,14 +490,14 @@ mod tests {
                         .map(|(&a, &w)| f64::from(a) * f64::from(w))
                         .sum::<f64>();
                 assert!(
-                    (f64::from(logit) - expected).abs() < 1e-5,
+                    (logit - expected).abs() < 1e-5,
                     "rows={rows}: got {logit}, expected {expected}"
                 );
             }
         }
         assert_eq!(
             model.logits(&[], 0).expect("empty batch"),
-            Vec::<f32>::new()
+            Vec::<f64>::new()
         );
     }
 
@@ -361,7 +512,7 @@ mod tests {
             })
             .collect();
         for (i, h) in handles.into_iter().enumerate() {
-            assert_eq!(h.join().expect("thread"), vec![i as f32 - 0.5]);
+            assert_eq!(h.join().expect("thread"), vec![i as f64 - 0.5]);
         }
         assert!(format!("{model:?}").contains("n_features: 2"));
     }

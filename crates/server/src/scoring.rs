@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use qualify_core::encoder::Warning;
 use qualify_core::lead::LeadRecord;
 use qualify_rules::RuleOutcome;
+use qualify_runtime::{Explanation, Reason};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -31,11 +32,40 @@ pub struct ScoreResponse<'a> {
     pub model: ModelRef<'a>,
     /// The rule-based score, stage and reasons.
     pub rules: RuleOutcome<'a>,
+    /// Why the model scores what it scores (omitted with `?explain=false`, or for a model
+    /// that cannot explain itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<ExplanationView>,
     /// Shadow challenger score, when configured to be returned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shadow: Option<Shadow<'a>>,
     /// Unknown fields ignored, unseen categories, missing fields imputed.
     pub warnings: Vec<ResponseWarning>,
+}
+
+/// The reasons behind the propensity: additive contributions to the raw score (log-odds,
+/// before calibration), `base + Σ all contributions = raw_score`; the largest each way.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExplanationView {
+    /// Raw score of a lead with no information.
+    pub base: f64,
+    /// The model's raw score (log-odds) for this lead.
+    pub raw_score: f64,
+    /// Columns that raised the score most, largest first: column, the lead's value, contribution.
+    pub top_positive: Vec<Reason>,
+    /// Columns that lowered it most, most negative first.
+    pub top_negative: Vec<Reason>,
+}
+
+impl From<Explanation> for ExplanationView {
+    fn from(e: Explanation) -> Self {
+        ExplanationView {
+            base: e.base,
+            raw_score: e.raw_score,
+            top_positive: e.top_positive,
+            top_negative: e.top_negative,
+        }
+    }
 }
 
 /// Which model scored.
@@ -108,12 +138,21 @@ impl<'c> Scorer<'c> {
         model: &'a LoadedModel,
         lead: &LeadRecord,
         as_of: DateTime<Utc>,
+        explain: bool,
     ) -> Result<ScoreResponse<'a>, ApiError>
     where
         'c: 'a,
     {
         let flat = lead.to_flat();
-        let scored = model.model.score_flat(&flat, as_of)?;
+        let (scored, explanation) = if explain && model.model.can_explain() {
+            let (scored, explanation) =
+                model
+                    .model
+                    .explain_flat(&flat, as_of, self.config.explain_top)?;
+            (scored, Some(ExplanationView::from(explanation)))
+        } else {
+            (model.model.score_flat(&flat, as_of)?, None)
+        };
         let rules = served.rules.rules.evaluate(lead, as_of);
         let manifest = model.model.manifest();
         self.metrics
@@ -148,6 +187,7 @@ impl<'c> Scorer<'c> {
             grade: self.config.grades.grade(scored.propensity),
             model: ModelRef::of(model),
             rules,
+            explanation,
             shadow,
             warnings,
         })

@@ -118,7 +118,7 @@ fn assert_error(status: StatusCode, body: &Value, want: StatusCode, code: &str) 
 #[tokio::test]
 async fn score_answers_propensity_grade_rules_and_warnings() {
     let f = fixture();
-    let (router, _) = open(f.config.clone());
+    let (router, state) = open(f.config.clone());
     let mut lead = sample_leads(1).remove(0);
     lead["shoe_size"] = json!(44);
     let (status, headers, body) = send_json(&router, post("/v1/score", lead.to_string())).await;
@@ -158,6 +158,38 @@ async fn score_answers_propensity_grade_rules_and_warnings() {
         "{body}"
     );
     assert!(body.get("shadow").is_none());
+
+    // The explanation explains this propensity: its raw score, calibrated, is the propensity
+    // (tract's f32 logit vs the explanation's f64 sum), and reasons come sorted by size.
+    let explanation = &body["explanation"];
+    let raw = explanation["raw_score"].as_f64().expect("raw score");
+    let calibrated = state
+        .registry
+        .current()
+        .champion()
+        .model
+        .manifest()
+        .calibrator
+        .apply(raw);
+    assert!((calibrated - p).abs() < 1e-5, "{calibrated} vs {p}");
+    let ups: Vec<f64> = explanation["top_positive"]
+        .as_array()
+        .expect("top_positive")
+        .iter()
+        .map(|r| r["contribution"].as_f64().expect("contribution"))
+        .collect();
+    assert!(!ups.is_empty() && ups.len() <= 3, "{explanation}");
+    assert!(
+        ups.windows(2).all(|w| w[0] >= w[1]) && ups[0] > 0.0,
+        "{explanation}"
+    );
+    assert!(
+        explanation["top_negative"][0]["column"].is_string(),
+        "{explanation}"
+    );
+    let (_, _, plain) = send_json(&router, post("/v1/score?explain=false", lead.to_string())).await;
+    assert!(plain.get("explanation").is_none());
+    assert_eq!(plain["propensity"], body["propensity"]);
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ pub mod export;
 pub mod logistic;
 pub mod matrix;
 pub mod onnx;
+pub mod onnx_trees;
 pub mod split;
 
 pub use error::TrainError;

@@ -78,6 +78,9 @@ pub enum OnnxExportError {
         /// Number of values given.
         len: usize,
     },
+    /// A tree ensemble that cannot be written (bad structure or a non-finite value).
+    #[error("invalid tree ensemble: {0}")]
+    InvalidEnsemble(String),
 }
 
 /// Writes a logistic-regression model `logit = features · weights + bias` as ONNX.

@@ -7,7 +7,9 @@
 //! - categorical: one column per kept level, then `__other__` (rare or unseen levels),
 //!   then `__missing__`;
 //! - set: one column per kept level (multi-hot), then `__other__` (1 when any item is rare or
-//!   unseen), then `__missing__`.
+//!   unseen), then `__missing__`;
+//! - raw (the input of an imported model, `qualify import`): `[value as is]` (a boolean as
+//!   0/1), a missing value filled with the median of the data it was fitted on.
 
 use std::collections::BTreeMap;
 
@@ -37,6 +39,14 @@ pub enum ColumnState {
     Set {
         levels: Vec<String>,
         separator: String,
+    },
+    /// A number (or a boolean, as 0/1) passed through unscaled, for a model trained
+    /// elsewhere on the raw values.
+    Raw {
+        /// Read the cell as a boolean rather than a number.
+        boolean: bool,
+        /// Value written for a missing cell.
+        fill: f64,
     },
 }
 
@@ -104,6 +114,7 @@ impl ColumnState {
             ColumnState::Categorical { levels } | ColumnState::Set { levels, .. } => {
                 levels.len() + 2
             }
+            ColumnState::Raw { .. } => 1,
         }
     }
 
@@ -121,6 +132,7 @@ impl ColumnState {
                     format!("{column}={MISSING_SUFFIX}"),
                 ])
                 .collect(),
+            ColumnState::Raw { .. } => vec![column.to_string()],
         }
     }
 
@@ -148,6 +160,15 @@ impl ColumnState {
             ColumnState::Timestamp(scaling) => {
                 let value = parse::parse_time(cell, is_missing)?.map(|t| days_before(t, as_of));
                 scaling.write(value, out)?;
+                Ok(value.is_none().then(imputed).flatten())
+            }
+            ColumnState::Raw { boolean, fill } => {
+                let value = if *boolean {
+                    parse::parse_bool(cell, is_missing)?.map(|b| if b { 1.0 } else { 0.0 })
+                } else {
+                    parse::parse_number(cell, is_missing)?
+                };
+                out[0] = value.unwrap_or(*fill) as f32;
                 Ok(value.is_none().then(imputed).flatten())
             }
             ColumnState::Boolean => {

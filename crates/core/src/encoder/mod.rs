@@ -193,6 +193,70 @@ impl Encoder {
         })
     }
 
+    /// An encoder that passes the schema's feature columns through raw, in schema order (one
+    /// [`ColumnState::Raw`] each: numbers as they are, booleans as 0/1, a missing value
+    /// filled with the median of `rows`): the input of a model trained elsewhere.
+    ///
+    /// # Errors
+    /// A feature column that is not numeric or boolean, or is absent from `table`, or holds
+    /// unreadable cells.
+    pub fn raw(schema: &Schema, table: &RawTable, rows: &[usize]) -> Result<Encoder> {
+        let mut columns = Vec::new();
+        for spec in schema.features() {
+            let boolean = match spec.kind {
+                Some(ColumnType::Numeric) => false,
+                Some(ColumnType::Boolean) => true,
+                other => {
+                    return Err(Error::Invalid(format!(
+                        "column {:?} is {}: a raw encoder reads numeric and boolean columns only",
+                        spec.name,
+                        other.map_or("untyped".to_owned(), |t| format!("{t:?}").to_lowercase())
+                    )));
+                }
+            };
+            let data = table.column(&spec.name).ok_or_else(|| {
+                Error::Invalid(format!("schema column {:?} is not in the data", spec.name))
+            })?;
+            let missing_tokens: Vec<String> = schema
+                .missing_tokens
+                .iter()
+                .chain(&spec.missing)
+                .map(|t| t.trim().to_string())
+                .collect();
+            let mut column = FittedColumn {
+                name: spec.name.clone(),
+                missing_tokens,
+                state: ColumnState::Raw { boolean, fill: 0.0 },
+            };
+            let is_missing = |t: &str| column.is_missing(t);
+            let mut errors = CellErrors::new(&spec.name);
+            let mut values: Vec<f64> = rows
+                .iter()
+                .filter_map(|&r| {
+                    let cell = data.cell(r);
+                    let value = if boolean {
+                        parse::parse_bool(cell, &is_missing)
+                            .map(|b| b.map(|b| if b { 1.0 } else { 0.0 }))
+                    } else {
+                        parse::parse_number(cell, &is_missing)
+                    };
+                    errors.keep(r, value)
+                })
+                .flatten()
+                .collect();
+            errors.finish()?;
+            column.state = ColumnState::Raw {
+                boolean,
+                fill: Scaling::fit(&mut values).median,
+            };
+            columns.push(column);
+        }
+        Ok(Encoder {
+            columns,
+            reference_time: None,
+        })
+    }
+
     /// The default scoring time for timestamp features (see the field doc); now when the
     /// model has no timestamp features.
     pub fn reference_time(&self) -> DateTime<Utc> {

@@ -217,3 +217,64 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn raw_encoder_passes_numbers_and_booleans_through() {
+    let schema = Schema::from_toml(
+        r#"
+        [[column]]
+        name = "y"
+        role = "label"
+        [[column]]
+        name = "n"
+        role = "feature"
+        type = "numeric"
+        [[column]]
+        name = "b"
+        role = "feature"
+        type = "boolean"
+        "#,
+        "test",
+    )
+    .expect("schema");
+    let mut table = RawTable::new();
+    table
+        .push(
+            "n",
+            RawColumn::Number(vec![Some(1.5), None, Some(7.0), Some(3.0)]),
+        )
+        .expect("n");
+    table
+        .push(
+            "b",
+            RawColumn::Text(vec![
+                Some("yes".into()),
+                Some("no".into()),
+                None,
+                Some("true".into()),
+            ]),
+        )
+        .expect("b");
+    let enc = Encoder::raw(&schema, &table, &[0, 1, 2, 3]).expect("raw");
+    assert_eq!(enc.feature_names(), ["n", "b"]);
+    let x = enc
+        .encode_table(&table, &[0, 1, 2], enc.reference_time())
+        .expect("encode");
+    // n: as is, missing -> median of 1.5, 7, 3 = 3; b: 1/0, missing -> median of 1, 0, 1 = 1.
+    assert_eq!(x, [1.5, 1.0, 3.0, 0.0, 7.0, 1.0]);
+    let mut out = [0.0; 2];
+    let record: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(r#"{"n": 2.25, "b": false}"#).expect("json");
+    let warnings = enc
+        .encode_json(&record, enc.reference_time(), &mut out)
+        .expect("json");
+    assert_eq!((out, warnings.len()), ([2.25, 0.0], 0));
+
+    let categorical = Schema::from_toml(
+        "[[column]]\nname = \"y\"\nrole = \"label\"\n[[column]]\nname = \"c\"\nrole = \"feature\"\ntype = \"categorical\"\n",
+        "test",
+    )
+    .expect("schema");
+    let err = Encoder::raw(&categorical, &table, &[0]).expect_err("categorical");
+    assert!(err.to_string().contains("\"c\" is categorical"), "{err}");
+}

@@ -32,6 +32,8 @@ pub struct ScoreQuery {
     pub model: Option<String>,
     /// Scoring time for time features and rule decay, RFC 3339 (default: now).
     pub as_of: Option<DateTime<Utc>>,
+    /// Include the model's reasons (`explanation`) [default: true]. Trees pay for TreeSHAP.
+    pub explain: Option<bool>,
 }
 
 fn pick<'s>(served: &'s Served, name: Option<&str>) -> Result<&'s Arc<LoadedModel>, ApiError> {
@@ -84,7 +86,10 @@ pub async fn score(
     let served = state.registry.current();
     let model = pick(&served, q.model.as_deref())?;
     let as_of = q.as_of.unwrap_or_else(Utc::now);
-    let response = state.scorer().score(&served, model, &lead, as_of)?;
+    let explain = q.explain.unwrap_or(true);
+    let response = state
+        .scorer()
+        .score(&served, model, &lead, as_of, explain)?;
     Ok(Json(response).into_response())
 }
 
@@ -116,7 +121,14 @@ pub async fn batch(
     pick(&served, q.model.as_deref())?;
     let as_of = q.as_of.unwrap_or_else(Utc::now);
     match body::kind(request.headers())? {
-        BodyKind::Ndjson => Ok(ndjson(state, served, q.model, as_of, request.into_body())),
+        BodyKind::Ndjson => Ok(ndjson(
+            state,
+            served,
+            q.model,
+            q.explain.unwrap_or(true),
+            as_of,
+            request.into_body(),
+        )),
         BodyKind::Json => {
             let limit = state.config.max_body_bytes;
             let bytes = body::bytes(Bytes::from_request(request, &()).await, limit)?;
@@ -139,7 +151,7 @@ pub async fn batch(
                 .enumerate()
                 .map(|(i, lead)| {
                     scorer
-                        .score(&served, model, lead, as_of)
+                        .score(&served, model, lead, as_of, q.explain.unwrap_or(true))
                         .map_err(|e| e.within(&format!("[{i}]")))
                 })
                 .collect::<Result<Vec<ScoreResponse<'_>>, ApiError>>()?;
@@ -154,6 +166,7 @@ fn ndjson(
     state: AppState,
     served: Arc<Served>,
     model: Option<String>,
+    explain: bool,
     as_of: DateTime<Utc>,
     body: Body,
 ) -> Response {
@@ -161,6 +174,7 @@ fn ndjson(
         state: AppState,
         served: Arc<Served>,
         model: Option<String>,
+        explain: bool,
         as_of: DateTime<Utc>,
         input: axum::body::BodyDataStream,
         buf: Vec<u8>,
@@ -179,10 +193,13 @@ fn ndjson(
             }
             let result = body::parse::<LeadRecord>(raw).and_then(|lead| {
                 let model = pick(&self.served, self.model.as_deref())?;
-                let response = self
-                    .state
-                    .scorer()
-                    .score(&self.served, model, &lead, self.as_of)?;
+                let response = self.state.scorer().score(
+                    &self.served,
+                    model,
+                    &lead,
+                    self.as_of,
+                    self.explain,
+                )?;
                 serde_json::to_vec(&response).map_err(|e| ApiError::internal(e.to_string()))
             });
             let mut out = match result {
@@ -204,6 +221,7 @@ fn ndjson(
         state,
         served,
         model,
+        explain,
         as_of,
         input: body.into_data_stream(),
         buf: Vec::new(),

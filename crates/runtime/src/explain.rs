@@ -1,0 +1,164 @@
+//! Explanations: how much each input column moved one lead's raw score, in log-odds.
+//!
+//! Contributions are additive: `base + Σ contributions = raw score` (the logit before
+//! calibration). A logistic model contributes `weight × encoded value` per encoded feature
+//! with the intercept as base; a tree ensemble contributes its exact path-dependent TreeSHAP
+//! values ([`crate::forest::shap`]) with the cover-weighted mean score as base. Encoded
+//! features are then summed back to the column they came from (`Encoder::column_spans`: a
+//! categorical's one-hot levels and missing indicator become one reason), so a reason names
+//! a field the caller sent, with the value it sent.
+//!
+//! Calibration is monotone but not additive, so contributions explain the raw score, not the
+//! calibrated propensity; their order and sign carry over.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::forest::{Forest, shap};
+use crate::native::Native;
+
+/// One column's contribution to a lead's raw score.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// The input column (schema name).
+    pub column: String,
+    /// The value the record holds for it (`null` when missing).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub value: serde_json::Value,
+    /// Contribution to the raw score, in log-odds.
+    pub contribution: f64,
+}
+
+/// Why a lead scores what it scores.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The score of a lead with no information (logistic: the intercept; trees: the
+    /// cover-weighted mean raw score), in log-odds.
+    pub base: f64,
+    /// The raw score explained: `base + Σ contributions` (in `f64`; scoring through tract
+    /// in `f32` may differ in the 6th decimal).
+    pub raw_score: f64,
+    /// Every column, in schema order.
+    pub contributions: Vec<Reason>,
+    /// Up to `top_k` columns with a positive contribution, largest first.
+    pub top_positive: Vec<Reason>,
+    /// Up to `top_k` columns with a negative contribution, most negative first.
+    pub top_negative: Vec<Reason>,
+}
+
+/// What a model needs to attribute its score to encoded features.
+#[derive(Debug, Clone)]
+pub enum Explainer {
+    Linear { weights: Vec<f64>, bias: f64 },
+    Trees { forest: Forest, expected: f64 },
+}
+
+impl Explainer {
+    /// The explainer of a recognised graph; `None` for a tree ensemble without covers.
+    pub fn for_native(native: &Native) -> Option<Explainer> {
+        match native {
+            Native::Linear { weights, bias } => Some(Explainer::Linear {
+                weights: weights.iter().map(|&w| f64::from(w)).collect(),
+                bias: f64::from(*bias),
+            }),
+            Native::Trees { forest, .. } if forest.has_covers() => Some(Explainer::Trees {
+                expected: shap::expected_value(forest),
+                forest: forest.clone(),
+            }),
+            Native::Trees { .. } => None,
+        }
+    }
+
+    /// `(base, contribution per encoded feature)` for one encoded row.
+    pub fn attribute(&self, x: &[f32]) -> (f64, Vec<f64>) {
+        match self {
+            Explainer::Linear { weights, bias } => (
+                *bias,
+                weights
+                    .iter()
+                    .zip(x)
+                    .map(|(&w, &v)| w * f64::from(v))
+                    .collect(),
+            ),
+            Explainer::Trees { forest, expected } => {
+                let mut phi = vec![0.0; forest.n_features()];
+                shap::add_shap_values(forest, x, &mut phi);
+                (*expected, phi)
+            }
+        }
+    }
+}
+
+/// Groups per-feature contributions by column (`spans` as `Encoder::column_spans` gives
+/// them) into an [`Explanation`]; `value_of` gives a column's raw value.
+pub fn explanation(
+    spans: &[(&str, Range<usize>)],
+    base: f64,
+    per_feature: &[f64],
+    value_of: impl Fn(&str) -> serde_json::Value,
+    top_k: usize,
+) -> Explanation {
+    let contributions: Vec<Reason> = spans
+        .iter()
+        .map(|(column, span)| Reason {
+            column: (*column).to_owned(),
+            value: value_of(column),
+            contribution: per_feature
+                .get(span.clone())
+                .unwrap_or_default()
+                .iter()
+                .sum(),
+        })
+        .collect();
+    let raw_score = base + contributions.iter().map(|r| r.contribution).sum::<f64>();
+    let mut top_positive: Vec<Reason> = contributions
+        .iter()
+        .filter(|r| r.contribution > 0.0)
+        .cloned()
+        .collect();
+    top_positive.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+    top_positive.truncate(top_k);
+    let mut top_negative: Vec<Reason> = contributions
+        .iter()
+        .filter(|r| r.contribution < 0.0)
+        .cloned()
+        .collect();
+    top_negative.sort_by(|a, b| a.contribution.total_cmp(&b.contribution));
+    top_negative.truncate(top_k);
+    Explanation {
+        base,
+        raw_score,
+        contributions,
+        top_positive,
+        top_negative,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_features_into_columns_and_ranks_reasons() {
+        let spans = [("a", 0..2), ("b", 2..5), ("c", 5..6), ("d", 6..7)];
+        let phi = [0.5, -0.25, 0.0, 0.0, 1.0, -2.0, 0.0];
+        let e = explanation(&spans, -1.0, &phi, |c| serde_json::json!(c), 1);
+        let contrib: Vec<(&str, f64)> = e
+            .contributions
+            .iter()
+            .map(|r| (r.column.as_str(), r.contribution))
+            .collect();
+        assert_eq!(contrib, [("a", 0.25), ("b", 1.0), ("c", -2.0), ("d", 0.0)]);
+        assert_eq!(e.raw_score, -1.75);
+        assert_eq!(e.top_positive.len(), 1);
+        assert_eq!(e.top_positive[0].column, "b");
+        assert_eq!(e.top_positive[0].value, serde_json::json!("b"));
+        assert_eq!(e.top_negative[0].column, "c");
+        let all = explanation(&spans, 0.0, &phi, |_| serde_json::Value::Null, 10);
+        let pos: Vec<&str> = all.top_positive.iter().map(|r| r.column.as_str()).collect();
+        assert_eq!(pos, ["b", "a"]);
+        assert_eq!(all.top_negative.len(), 1);
+    }
+}

@@ -1,0 +1,417 @@
+//! Loading tree and logistic bundles, scoring and explaining records through `Model`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use proptest::prelude::*;
+use qualify_core::bundle::{
+    BUNDLE_FORMAT_VERSION, Bundle, DataFingerprint, Golden, GoldenRow, Manifest, ModelInfo,
+    sha256_hex, version_for,
+};
+use qualify_core::calibrate::Calibrator;
+use qualify_core::encoder::Encoder;
+use qualify_core::schema::Schema;
+use qualify_core::value::{RawColumn, RawTable, RawValue};
+use qualify_runtime::{Model, RuntimeError};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Map, Value, json};
+
+const SCHEMA: &str = r#"
+[[column]]
+name = "converted"
+role = "label"
+[[column]]
+name = "employees"
+role = "firmographic"
+type = "numeric"
+[[column]]
+name = "industry"
+role = "firmographic"
+type = "categorical"
+[[column]]
+name = "visits"
+role = "behavioural"
+type = "numeric"
+[[column]]
+name = "partner"
+role = "feature"
+type = "boolean"
+"#;
+
+const INDUSTRIES: [&str; 4] = ["saas", "retail", "bank", "media"];
+
+fn as_of() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
+        .expect("time")
+        .to_utc()
+}
+
+/// A random record; `None` fields are left out (missing).
+fn record(rng: &mut StdRng) -> Map<String, Value> {
+    let mut r = Map::new();
+    if rng.random_bool(0.9) {
+        r.insert("employees".into(), json!(rng.random_range(1..5000)));
+    }
+    if rng.random_bool(0.9) {
+        let i = rng.random_range(0..INDUSTRIES.len() + 1);
+        r.insert(
+            "industry".into(),
+            json!(INDUSTRIES.get(i).unwrap_or(&"mining")),
+        );
+    }
+    if rng.random_bool(0.9) {
+        r.insert("visits".into(), json!(rng.random_range(0.0..30.0)));
+    }
+    if rng.random_bool(0.9) {
+        r.insert("partner".into(), json!(rng.random_bool(0.3)));
+    }
+    r
+}
+
+fn encoder(schema: &Schema, records: &[Map<String, Value>]) -> Encoder {
+    let mut table = RawTable::new();
+    fn get<'r>(
+        records: &'r [Map<String, Value>],
+        name: &'static str,
+    ) -> impl Iterator<Item = Option<&'r Value>> {
+        records.iter().map(move |r| r.get(name))
+    }
+    table
+        .push(
+            "employees",
+            RawColumn::Number(
+                get(records, "employees")
+                    .map(|v| v.and_then(Value::as_f64))
+                    .collect(),
+            ),
+        )
+        .expect("employees");
+    table
+        .push(
+            "industry",
+            RawColumn::Text(
+                get(records, "industry")
+                    .map(|v| v.and_then(Value::as_str).map(str::to_owned))
+                    .collect(),
+            ),
+        )
+        .expect("industry");
+    table
+        .push(
+            "visits",
+            RawColumn::Number(
+                get(records, "visits")
+                    .map(|v| v.and_then(Value::as_f64))
+                    .collect(),
+            ),
+        )
+        .expect("visits");
+    table
+        .push(
+            "partner",
+            RawColumn::Bool(
+                get(records, "partner")
+                    .map(|v| v.and_then(Value::as_bool))
+                    .collect(),
+            ),
+        )
+        .expect("partner");
+    let rows: Vec<usize> = (0..records.len()).collect();
+    Encoder::fit(schema, &table, &rows, Some(as_of())).expect("fit")
+}
+
+/// Writes a bundle whose golden scores come from `logit` on the encoded rows.
+fn bundle(
+    dir: &std::path::Path,
+    kind: &str,
+    onnx: Vec<u8>,
+    encoder: Encoder,
+    golden: &[Map<String, Value>],
+    logit: impl Fn(&[f32]) -> f64,
+) -> PathBuf {
+    let schema = Schema::from_toml(SCHEMA, "test").expect("schema");
+    let calibrator = Calibrator::Platt { a: 0.8, b: 0.1 };
+    let rows = golden
+        .iter()
+        .map(|record| {
+            let mut x = vec![0.0; encoder.n_features()];
+            encoder
+                .encode_json(record, as_of(), &mut x)
+                .expect("encode");
+            GoldenRow {
+                record: record.clone(),
+                propensity: calibrator.apply(logit(&x)),
+            }
+        })
+        .collect();
+    let manifest = Manifest {
+        format_version: BUNDLE_FORMAT_VERSION,
+        name: "t".into(),
+        version: version_for(as_of()),
+        created_at: as_of(),
+        model: ModelInfo {
+            kind: kind.into(),
+            hyperparameters: json!({}),
+            onnx_input: "features".into(),
+            onnx_output: "logit".into(),
+            n_features: encoder.n_features(),
+            onnx_sha256: sha256_hex(&onnx),
+        },
+        schema_hash: schema.hash(),
+        schema,
+        encoder,
+        calibrator,
+        training_data: DataFingerprint {
+            file: "t.csv".into(),
+            sha256: sha256_hex(b"t"),
+            rows: 0,
+            label_rate: 0.5,
+            train_rows: 0,
+            test_rows: 0,
+            split: "none".into(),
+        },
+        metrics: json!({}),
+        libraries: BTreeMap::new(),
+    };
+    let golden = Golden {
+        as_of: as_of(),
+        rows,
+    };
+    Bundle::write(dir, &manifest, &onnx, &golden).expect("write bundle")
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    model: Model,
+    records: Vec<Map<String, Value>>,
+    reference: Reference,
+}
+
+/// The raw score of an encoded row, computed without the runtime.
+type Reference = Box<dyn Fn(&[f32]) -> f64>;
+
+fn trees_fixture(seed: u64) -> Fixture {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let records: Vec<_> = (0..60).map(|_| record(&mut rng)).collect();
+    let schema = Schema::from_toml(SCHEMA, "test").expect("schema");
+    let encoder = encoder(&schema, &records);
+    let ensemble = common::random_ensemble(seed, encoder.n_features(), 25, 5);
+    let onnx = qualify_train::onnx_trees::tree_ensemble_to_onnx(&ensemble, "t").expect("export");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let reference = move |x: &[f32]| ensemble.raw_score(x);
+    let path = bundle(dir.path(), "gbm", onnx, encoder, &records[..10], &reference);
+    let model = Model::load(&path).expect("load");
+    Fixture {
+        _dir: dir,
+        model,
+        records,
+        reference: Box::new(reference),
+    }
+}
+
+fn logistic_fixture(seed: u64) -> Fixture {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let records: Vec<_> = (0..60).map(|_| record(&mut rng)).collect();
+    let schema = Schema::from_toml(SCHEMA, "test").expect("schema");
+    let encoder = encoder(&schema, &records);
+    let weights: Vec<f32> = (0..encoder.n_features())
+        .map(|_| rng.random_range(-2.0..2.0))
+        .collect();
+    let bias = rng.random_range(-1.0f32..1.0);
+    let onnx = qualify_train::onnx::logistic_to_onnx(&weights, bias, "t").expect("export");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let reference = move |x: &[f32]| {
+        f64::from(bias)
+            + x.iter()
+                .zip(&weights)
+                .map(|(&a, &w)| f64::from(a) * f64::from(w))
+                .sum::<f64>()
+    };
+    let path = bundle(
+        dir.path(),
+        "logistic",
+        onnx,
+        encoder,
+        &records[..10],
+        &reference,
+    );
+    let model = Model::load(&path).expect("load");
+    Fixture {
+        _dir: dir,
+        model,
+        records,
+        reference: Box::new(reference),
+    }
+}
+
+fn encode(model: &Model, record: &Map<String, Value>) -> Vec<f32> {
+    let mut x = vec![0.0; model.n_features()];
+    model
+        .manifest()
+        .encoder
+        .encode_json(record, as_of(), &mut x)
+        .expect("encode");
+    x
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn explanations_add_up_to_the_raw_score(seed in any::<u64>(), logistic in any::<bool>()) {
+        let f = if logistic { logistic_fixture(seed) } else { trees_fixture(seed) };
+        prop_assert!(f.model.can_explain());
+        for record in &f.records {
+            let (scored, e) = f.model.explain_json(record, as_of(), 3).expect("explain");
+            let total = e.base + e.contributions.iter().map(|r| r.contribution).sum::<f64>();
+            let reference = (f.reference)(&encode(&f.model, record));
+            // The sum is the raw score: exactly the reference in f64 arithmetic, and the
+            // scored logit (f64 natively for trees, f32 through tract for logistic).
+            prop_assert!((total - reference).abs() < 1e-6, "Σ {} vs reference {}", total, reference);
+            prop_assert!((e.raw_score - total).abs() < 1e-9);
+            prop_assert!((scored.logit - reference).abs() < 1e-5, "logit {} vs {}", scored.logit, reference);
+            prop_assert_eq!(&scored, &f.model.score_json(record, as_of()).expect("score"));
+            // One reason per schema feature, in schema order, echoing the sent value.
+            let columns: Vec<&str> = e.contributions.iter().map(|r| r.column.as_str()).collect();
+            prop_assert_eq!(columns, ["employees", "industry", "visits", "partner"]);
+            for r in &e.contributions {
+                prop_assert_eq!(&r.value, record.get(&r.column).unwrap_or(&Value::Null));
+            }
+            prop_assert!(e.top_positive.len() <= 3 && e.top_negative.len() <= 3);
+            prop_assert!(e.top_positive.windows(2).all(|w| w[0].contribution >= w[1].contribution));
+            prop_assert!(e.top_negative.windows(2).all(|w| w[0].contribution <= w[1].contribution));
+            prop_assert!(e.top_positive.iter().all(|r| r.contribution > 0.0));
+            prop_assert!(e.top_negative.iter().all(|r| r.contribution < 0.0));
+        }
+    }
+}
+
+#[test]
+fn a_logistic_columns_contribution_is_what_removing_it_costs_through_tract() {
+    let f = logistic_fixture(11);
+    for record in &f.records[..20] {
+        let (_, e) = f.model.explain_json(record, as_of(), 10).expect("explain");
+        let x = encode(&f.model, record);
+        let full = f.model.graph().tract_logits(&x, 1).expect("tract")[0];
+        for ((column, span), reason) in f
+            .model
+            .manifest()
+            .encoder
+            .column_spans()
+            .into_iter()
+            .zip(&e.contributions)
+        {
+            assert_eq!(column, reason.column);
+            let mut without = x.clone();
+            without[span].fill(0.0);
+            let rest = f.model.graph().tract_logits(&without, 1).expect("tract")[0];
+            let removed = f64::from(full) - f64::from(rest);
+            assert!(
+                (removed - reason.contribution).abs() < 1e-5,
+                "{column}: tract difference {removed} vs contribution {}",
+                reason.contribution
+            );
+        }
+    }
+}
+
+#[test]
+fn flat_and_json_records_explain_alike() {
+    let f = trees_fixture(5);
+    for record in &f.records[..20] {
+        let flat: BTreeMap<String, RawValue> = record
+            .iter()
+            .map(|(k, v)| (k.clone(), RawValue::from_json(v)))
+            .collect();
+        let a = f.model.explain_json(record, as_of(), 2).expect("json");
+        let b = f.model.explain_flat(&flat, as_of(), 2).expect("flat");
+        assert_eq!(a.0, b.0);
+        assert_eq!((a.1.base, a.1.raw_score), (b.1.base, b.1.raw_score));
+        // Values differ only in JSON spelling (a flat record's numbers are f64: 900.0).
+        let key = |r: &qualify_runtime::Reason| {
+            (
+                r.column.clone(),
+                RawValue::from_json(&r.value),
+                r.contribution,
+            )
+        };
+        for (x, y) in [
+            (&a.1.contributions, &b.1.contributions),
+            (&a.1.top_positive, &b.1.top_positive),
+            (&a.1.top_negative, &b.1.top_negative),
+        ] {
+            let x: Vec<_> = x.iter().map(key).collect();
+            let y: Vec<_> = y.iter().map(key).collect();
+            assert_eq!(x, y);
+        }
+    }
+}
+
+#[test]
+fn unexplainable_and_bad_records_are_errors() {
+    let f = trees_fixture(3);
+    let mut bad = Map::new();
+    bad.insert("employees".into(), json!("many"));
+    let err = f
+        .model
+        .explain_json(&bad, as_of(), 3)
+        .expect_err("text in a number");
+    assert!(err.to_string().contains("employees"), "{err}");
+
+    // A graph of another shape (here: logit = Identity(MatMul(...))) scores but cannot explain.
+    use qualify_train::onnx::{Dim, ModelBuilder};
+    let mut rng = StdRng::seed_from_u64(1);
+    let records: Vec<_> = (0..30).map(|_| record(&mut rng)).collect();
+    let schema = Schema::from_toml(SCHEMA, "test").expect("schema");
+    let encoder = encoder(&schema, &records);
+    let n = encoder.n_features();
+    let mut b = ModelBuilder::new("g");
+    b.input("features", &[Dim::param("N"), Dim::Fixed(n)])
+        .initializer_f32("W", &[n, 1], &vec![0.25; n])
+        .expect("W");
+    b.node("MatMul", &["features", "W"], &["xw"]);
+    b.node("Identity", &["xw"], &["logit"]);
+    b.output("logit", &[Dim::param("N"), Dim::Fixed(1)]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = bundle(
+        dir.path(),
+        "imported",
+        b.to_bytes("t"),
+        encoder,
+        &records[..5],
+        |x| x.iter().map(|&v| 0.25 * f64::from(v)).sum(),
+    );
+    let model = Model::load(&path).expect("load");
+    assert!(!model.can_explain());
+    let err = model
+        .explain_json(&records[0], as_of(), 3)
+        .expect_err("not explainable");
+    assert!(matches!(err, RuntimeError::NotExplainable(_)), "{err}");
+    assert!(
+        err.to_string().contains("neither a logistic model"),
+        "{err}"
+    );
+    model
+        .score_json(&records[0], as_of())
+        .expect("still scores");
+}
+
+#[test]
+fn a_tree_bundle_whose_golden_rows_do_not_reproduce_is_refused() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let records: Vec<_> = (0..30).map(|_| record(&mut rng)).collect();
+    let schema = Schema::from_toml(SCHEMA, "test").expect("schema");
+    let encoder = encoder(&schema, &records);
+    let ensemble = common::random_ensemble(9, encoder.n_features(), 10, 4);
+    let onnx = qualify_train::onnx_trees::tree_ensemble_to_onnx(&ensemble, "t").expect("export");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = bundle(dir.path(), "gbm", onnx, encoder, &records[..5], |x| {
+        ensemble.raw_score(x) + 0.01
+    });
+    let err = Model::load(&path).expect_err("golden rows off by 0.01 in log-odds");
+    assert!(err.to_string().contains("golden row 0"), "{err}");
+}
