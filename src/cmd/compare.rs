@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use qualify_compare::{CapacitySpec, Comparison, Context, Leads, Options, Selection, qualified};
 use qualify_core::value::{RawColumn, RawTable, RawValue};
 use qualify_data::label::read_labels;
-use qualify_rules::{CompiledRules, RulesFile, Stage, check_text};
+use qualify_rules::{CompiledRules, RulesFile, Stage};
 use qualify_runtime::Model;
 
 use super::common::{InputArgs, parse_time, read_table};
@@ -112,7 +112,7 @@ pub fn run(args: CompareArgs) -> Result<()> {
     // The two reads of `qualify score` and `qualify rules score`.
     let scored = read_table(&args.data, &args.input, Some(&manifest.schema))?;
     let flat = read_table(&args.data, &args.input, None)?;
-    check_rule_fields(&rules_text, &origin, flat.names())?;
+    super::rules::report_problems(&rules_text, &args.rules, Some(flat.names()))?;
     let ids = ids(&args, &scored, manifest.schema.id())?;
 
     let as_of = args
@@ -196,18 +196,6 @@ pub fn run(args: CompareArgs) -> Result<()> {
 
 /// As `qualify rules score` does before scoring: a rule on a field the data lacks would
 /// silently give every lead zero points, so any problem against the data's columns fails.
-fn check_rule_fields(text: &str, origin: &str, columns: &[String]) -> Result<()> {
-    let problems = check_text(text, origin, Some(columns));
-    for problem in &problems {
-        eprintln!("{problem}");
-    }
-    let errors = problems.iter().filter(|p| p.is_error()).count();
-    if errors > 0 {
-        bail!("{origin}: {errors} error(s)");
-    }
-    Ok(())
-}
-
 /// Every row of the file as a flat row, evaluated as `qualify rules score` evaluates it.
 fn evaluate_rules(rules: &CompiledRules, table: &RawTable, as_of: DateTime<Utc>) -> Vec<RuleRow> {
     (0..table.rows())

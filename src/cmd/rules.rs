@@ -142,8 +142,8 @@ fn score(args: ScoreArgs) -> Result<()> {
 /// Prints every problem of a rules file (checked against `known` field names when given) and
 /// fails on any error; returns the number of warnings. `rules score` calls it with the data's
 /// fields, because a misspelt field would otherwise silently give every lead zero points for
-/// that rule.
-fn report_problems(text: &str, path: &Path, known: Option<&[String]>) -> Result<usize> {
+/// that rule. Shared by `rules check`, `rules score` and `compare`.
+pub(crate) fn report_problems(text: &str, path: &Path, known: Option<&[String]>) -> Result<usize> {
     let problems = check_text(text, &path.display().to_string(), known);
     for problem in &problems {
         eprintln!("{problem}");
