@@ -263,3 +263,124 @@ impl Part {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use qualify_core::value::{RawColumn, RawTable};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    /// Rows whose label follows the xor of two signs, ~35% converted.
+    pub(crate) fn xor_data(n: usize, seed: u64) -> (Vec<f32>, Vec<bool>) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut x = Vec::with_capacity(n * 3);
+        let mut y = Vec::with_capacity(n);
+        for _ in 0..n {
+            let row: Vec<f32> = (0..3).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let p = if (row[0] > 0.0) ^ (row[1] > 0.0) {
+                0.6
+            } else {
+                0.1
+            };
+            y.push(rng.random::<f64>() < p);
+            x.extend(row);
+        }
+        (x, y)
+    }
+
+    pub(crate) fn quick() -> GbmOptions {
+        GbmOptions {
+            params: GbmParams {
+                max_trees: 200,
+                learning_rate: 0.1,
+                max_leaves: 8,
+                early_stopping_rounds: 10,
+                threads: Some(1),
+                ..GbmParams::default()
+            },
+            folds: 3,
+            ..GbmOptions::default()
+        }
+    }
+
+    #[test]
+    fn cross_validates_calibrates_and_refits() {
+        let (x, y) = xor_data(1500, 1);
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let trained = train_gbm(&x, 3, &y, &quick(), &|_, total| {
+            assert_eq!(total, 4);
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
+        .expect("train");
+        assert_eq!(calls.into_inner(), 4);
+        let cv = &trained.cv;
+        assert_eq!(cv.best_trees.len(), 3);
+        assert!(
+            cv.best_trees
+                .iter()
+                .zip(&cv.trees_grown)
+                .all(|(b, g)| b + 10 == *g)
+        );
+        let (lo, hi) = (cv.best_trees.iter().min(), cv.best_trees.iter().max());
+        assert!(Some(&cv.final_trees) >= lo && Some(&cv.final_trees) <= hi);
+        assert_eq!(trained.ensemble.trees.len(), cv.final_trees);
+        assert!(cv.roc_auc > 0.75, "{cv:?}");
+        // Calibrated out-of-fold probabilities average to the base rate.
+        let rate = y.iter().filter(|&&v| v).count() as f64 / y.len() as f64;
+        let mean = trained
+            .oof
+            .iter()
+            .map(|&z| trained.calibrator.apply(z))
+            .sum::<f64>()
+            / y.len() as f64;
+        assert!((mean - rate).abs() < 0.02, "{mean} vs {rate}");
+    }
+
+    #[test]
+    fn too_few_rows_for_early_stopping_is_an_error() {
+        let (x, mut y) = xor_data(60, 2);
+        y.iter_mut().enumerate().for_each(|(i, v)| *v = i < 4);
+        let err = train_gbm(&x, 3, &y, &quick(), &|_, _| {}).expect_err("no positives");
+        assert!(err.to_string().contains("early-stopping rows"), "{err}");
+    }
+
+    #[test]
+    fn monotone_columns_map_to_their_value_feature() {
+        let schema = Schema::from_toml(
+            r#"
+            [[column]]
+            name = "converted"
+            role = "label"
+            [[column]]
+            name = "industry"
+            role = "firmographic"
+            type = "categorical"
+            [[column]]
+            name = "visits"
+            role = "behavioural"
+            type = "numeric"
+            monotone = "increasing"
+            "#,
+            "inline",
+        )
+        .expect("schema");
+        let mut table = RawTable::new();
+        let levels = ["saas", "retail"].map(|l| Some(l.to_string()));
+        let industry = (0..40).map(|i| levels[i % 2].clone()).collect();
+        table
+            .push("industry", RawColumn::Text(industry))
+            .expect("push");
+        let visits = (0..40).map(|i| Some(f64::from(i))).collect();
+        table
+            .push("visits", RawColumn::Number(visits))
+            .expect("push");
+        let encoder =
+            Encoder::fit(&schema, &table, &(0..40).collect::<Vec<_>>(), None).expect("encoder");
+        let monotone = monotone_features(&schema, &encoder).expect("map");
+        assert_eq!(monotone.len(), 1);
+        let names = encoder.feature_names();
+        assert_eq!(names[monotone[0].0], "visits");
+        assert_eq!(monotone[0].1, Monotone::Increasing);
+    }
+}

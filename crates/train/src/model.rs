@@ -112,3 +112,43 @@ pub fn candidate_score(
         cv_roc_auc: metric(qualify_eval::roc_auc(y, &p))?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cv::{TrainOptions, train_logistic};
+    use crate::gbm_cv::tests::{quick, xor_data};
+    use crate::gbm_cv::train_gbm;
+
+    /// On an interaction, the trees must win the calibrated cross-validated comparison, and
+    /// both candidates are scored on the same folds.
+    #[test]
+    fn auto_prefers_trees_on_an_interaction() {
+        let (x, y) = xor_data(1500, 3);
+        let options = quick();
+        let logistic = train_logistic(
+            &x,
+            3,
+            &y,
+            &TrainOptions {
+                folds: options.folds,
+                seed: options.seed,
+                ..TrainOptions::default()
+            },
+            &|_, _| {},
+        )
+        .expect("logistic");
+        let gbm = train_gbm(&x, 3, &y, &options, &|_, _| {}).expect("gbm");
+        let score = |m: &TrainedModel| {
+            candidate_score(m, &y, CalibrationMethod::Platt, options.folds, options.seed)
+                .expect("score")
+        };
+        let (l, g) = (
+            score(&TrainedModel::Logistic(logistic)),
+            score(&TrainedModel::Gbm(gbm)),
+        );
+        assert_eq!((l.kind.as_str(), g.kind.as_str()), ("logistic", "gbm"));
+        assert!(g.cv_log_loss < l.cv_log_loss - 0.05, "{g:?} vs {l:?}");
+        assert!(g.cv_roc_auc > l.cv_roc_auc, "{g:?} vs {l:?}");
+    }
+}
