@@ -788,3 +788,167 @@ fn score_explain_adds_reasons_that_match_the_scores() {
     ]);
     assert!(err.contains("--explain"), "{err}");
 }
+
+/// The newest bundle's manifest under a model directory.
+fn latest_manifest(models: &Path) -> serde_json::Value {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(models)
+        .expect("model dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    versions.sort();
+    let path = versions.last().expect("a version").join("manifest.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("manifest")).expect("json")
+}
+
+/// `train --model gbm` with class weights and a monotone column declared in the schema, then
+/// `--model auto`: both bundles pass the golden check (tract evaluates the trees), evaluate,
+/// and record what was fitted and chosen.
+#[test]
+fn gbm_and_auto_train_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("leads.csv");
+    ok(&["synth", "--rows", "1500", "--seed", "11", "--out", s(&data)]);
+    let inferred = dir.path().join("inferred.toml");
+    ok(&[
+        "schema",
+        "infer",
+        "--data",
+        s(&data),
+        "--label",
+        "converted",
+        "--id",
+        "id",
+        "--out",
+        s(&inferred),
+    ]);
+    let column = "name = \"pricing_page_visit_count\"\nrole = \"behavioural\"\ntype = \"numeric\"";
+    let text = std::fs::read_to_string(&inferred).expect("schema");
+    assert!(text.contains(column), "{text}");
+    let schema = dir.path().join("schema.toml");
+    let monotone = text.replace(column, &format!("{column}\nmonotone = \"increasing\""));
+    std::fs::write(&schema, monotone).expect("write schema");
+
+    let gbm = dir.path().join("models").join("gbm");
+    let quick = [
+        "--max-trees",
+        "80",
+        "--learning-rate",
+        "0.1",
+        "--folds",
+        "3",
+    ];
+    let mut args = vec![
+        "train",
+        "--data",
+        s(&data),
+        "--schema",
+        s(&schema),
+        "--model",
+        "gbm",
+        "--out",
+        s(&gbm),
+        "--class-weight",
+        "balanced",
+    ];
+    args.extend(quick);
+    let summary = ok(&args);
+    assert!(summary.contains("(gbm)"), "{summary}");
+    let manifest = latest_manifest(&gbm);
+    assert_eq!(manifest["model"]["kind"], "gbm");
+    let hp = &manifest["model"]["hyperparameters"];
+    assert_eq!(hp["class_weight"], "balanced");
+    assert_eq!(
+        hp["monotone"][0]["feature"], "pricing_page_visit_count",
+        "{hp}"
+    );
+    assert!(
+        hp["trees"].as_u64().is_some_and(|t| (1..=80).contains(&t)),
+        "{hp}"
+    );
+    assert!(manifest["libraries"]["forust-ml"].is_string());
+    let metrics: serde_json::Value = serde_json::from_str(&ok(&[
+        "evaluate",
+        "--model",
+        s(&gbm),
+        "--data",
+        s(&data),
+        "--json",
+    ]))
+    .expect("json");
+    let auc = metrics["roc_auc"].as_f64().expect("auc");
+    assert!(auc > 0.7, "the synthetic signal is learnable: AUC {auc}");
+
+    let auto = dir.path().join("models").join("auto");
+    let mut args = vec![
+        "train",
+        "--data",
+        s(&data),
+        "--schema",
+        s(&schema),
+        "--model",
+        "auto",
+        "--out",
+        s(&auto),
+    ];
+    args.extend(quick);
+    ok(&args);
+    let manifest = latest_manifest(&auto);
+    let selection = &manifest["metrics"]["selection"];
+    let kinds: Vec<&str> = selection["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .map(|c| c["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["logistic", "gbm"], "{selection}");
+    let loss = |i: usize| {
+        selection["candidates"][i]["cv_log_loss"]
+            .as_f64()
+            .expect("loss")
+    };
+    let chosen = if loss(0) <= loss(1) {
+        "logistic"
+    } else {
+        "gbm"
+    };
+    assert_eq!(selection["chosen"], chosen);
+    assert_eq!(manifest["model"]["kind"], chosen);
+    for c in selection["candidates"].as_array().expect("candidates") {
+        assert!(
+            c["test"]["roc_auc"].as_f64().is_some_and(|a| a > 0.6),
+            "{c}"
+        );
+    }
+
+    // Class weights are a GBM setting; monotone needs a numeric column.
+    let err = fails(&[
+        "train",
+        "--data",
+        s(&data),
+        "--schema",
+        s(&schema),
+        "--out",
+        s(&auto),
+        "--class-weight",
+        "balanced",
+    ]);
+    assert!(err.contains("--class-weight"), "{err}");
+    let on_category = text.replace(
+        "name = \"industry\"\nrole = \"firmographic\"\ntype = \"categorical\"",
+        "name = \"industry\"\nrole = \"firmographic\"\ntype = \"categorical\"\nmonotone = \"increasing\"",
+    );
+    assert_ne!(on_category, text);
+    std::fs::write(&schema, on_category).expect("write schema");
+    let err = fails(&[
+        "train",
+        "--data",
+        s(&data),
+        "--schema",
+        s(&schema),
+        "--model",
+        "gbm",
+        "--out",
+        s(&gbm),
+    ]);
+    assert!(err.contains("industry") && err.contains("numeric"), "{err}");
+}

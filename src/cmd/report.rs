@@ -3,7 +3,7 @@
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use qualify_eval::Metrics;
 use qualify_runtime::Model;
-use qualify_train::cv::TrainedLogistic;
+use qualify_train::model::TrainedModel;
 
 /// The model's metrics beside the constant prior's.
 pub fn metrics_table(model: &Metrics, prior: &Metrics) -> Table {
@@ -58,7 +58,7 @@ fn num(v: f64) -> Cell {
 /// What `train` prints when it is done.
 pub fn print_training_summary(
     model: &Model,
-    trained: &TrainedLogistic,
+    trained: &TrainedModel,
     test: &Metrics,
     prior: &Metrics,
 ) {
@@ -94,15 +94,55 @@ pub fn print_training_summary(
             m.model.n_features
         ),
     ]);
-    let cv: Vec<String> = trained
-        .cv
-        .iter()
-        .map(|p| format!("{}: {:.4}", p.l2, p.log_loss))
-        .collect();
-    info.add_row([
-        "L2 (CV log loss)",
-        &format!("{} chosen; {}", trained.model.alpha, cv.join(", ")),
-    ]);
+    match trained {
+        TrainedModel::Logistic(t) => {
+            let cv: Vec<String> =
+                t.cv.iter()
+                    .map(|p| format!("{}: {:.4}", p.l2, p.log_loss))
+                    .collect();
+            info.add_row([
+                "L2 (CV log loss)",
+                &format!("{} chosen; {}", t.model.alpha, cv.join(", ")),
+            ]);
+        }
+        TrainedModel::Gbm(t) => {
+            let p = &t.options.params;
+            info.add_row([
+                "trees",
+                &format!(
+                    "{} (folds stopped early at {:?}); {} leaves, learning rate {}",
+                    t.ensemble.trees.len(),
+                    t.cv.best_trees,
+                    p.max_leaves,
+                    p.learning_rate
+                ),
+            ]);
+        }
+    }
+    if let Some(selection) = m.metrics.get("selection") {
+        let rows: Vec<String> = selection["candidates"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .map(|c| {
+                        format!(
+                            "{} {:.4}",
+                            c["kind"].as_str().unwrap_or("?"),
+                            c["cv_log_loss"].as_f64().unwrap_or(f64::NAN)
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        info.add_row([
+            "auto (CV log loss, calibrated)",
+            &format!(
+                "{} chosen; {}",
+                selection["chosen"].as_str().unwrap_or("?"),
+                rows.join(", ")
+            ),
+        ]);
+    }
     info.add_row(["calibration", m.calibrator.name()]);
     println!("{info}");
     println!("test split ({} rows):", test.n);

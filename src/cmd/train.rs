@@ -15,7 +15,9 @@ use qualify_runtime::Model;
 use qualify_train::calibration::CalibrationMethod;
 use qualify_train::cv::{TrainOptions, train_logistic};
 use qualify_train::export::{BundleSpec, write_bundle};
-use qualify_train::matrix::column_major;
+use qualify_train::gbm::GbmParams;
+use qualify_train::gbm_cv::{ClassWeight, GbmOptions, monotone_features, train_gbm};
+use qualify_train::model::{TrainedModel, candidate_score};
 use qualify_train::split::{Split, stratified_split, time_split};
 
 use super::common::{InputArgs, progress, read_table};
@@ -28,6 +30,18 @@ const GOLDEN_ROWS: usize = 25;
 pub enum ModelKind {
     /// L2-regularised logistic regression (linfa-logistic).
     Logistic,
+    /// Gradient-boosted trees (forust-ml), early-stopped on a validation share of each fold.
+    Gbm,
+    /// Both; keeps the one with the lower cross-validated log loss after calibration.
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClassWeightArg {
+    /// Every lead weighs 1.
+    None,
+    /// Converted and other leads weigh half the total each (GBM only).
+    Balanced,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -67,9 +81,28 @@ pub struct TrainArgs {
     /// Seed of the split and the folds.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Cross-validation folds (choosing the L2 strength; fitting the calibrator).
+    /// Cross-validation folds (choosing the L2 strength and the tree count; fitting the
+    /// calibrator; comparing models).
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
+    /// Class weights in the GBM's loss (the calibrator still maps to true rates).
+    #[arg(long, value_enum, default_value_t = ClassWeightArg::None)]
+    pub class_weight: ClassWeightArg,
+    /// GBM: most trees per fit (early stopping picks fewer).
+    #[arg(long, default_value_t = GbmParams::default().max_trees)]
+    pub max_trees: usize,
+    /// GBM: learning rate (shrinkage of each tree).
+    #[arg(long, default_value_t = GbmParams::default().learning_rate)]
+    pub learning_rate: f32,
+    /// GBM: leaves per tree (grown best-first).
+    #[arg(long, default_value_t = GbmParams::default().max_leaves)]
+    pub leaves: usize,
+    /// GBM: minimum hessian sum per leaf (about rows × p(1−p)).
+    #[arg(long, default_value_t = GbmParams::default().min_leaf_weight)]
+    pub min_leaf_weight: f32,
+    /// GBM: stop after this many trees without a better validation log loss.
+    #[arg(long, default_value_t = GbmParams::default().early_stopping_rounds)]
+    pub early_stopping_rounds: usize,
     /// Model directory: the bundle is written to DIR/<version>/.
     #[arg(long)]
     pub out: PathBuf,
@@ -144,34 +177,106 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .encode_table(&table, &split.test, as_of)
         .map_err(|e| in_file(e.to_string()))?;
 
-    let options = TrainOptions {
+    let calibration = match args.calibration {
+        Calibration::Platt => CalibrationMethod::Platt,
+        Calibration::Isotonic => CalibrationMethod::Isotonic,
+        Calibration::Auto => CalibrationMethod::Auto,
+    };
+    if args.model == ModelKind::Logistic && args.class_weight != ClassWeightArg::None {
+        bail!("--class-weight applies to --model gbm (and the GBM of --model auto) only");
+    }
+    let monotone = monotone_features(&schema, &encoder)?;
+    let logistic_options = TrainOptions {
         folds: args.folds,
         seed: args.seed,
-        calibration: match args.calibration {
-            Calibration::Platt => CalibrationMethod::Platt,
-            Calibration::Isotonic => CalibrationMethod::Isotonic,
-            Calibration::Auto => CalibrationMethod::Auto,
-        },
+        calibration,
         ..TrainOptions::default()
     };
-    let bar = progress(
-        (options.l2_grid.len() * options.folds + 1) as u64,
-        "fitting",
-    );
-    let trained = train_logistic(&x_train, cols, &y_train, &options, &|done, _| {
-        bar.set_position(done as u64)
-    })?;
+    let gbm_options = GbmOptions {
+        params: GbmParams {
+            max_trees: args.max_trees,
+            learning_rate: args.learning_rate,
+            max_leaves: args.leaves,
+            min_leaf_weight: args.min_leaf_weight,
+            early_stopping_rounds: args.early_stopping_rounds,
+            ..GbmParams::default()
+        },
+        folds: args.folds,
+        seed: args.seed,
+        calibration,
+        class_weight: match args.class_weight {
+            ClassWeightArg::None => ClassWeight::None,
+            ClassWeightArg::Balanced => ClassWeight::Balanced,
+        },
+        monotone: monotone.clone(),
+        ..GbmOptions::default()
+    };
+    gbm_options.params.validate()?;
+    let fits_logistic = logistic_options.l2_grid.len() * args.folds + 1;
+    let (use_logistic, use_gbm) = match args.model {
+        ModelKind::Logistic => (true, false),
+        ModelKind::Gbm => (false, true),
+        ModelKind::Auto => (true, true),
+    };
+    let total = usize::from(use_logistic) * fits_logistic + usize::from(use_gbm) * (args.folds + 1);
+    let bar = progress(total as u64, "fitting");
+    let mut candidates = Vec::new();
+    if use_logistic {
+        let trained = train_logistic(&x_train, cols, &y_train, &logistic_options, &|done, _| {
+            bar.set_position(done as u64)
+        })?;
+        candidates.push(TrainedModel::Logistic(trained));
+    }
+    if use_gbm {
+        let offset = if use_logistic { fits_logistic } else { 0 };
+        let trained = train_gbm(&x_train, cols, &y_train, &gbm_options, &|done, _| {
+            bar.set_position((offset + done) as u64)
+        })?;
+        candidates.push(TrainedModel::Gbm(trained));
+    }
     bar.finish_and_clear();
 
-    let test_logits = trained
-        .model
-        .logits(column_major(&x_test, split.test.len(), cols).view());
-    let test_p: Vec<f64> = test_logits
-        .iter()
-        .map(|&z| trained.calibrator.apply(z))
-        .collect();
-    let test = Metrics::compute(&y_test, &test_p)?;
     let prior = Metrics::constant_prior(&y_test)?;
+    let test_metrics = |m: &TrainedModel| -> Result<Metrics> {
+        let p: Vec<f64> = m
+            .logits(&x_test, cols)
+            .iter()
+            .map(|&z| m.calibrator().apply(z))
+            .collect();
+        Ok(Metrics::compute(&y_test, &p)?)
+    };
+    // --model auto: cross-validated, calibrated log loss decides (never the test part).
+    let mut selection = Vec::new();
+    for m in &candidates {
+        let score = candidate_score(m, &y_train, calibration, args.folds, args.seed)?;
+        selection.push((score, test_metrics(m)?));
+    }
+    let best = selection
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.0.cv_log_loss.total_cmp(&b.1.0.cv_log_loss))
+        .map(|(i, _)| i)
+        .ok_or_else(|| anyhow!("no model was trained"))?;
+    let trained = candidates.swap_remove(best);
+    let test = selection[best].1.clone();
+    warn_on_monotone(&trained, &monotone, &encoder);
+    let mut metrics = serde_json::json!({ "test": test, "prior": prior, "cv": trained.cv_json() });
+    if args.model == ModelKind::Auto {
+        metrics["selection"] = serde_json::json!({
+            "chosen": trained.kind(),
+            "rule": "lowest cross-validated log loss of calibrated out-of-fold probabilities \
+                     (calibrator cross-fitted over the same folds)",
+            "candidates": selection
+                .iter()
+                .map(|(score, test)| serde_json::json!({
+                    "kind": score.kind,
+                    "cv_log_loss": score.cv_log_loss,
+                    "cv_roc_auc": score.cv_roc_auc,
+                    "test": test,
+                }))
+                .collect::<Vec<_>>(),
+        });
+    }
 
     let golden_rows = golden_rows(&split);
     let mut golden_x = encoder
@@ -203,7 +308,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             test_rows: split.test.len(),
             split: split_name,
         },
-        metrics: serde_json::json!({ "test": test, "prior": prior, "cv": trained.cv }),
+        metrics,
         golden_records,
         golden_x: &golden_x,
         golden_as_of: as_of,
@@ -221,6 +326,33 @@ pub fn run(args: TrainArgs) -> Result<()> {
     report::print_training_summary(&model, &trained, &test, &prior);
     eprintln!("wrote {}", dir.display());
     Ok(())
+}
+
+/// Logistic regression cannot be constrained: say so when its fitted weight goes against a
+/// declared direction (the GBM enforces them).
+fn warn_on_monotone(
+    trained: &TrainedModel,
+    monotone: &[(usize, qualify_core::schema::Monotone)],
+    encoder: &Encoder,
+) {
+    let TrainedModel::Logistic(m) = trained else {
+        return;
+    };
+    let names = encoder.feature_names();
+    for &(feature, direction) in monotone {
+        let w = m.model.weights[feature];
+        let against = match direction {
+            qualify_core::schema::Monotone::Increasing => w < 0.0,
+            qualify_core::schema::Monotone::Decreasing => w > 0.0,
+        };
+        if against {
+            eprintln!(
+                "warning: {:?} is declared {direction:?} but the logistic weight is {w:.4}; \
+                 only --model gbm enforces monotone constraints",
+                names[feature]
+            );
+        }
+    }
 }
 
 fn infer(args: &TrainArgs, table: &RawTable, label: &str) -> Result<Schema> {

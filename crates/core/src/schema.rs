@@ -63,6 +63,20 @@ pub struct ColumnSpec {
     /// Why the column has its role (e.g. why it is ignored), for people reading the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A direction the model's score must follow along this numeric column, all else equal
+    /// (enforced by the gradient-boosted model; see [`Monotone`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monotone: Option<Monotone>,
+}
+
+/// A monotone constraint on a numeric feature: more of it never lowers (`increasing`) or never
+/// raises (`decreasing`) the score. The encoder standardises numbers with a positive scale, so
+/// the direction carries over to the encoded value; its missing indicator stays free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Monotone {
+    Increasing,
+    Decreasing,
 }
 
 /// What kind of fact a column holds.
@@ -174,6 +188,18 @@ impl Schema {
                 return Err(Error::Invalid(format!(
                     "column {:?} has role {:?} but no type; add type = \"numeric\", \"categorical\", \"boolean\", \"set\" or \"timestamp\"",
                     col.name, col.role
+                )));
+            }
+            if col.monotone.is_some()
+                && !(col.role.is_feature() && col.kind == Some(ColumnType::Numeric))
+            {
+                return Err(Error::Invalid(format!(
+                    "column {:?}: monotone applies to numeric feature columns only (this one is {} {})",
+                    col.name,
+                    format!("{:?}", col.role).to_lowercase(),
+                    col.kind
+                        .map_or("without a type".to_string(), |k| format!("{k:?}")
+                            .to_lowercase())
                 )));
             }
             if col.separator.as_deref() == Some("") {
@@ -305,6 +331,19 @@ mod tests {
         assert!(!s.is_missing_token(col, "saas"));
         let again = Schema::from_toml(&s.to_toml(), "again").expect("round trip");
         assert_eq!(again, s);
+        let monotone = SCHEMA.replace(
+            "type = \"categorical\"",
+            "type = \"numeric\"\nmonotone = \"decreasing\"",
+        );
+        let m = Schema::from_toml(&monotone, "m.toml").expect("monotone numeric");
+        assert_eq!(
+            m.column("industry").and_then(|c| c.monotone),
+            Some(Monotone::Decreasing)
+        );
+        assert_eq!(
+            Schema::from_toml(&m.to_toml(), "again").expect("round trip"),
+            m
+        );
         assert_eq!(again.hash(), s.hash());
     }
 
@@ -314,6 +353,15 @@ mod tests {
         let err = Schema::from_toml(&no_type, "s.toml").expect_err("no type");
         assert!(
             err.to_string().contains("industry") && err.to_string().contains("s.toml"),
+            "{err}"
+        );
+        let monotone_category = SCHEMA.replace(
+            "type = \"categorical\"",
+            "type = \"categorical\"\nmonotone = \"increasing\"",
+        );
+        let err = Schema::from_toml(&monotone_category, "s.toml").expect_err("categorical");
+        assert!(
+            err.to_string().contains("industry") && err.to_string().contains("numeric"),
             "{err}"
         );
         let unknown = format!("{SCHEMA}\nbogus = 1\n");

@@ -132,6 +132,7 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
             missing: Vec::new(),
             separator: None,
             note: note_text,
+            monotone: None,
         });
         notes.insert(name.to_string(), note);
     }

@@ -54,6 +54,8 @@ pub struct TrainedLogistic {
     pub calibrator: Calibrator,
     pub cv: Vec<CvPoint>,
     pub folds: usize,
+    /// Out-of-fold log-odds of the chosen strength (what the calibrator was fitted on).
+    pub oof: Vec<f64>,
 }
 
 /// Trains on a row-major matrix `x` (`y.len()` × `cols`). `progress(done, total)` is called
@@ -125,6 +127,7 @@ pub fn train_logistic(
         calibrator,
         cv,
         folds: options.folds,
+        oof,
     })
 }
 

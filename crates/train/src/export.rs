@@ -1,9 +1,10 @@
 //! Turning a trained model into a bundle: ONNX graph, manifest and golden rows.
 //!
-//! The golden rows' expected scores are computed here natively (f64 dot product over the
-//! batch-encoded rows, then the calibrator); the runtime recomputes them through the JSON
-//! encoder path and tract at every load. A bundle therefore only loads when two independent
-//! paths agree.
+//! The golden rows' expected scores are computed here natively from the batch-encoded rows
+//! (logistic: an f64 dot product with the f32 weights the graph holds; GBM:
+//! [`qualify_core::trees::TreeEnsemble::raw_score`]), then the calibrator; the runtime
+//! recomputes them through the JSON encoder path and the ONNX graph at every load. A bundle
+//! therefore only loads when two independent paths agree.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,9 +14,10 @@ use qualify_core::bundle::{self, Bundle, DataFingerprint, Golden, GoldenRow, Man
 use qualify_core::encoder::Encoder;
 use qualify_core::schema::Schema;
 
-use crate::cv::TrainedLogistic;
 use crate::error::TrainError;
+use crate::model::TrainedModel;
 use crate::onnx::logistic_to_onnx;
+use crate::onnx_trees::tree_ensemble_to_onnx;
 
 /// Name of the ONNX graph's input (f32 [N, n_features]).
 pub const ONNX_INPUT: &str = "features";
@@ -40,34 +42,87 @@ pub struct BundleSpec<'a> {
 /// Writes the bundle under `models_dir` and returns its directory.
 pub fn write_bundle(
     models_dir: &Path,
-    trained: &TrainedLogistic,
+    trained: &TrainedModel,
     spec: BundleSpec<'_>,
 ) -> Result<PathBuf, TrainError> {
     let cols = spec.encoder.n_features();
-    let weights: Vec<f32> = trained.model.weights.iter().map(|&w| w as f32).collect();
-    let bias = trained.model.intercept as f32;
-    if weights.len() != cols || spec.golden_x.len() != spec.golden_records.len() * cols {
+    if spec.golden_x.len() != spec.golden_records.len() * cols {
         return Err(TrainError::Invalid(
-            "model, encoder and golden rows disagree on the feature count".into(),
+            "encoder and golden rows disagree on the feature count".into(),
         ));
     }
-    let onnx = logistic_to_onnx(&weights, bias, env!("CARGO_PKG_VERSION"))
-        .map_err(|e| TrainError::Export(e.to_string()))?;
-    // Expected scores from the f32 weights the graph holds, in f64 arithmetic.
+    let version = env!("CARGO_PKG_VERSION");
+    let (onnx, golden_logits, hyperparameters) = match trained {
+        TrainedModel::Logistic(m) => {
+            let weights: Vec<f32> = m.model.weights.iter().map(|&w| w as f32).collect();
+            let bias = m.model.intercept as f32;
+            if weights.len() != cols {
+                return Err(TrainError::Invalid(
+                    "model and encoder disagree on the feature count".into(),
+                ));
+            }
+            let onnx = logistic_to_onnx(&weights, bias, version)
+                .map_err(|e| TrainError::Export(e.to_string()))?;
+            // Expected scores from the f32 weights the graph holds, in f64 arithmetic.
+            let logits: Vec<f64> = spec
+                .golden_x
+                .chunks(cols)
+                .map(|x| {
+                    f64::from(bias)
+                        + x.iter()
+                            .zip(&weights)
+                            .map(|(a, w)| f64::from(*a) * f64::from(*w))
+                            .sum::<f64>()
+                })
+                .collect();
+            let hyperparameters = serde_json::json!({
+                "l2": m.model.alpha,
+                "penalty": "l2 (linfa-logistic alpha: summed log loss + alpha/2 |w|^2)",
+                "cv_folds": m.folds,
+                "cv": m.cv,
+            });
+            (onnx, logits, hyperparameters)
+        }
+        TrainedModel::Gbm(m) => {
+            if m.ensemble.n_features != cols {
+                return Err(TrainError::Invalid(
+                    "model and encoder disagree on the feature count".into(),
+                ));
+            }
+            let onnx = tree_ensemble_to_onnx(&m.ensemble, version)
+                .map_err(|e| TrainError::Export(e.to_string()))?;
+            let logits = spec
+                .golden_x
+                .chunks(cols)
+                .map(|x| m.ensemble.raw_score(x))
+                .collect();
+            let names = spec.encoder.feature_names();
+            let monotone: Vec<serde_json::Value> = m
+                .options
+                .monotone
+                .iter()
+                .map(|(f, d)| serde_json::json!({ "feature": names.get(*f), "direction": d }))
+                .collect();
+            let hyperparameters = serde_json::json!({
+                "library": "forust-ml",
+                "trees": m.ensemble.trees.len(),
+                "params": m.options.params,
+                "class_weight": m.options.class_weight,
+                "monotone": monotone,
+                "cv_folds": m.options.folds,
+                "early_stopping_share": m.options.validation_fraction,
+                "cv": m.cv,
+            });
+            (onnx, logits, hyperparameters)
+        }
+    };
     let golden_rows = spec
         .golden_records
         .into_iter()
-        .zip(spec.golden_x.chunks(cols))
-        .map(|(record, x)| {
-            let logit = f64::from(bias)
-                + x.iter()
-                    .zip(&weights)
-                    .map(|(a, w)| f64::from(*a) * f64::from(*w))
-                    .sum::<f64>();
-            GoldenRow {
-                record,
-                propensity: trained.calibrator.apply(logit),
-            }
+        .zip(golden_logits)
+        .map(|(record, logit)| GoldenRow {
+            record,
+            propensity: trained.calibrator().apply(logit),
         })
         .collect();
     let manifest = Manifest {
@@ -76,13 +131,8 @@ pub fn write_bundle(
         version: bundle::version_for(spec.created_at),
         created_at: spec.created_at,
         model: ModelInfo {
-            kind: "logistic".into(),
-            hyperparameters: serde_json::json!({
-                "l2": trained.model.alpha,
-                "penalty": "l2 (linfa-logistic alpha: summed log loss + alpha/2 |w|^2)",
-                "cv_folds": trained.folds,
-                "cv": trained.cv,
-            }),
+            kind: trained.kind().into(),
+            hyperparameters,
             onnx_input: ONNX_INPUT.into(),
             onnx_output: ONNX_LOGIT.into(),
             n_features: cols,
@@ -91,7 +141,7 @@ pub fn write_bundle(
         schema: spec.schema.clone(),
         schema_hash: spec.schema.hash(),
         encoder: spec.encoder.clone(),
-        calibrator: trained.calibrator.clone(),
+        calibrator: trained.calibrator().clone(),
         training_data: spec.training_data,
         metrics: spec.metrics,
         libraries: libraries(),
@@ -111,6 +161,10 @@ pub fn libraries() -> BTreeMap<String, String> {
         (
             "linfa-logistic".to_string(),
             env!("QUALIFY_LINFA_LOGISTIC_VERSION").to_string(),
+        ),
+        (
+            "forust-ml".to_string(),
+            env!("QUALIFY_FORUST_ML_VERSION").to_string(),
         ),
         (
             "tract-onnx".to_string(),

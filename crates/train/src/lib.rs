@@ -2,6 +2,8 @@
 //!
 //! [`cv::train_logistic`] cross-validates an L2 logistic regression (linfa-logistic) on the
 //! training part, fits its calibrator on out-of-fold scores and refits on the whole part;
+//! [`gbm_cv::train_gbm`] does the same for gradient-boosted trees (forust-ml, converted to
+//! qualify-core's `TreeEnsemble` by [`gbm`]); [`model`] compares the two for `--model auto`;
 //! [`export::write_bundle`] writes the ONNX graph, the manifest and golden rows. Splits
 //! ([`split`]) are pure index functions. No polars here: inputs are qualify-core's encoded
 //! matrices.
@@ -19,8 +21,11 @@ pub mod calibration;
 pub mod cv;
 pub mod error;
 pub mod export;
+pub mod gbm;
+pub mod gbm_cv;
 pub mod logistic;
 pub mod matrix;
+pub mod model;
 pub mod onnx;
 pub mod onnx_trees;
 pub mod split;

@@ -1,0 +1,386 @@
+//! Cross-validated training of the gradient-boosted model and its calibrator.
+//!
+//! On the training part only, with the same stratified folds as the logistic model (same
+//! seed), so `--model auto` compares the two on identical out-of-fold rows:
+//! - each fold's model is fitted on the other folds, minus a stratified
+//!   `validation_fraction` of them that early stopping watches (so the held-out fold never
+//!   chooses its own model's size), and predicts the held-out fold: out-of-fold log-odds;
+//! - the calibrator is fitted on those out-of-fold log-odds, as for logistic;
+//! - the final model is refitted on the whole training part with the mean of the folds' best
+//!   tree counts, without early stopping.
+
+use qualify_core::calibrate::{Calibrator, sigmoid};
+use qualify_core::encoder::{ColumnState, Encoder};
+use qualify_core::schema::{Monotone, Schema};
+use qualify_core::trees::TreeEnsemble;
+use serde::{Deserialize, Serialize};
+
+use crate::calibration::{CalibrationMethod, fit_calibrator};
+use crate::error::TrainError;
+use crate::gbm::{self, GbmParams, Rows};
+use crate::split::{stratified_folds, stratified_split};
+
+/// How rows are weighted in the boosting loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeight {
+    /// Every row weighs 1.
+    #[default]
+    None,
+    /// Each class weighs half of the total (scikit-learn's `balanced`: n / (2 · n_class)).
+    Balanced,
+}
+
+impl ClassWeight {
+    /// Per-row weights for labels `y`.
+    pub fn weights(self, y: &[bool]) -> Vec<f64> {
+        match self {
+            ClassWeight::None => vec![1.0; y.len()],
+            ClassWeight::Balanced => {
+                let n = y.len() as f64;
+                let pos = y.iter().filter(|&&v| v).count() as f64;
+                let (w_pos, w_neg) = (n / (2.0 * pos.max(1.0)), n / (2.0 * (n - pos).max(1.0)));
+                y.iter().map(|&v| if v { w_pos } else { w_neg }).collect()
+            }
+        }
+    }
+}
+
+/// Settings of [`train_gbm`].
+#[derive(Debug, Clone)]
+pub struct GbmOptions {
+    pub params: GbmParams,
+    pub folds: usize,
+    pub seed: u64,
+    pub calibration: CalibrationMethod,
+    pub class_weight: ClassWeight,
+    /// Share of each fold's training rows that early stopping watches.
+    pub validation_fraction: f64,
+    /// Monotone constraints by encoded feature index.
+    pub monotone: Vec<(usize, Monotone)>,
+}
+
+impl Default for GbmOptions {
+    fn default() -> Self {
+        GbmOptions {
+            params: GbmParams::default(),
+            folds: 5,
+            seed: 42,
+            calibration: CalibrationMethod::Auto,
+            class_weight: ClassWeight::None,
+            validation_fraction: 0.1,
+            monotone: Vec::new(),
+        }
+    }
+}
+
+/// How cross-validation went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GbmCv {
+    /// Per fold: trees kept (best validation log loss) and trees grown before stopping.
+    pub best_trees: Vec<usize>,
+    pub trees_grown: Vec<usize>,
+    /// Trees of the final model (mean of `best_trees`).
+    pub final_trees: usize,
+    /// Pooled out-of-fold log loss and ROC AUC of the uncalibrated model.
+    pub log_loss: f64,
+    pub roc_auc: f64,
+}
+
+/// The trained model, its calibrator and how they were chosen.
+#[derive(Debug, Clone)]
+pub struct TrainedGbm {
+    pub ensemble: TreeEnsemble,
+    pub calibrator: Calibrator,
+    pub cv: GbmCv,
+    pub options: GbmOptions,
+    /// Out-of-fold log-odds of the training rows (what the calibrator was fitted on).
+    pub oof: Vec<f64>,
+}
+
+/// Trains on a row-major matrix `x` (`y.len()` × `cols`). `progress(done, total)` is called
+/// after each of the `folds + 1` fits.
+pub fn train_gbm(
+    x: &[f32],
+    cols: usize,
+    y: &[bool],
+    options: &GbmOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<TrainedGbm, TrainError> {
+    options.params.validate()?;
+    if x.len() != y.len() * cols || cols == 0 {
+        return Err(TrainError::Invalid(format!(
+            "matrix of {} values is not {} rows × {cols}",
+            x.len(),
+            y.len()
+        )));
+    }
+    if options.folds < 2 {
+        return Err(TrainError::Invalid("need at least 2 folds".into()));
+    }
+    if !(options.validation_fraction > 0.0 && options.validation_fraction < 0.5) {
+        return Err(TrainError::Invalid(format!(
+            "the early-stopping share must be in (0, 0.5), got {}",
+            options.validation_fraction
+        )));
+    }
+    let total = options.folds + 1;
+    let weights = options.class_weight.weights(y);
+    let fold_of = stratified_folds(y, options.folds, options.seed);
+    let mut oof = vec![0.0; y.len()];
+    let (mut best_trees, mut trees_grown) = (Vec::new(), Vec::new());
+    for fold in 0..options.folds {
+        let (held_out, rest): (Vec<usize>, Vec<usize>) =
+            (0..y.len()).partition(|&i| fold_of[i] == fold);
+        let rest_y: Vec<bool> = rest.iter().map(|&i| y[i]).collect();
+        let stop = stratified_split(
+            &rest_y,
+            options.validation_fraction,
+            options.seed.wrapping_add(fold as u64),
+        );
+        let pick = |rows: &[usize]| rows.iter().map(|&r| rest[r]).collect::<Vec<usize>>();
+        let (fit_rows, stop_rows) = (pick(&stop.train), pick(&stop.test));
+        let classes = |rows: &[usize]| {
+            let p = rows.iter().filter(|&&i| y[i]).count();
+            (p, rows.len() - p)
+        };
+        let (sp, sn) = classes(&stop_rows);
+        if sp == 0 || sn == 0 {
+            return Err(TrainError::Invalid(format!(
+                "fold {}: the early-stopping rows ({} of {}) hold {sp} converted and {sn} other \
+                 leads; need both: use more data or fewer folds",
+                fold + 1,
+                stop_rows.len(),
+                rest.len()
+            )));
+        }
+        let part = Part::new(x, cols, y, &weights, &fit_rows);
+        let watch = Part::new(x, cols, y, &weights, &stop_rows);
+        let fitted = gbm::fit(
+            part.rows(cols),
+            Some(watch.rows(cols)),
+            options.params.max_trees,
+            &options.params,
+            &options.monotone,
+            options.seed,
+        )?;
+        for &i in &held_out {
+            oof[i] = fitted.ensemble.raw_score(&x[i * cols..(i + 1) * cols]);
+        }
+        best_trees.push(fitted.ensemble.trees.len());
+        trees_grown.push(fitted.trees_grown);
+        progress(fold + 1, total);
+    }
+    let final_trees = ((best_trees.iter().sum::<usize>() as f64 / best_trees.len() as f64).round()
+        as usize)
+        .max(1);
+    let all = Rows {
+        x,
+        cols,
+        y,
+        weights: &weights,
+    };
+    let ensemble = gbm::fit(
+        all,
+        None,
+        final_trees,
+        &options.params,
+        &options.monotone,
+        options.seed,
+    )?
+    .ensemble;
+    progress(total, total);
+    let calibrator = fit_calibrator(options.calibration, &oof, y)?;
+    let p: Vec<f64> = oof.iter().map(|&z| sigmoid(z)).collect();
+    let metric =
+        |r: Result<f64, qualify_eval::EvalError>| r.map_err(|e| TrainError::Fit(e.to_string()));
+    let cv = GbmCv {
+        best_trees,
+        trees_grown,
+        final_trees,
+        log_loss: metric(qualify_eval::log_loss(y, &p))?,
+        roc_auc: metric(qualify_eval::roc_auc(y, &p))?,
+    };
+    Ok(TrainedGbm {
+        ensemble,
+        calibrator,
+        cv,
+        options: options.clone(),
+        oof,
+    })
+}
+
+/// The monotone constraints a schema declares, as encoded feature indices: each constrained
+/// numeric column's standardised value (its missing indicator stays free).
+pub fn monotone_features(
+    schema: &Schema,
+    encoder: &Encoder,
+) -> Result<Vec<(usize, Monotone)>, TrainError> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for column in &encoder.columns {
+        let declared = schema.column(&column.name).and_then(|c| c.monotone);
+        match (declared, &column.state) {
+            (Some(direction), ColumnState::Numeric(_)) => out.push((at, direction)),
+            (Some(_), _) => {
+                return Err(TrainError::Invalid(format!(
+                    "column {:?}: monotone applies to numeric columns only",
+                    column.name
+                )));
+            }
+            (None, _) => {}
+        }
+        at += column.state.width();
+    }
+    Ok(out)
+}
+
+/// Selected rows, copied out (row-major).
+struct Part {
+    x: Vec<f32>,
+    y: Vec<bool>,
+    weights: Vec<f64>,
+}
+
+impl Part {
+    fn new(x: &[f32], cols: usize, y: &[bool], weights: &[f64], rows: &[usize]) -> Part {
+        Part {
+            x: rows
+                .iter()
+                .flat_map(|&r| x[r * cols..(r + 1) * cols].iter().copied())
+                .collect(),
+            y: rows.iter().map(|&r| y[r]).collect(),
+            weights: rows.iter().map(|&r| weights[r]).collect(),
+        }
+    }
+
+    fn rows(&self, cols: usize) -> Rows<'_> {
+        Rows {
+            x: &self.x,
+            cols,
+            y: &self.y,
+            weights: &self.weights,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use qualify_core::value::{RawColumn, RawTable};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    /// Rows whose label follows the xor of two signs, ~35% converted.
+    pub(crate) fn xor_data(n: usize, seed: u64) -> (Vec<f32>, Vec<bool>) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut x = Vec::with_capacity(n * 3);
+        let mut y = Vec::with_capacity(n);
+        for _ in 0..n {
+            let row: Vec<f32> = (0..3).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let p = if (row[0] > 0.0) ^ (row[1] > 0.0) {
+                0.6
+            } else {
+                0.1
+            };
+            y.push(rng.random::<f64>() < p);
+            x.extend(row);
+        }
+        (x, y)
+    }
+
+    pub(crate) fn quick() -> GbmOptions {
+        GbmOptions {
+            params: GbmParams {
+                max_trees: 200,
+                learning_rate: 0.1,
+                max_leaves: 8,
+                early_stopping_rounds: 10,
+                threads: Some(1),
+                ..GbmParams::default()
+            },
+            folds: 3,
+            ..GbmOptions::default()
+        }
+    }
+
+    #[test]
+    fn cross_validates_calibrates_and_refits() {
+        let (x, y) = xor_data(1500, 1);
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let trained = train_gbm(&x, 3, &y, &quick(), &|_, total| {
+            assert_eq!(total, 4);
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
+        .expect("train");
+        assert_eq!(calls.into_inner(), 4);
+        let cv = &trained.cv;
+        assert_eq!(cv.best_trees.len(), 3);
+        assert!(
+            cv.best_trees
+                .iter()
+                .zip(&cv.trees_grown)
+                .all(|(b, g)| b + 10 == *g)
+        );
+        let (lo, hi) = (cv.best_trees.iter().min(), cv.best_trees.iter().max());
+        assert!(Some(&cv.final_trees) >= lo && Some(&cv.final_trees) <= hi);
+        assert_eq!(trained.ensemble.trees.len(), cv.final_trees);
+        assert!(cv.roc_auc > 0.75, "{cv:?}");
+        // Calibrated out-of-fold probabilities average to the base rate.
+        let rate = y.iter().filter(|&&v| v).count() as f64 / y.len() as f64;
+        let mean = trained
+            .oof
+            .iter()
+            .map(|&z| trained.calibrator.apply(z))
+            .sum::<f64>()
+            / y.len() as f64;
+        assert!((mean - rate).abs() < 0.02, "{mean} vs {rate}");
+    }
+
+    #[test]
+    fn too_few_rows_for_early_stopping_is_an_error() {
+        let (x, mut y) = xor_data(60, 2);
+        y.iter_mut().enumerate().for_each(|(i, v)| *v = i < 4);
+        let err = train_gbm(&x, 3, &y, &quick(), &|_, _| {}).expect_err("no positives");
+        assert!(err.to_string().contains("early-stopping rows"), "{err}");
+    }
+
+    #[test]
+    fn monotone_columns_map_to_their_value_feature() {
+        let schema = Schema::from_toml(
+            r#"
+            [[column]]
+            name = "converted"
+            role = "label"
+            [[column]]
+            name = "industry"
+            role = "firmographic"
+            type = "categorical"
+            [[column]]
+            name = "visits"
+            role = "behavioural"
+            type = "numeric"
+            monotone = "increasing"
+            "#,
+            "inline",
+        )
+        .expect("schema");
+        let mut table = RawTable::new();
+        let levels = ["saas", "retail"].map(|l| Some(l.to_string()));
+        let industry = (0..40).map(|i| levels[i % 2].clone()).collect();
+        table
+            .push("industry", RawColumn::Text(industry))
+            .expect("push");
+        let visits = (0..40).map(|i| Some(f64::from(i))).collect();
+        table
+            .push("visits", RawColumn::Number(visits))
+            .expect("push");
+        let encoder =
+            Encoder::fit(&schema, &table, &(0..40).collect::<Vec<_>>(), None).expect("encoder");
+        let monotone = monotone_features(&schema, &encoder).expect("map");
+        assert_eq!(monotone.len(), 1);
+        let names = encoder.feature_names();
+        assert_eq!(names[monotone[0].0], "visits");
+        assert_eq!(monotone[0].1, Monotone::Increasing);
+    }
+}

@@ -1,0 +1,154 @@
+//! A trained model of either kind, and the cross-validated comparison behind `--model auto`.
+//!
+//! The comparison is on calibrated probabilities, because that is what a bundle serves: each
+//! candidate's out-of-fold log-odds (same folds for both) are calibrated *cross-fitted* — for
+//! each fold, a calibrator fitted on the other folds' out-of-fold scores, with the method the
+//! user asked for, scores that fold — and the pooled log loss decides. No test row is used.
+
+use qualify_core::calibrate::Calibrator;
+use serde::{Deserialize, Serialize};
+
+use crate::calibration::{CalibrationMethod, fit_calibrator};
+use crate::cv::TrainedLogistic;
+use crate::error::TrainError;
+use crate::gbm_cv::TrainedGbm;
+use crate::matrix::column_major;
+use crate::split::stratified_folds;
+
+/// A trained, calibrated model.
+#[derive(Debug, Clone)]
+pub enum TrainedModel {
+    Logistic(TrainedLogistic),
+    Gbm(TrainedGbm),
+}
+
+impl TrainedModel {
+    /// `ModelInfo.kind`: "logistic" or "gbm".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TrainedModel::Logistic(_) => "logistic",
+            TrainedModel::Gbm(_) => "gbm",
+        }
+    }
+
+    pub fn calibrator(&self) -> &Calibrator {
+        match self {
+            TrainedModel::Logistic(m) => &m.calibrator,
+            TrainedModel::Gbm(m) => &m.calibrator,
+        }
+    }
+
+    /// Out-of-fold log-odds of the training rows.
+    pub fn oof(&self) -> &[f64] {
+        match self {
+            TrainedModel::Logistic(m) => &m.oof,
+            TrainedModel::Gbm(m) => &m.oof,
+        }
+    }
+
+    /// Raw log-odds for a row-major matrix of `cols` features, natively (f64).
+    pub fn logits(&self, x: &[f32], cols: usize) -> Vec<f64> {
+        match self {
+            TrainedModel::Logistic(m) => {
+                let rows = x.len() / cols.max(1);
+                m.model.logits(column_major(x, rows, cols).view())
+            }
+            TrainedModel::Gbm(m) => x.chunks(cols).map(|r| m.ensemble.raw_score(r)).collect(),
+        }
+    }
+
+    /// Cross-validation results as the manifest records them.
+    pub fn cv_json(&self) -> serde_json::Value {
+        match self {
+            TrainedModel::Logistic(m) => serde_json::json!(m.cv),
+            TrainedModel::Gbm(m) => serde_json::json!(m.cv),
+        }
+    }
+}
+
+/// One candidate's cross-validated result on calibrated out-of-fold probabilities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateScore {
+    pub kind: String,
+    /// Pooled log loss of the cross-fitted calibrated out-of-fold probabilities.
+    pub cv_log_loss: f64,
+    pub cv_roc_auc: f64,
+}
+
+/// Scores `model` as the module doc says. `folds` and `seed` must be those it was trained
+/// with (its out-of-fold scores came from those folds).
+pub fn candidate_score(
+    model: &TrainedModel,
+    y: &[bool],
+    method: CalibrationMethod,
+    folds: usize,
+    seed: u64,
+) -> Result<CandidateScore, TrainError> {
+    let oof = model.oof();
+    if oof.len() != y.len() {
+        return Err(TrainError::Invalid(format!(
+            "{} out-of-fold scores for {} labels",
+            oof.len(),
+            y.len()
+        )));
+    }
+    let fold_of = stratified_folds(y, folds, seed);
+    let mut p = vec![0.0; y.len()];
+    for fold in 0..folds {
+        let (inside, outside): (Vec<usize>, Vec<usize>) =
+            (0..y.len()).partition(|&i| fold_of[i] == fold);
+        let z: Vec<f64> = outside.iter().map(|&i| oof[i]).collect();
+        let labels: Vec<bool> = outside.iter().map(|&i| y[i]).collect();
+        let calibrator = fit_calibrator(method, &z, &labels)?;
+        for i in inside {
+            p[i] = calibrator.apply(oof[i]);
+        }
+    }
+    let metric =
+        |r: Result<f64, qualify_eval::EvalError>| r.map_err(|e| TrainError::Fit(e.to_string()));
+    Ok(CandidateScore {
+        kind: model.kind().to_string(),
+        cv_log_loss: metric(qualify_eval::log_loss(y, &p))?,
+        cv_roc_auc: metric(qualify_eval::roc_auc(y, &p))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cv::{TrainOptions, train_logistic};
+    use crate::gbm_cv::tests::{quick, xor_data};
+    use crate::gbm_cv::train_gbm;
+
+    /// On an interaction, the trees must win the calibrated cross-validated comparison, and
+    /// both candidates are scored on the same folds.
+    #[test]
+    fn auto_prefers_trees_on_an_interaction() {
+        let (x, y) = xor_data(1500, 3);
+        let options = quick();
+        let logistic = train_logistic(
+            &x,
+            3,
+            &y,
+            &TrainOptions {
+                folds: options.folds,
+                seed: options.seed,
+                ..TrainOptions::default()
+            },
+            &|_, _| {},
+        )
+        .expect("logistic");
+        let gbm = train_gbm(&x, 3, &y, &options, &|_, _| {}).expect("gbm");
+        let score = |m: &TrainedModel| {
+            candidate_score(m, &y, CalibrationMethod::Platt, options.folds, options.seed)
+                .expect("score")
+        };
+        let (l, g) = (
+            score(&TrainedModel::Logistic(logistic)),
+            score(&TrainedModel::Gbm(gbm)),
+        );
+        assert_eq!((l.kind.as_str(), g.kind.as_str()), ("logistic", "gbm"));
+        assert!(g.cv_log_loss < l.cv_log_loss - 0.05, "{g:?} vs {l:?}");
+        assert!(g.cv_roc_auc > l.cv_roc_auc, "{g:?} vs {l:?}");
+    }
+}
