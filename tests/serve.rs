@@ -121,23 +121,27 @@ impl Drop for Server {
     }
 }
 
-/// Synthetic leads as flat CSV and as canonical JSONL (same seed: the same leads), and a
-/// model trained on the CSV under `dir/models/synthetic`.
-fn trained(dir: &Path, rows: &str) -> (PathBuf, PathBuf, PathBuf) {
+/// Synthetic leads as flat CSV and as canonical JSONL (same seed: the same leads), and one
+/// model per kind trained on the CSV under `dir/models/<kind>`.
+fn trained(dir: &Path, rows: &str, kinds: &[&str]) -> (PathBuf, PathBuf, PathBuf) {
     let csv = dir.join("leads.csv");
     let jsonl = dir.join("leads.jsonl");
     ok(&["synth", "--rows", rows, "--seed", "11", "--out", s(&csv)]);
     ok(&["synth", "--rows", rows, "--seed", "11", "--out", s(&jsonl)]);
     let models = dir.join("models");
-    ok(&[
-        "train",
-        "--data",
-        s(&csv),
-        "--schema",
-        s(&repo().join("data/sample/schema.toml")),
-        "--out",
-        s(&models.join("synthetic")),
-    ]);
+    for kind in kinds {
+        ok(&[
+            "train",
+            "--data",
+            s(&csv),
+            "--schema",
+            s(&repo().join("data/sample/schema.toml")),
+            "--model",
+            kind,
+            "--out",
+            s(&models.join(kind)),
+        ]);
+    }
     (csv, jsonl, models)
 }
 
@@ -194,21 +198,9 @@ fn check_against_batch(
 #[test]
 fn server_scores_equal_the_batch_commands() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (csv, jsonl, models) = trained(dir.path(), "600");
+    let kinds = ["logistic", "gbm"];
+    let (csv, jsonl, models) = trained(dir.path(), "600", &kinds);
     let rules_file = repo().join("rules/default.toml");
-    let scores_path = dir.path().join("scores.csv");
-    ok(&[
-        "score",
-        "--model",
-        s(&models.join("synthetic")),
-        "--data",
-        s(&csv),
-        "--as-of",
-        AS_OF,
-        "--out",
-        s(&scores_path),
-    ]);
-    let scores = read_scores(&scores_path);
     let rules_path = dir.path().join("rules.jsonl");
     ok(&[
         "rules",
@@ -229,35 +221,57 @@ fn server_scores_equal_the_batch_commands() {
     let leads = read_jsonl(&jsonl);
     assert_eq!(leads.len(), 600);
 
-    let server = Server::start(&["--models", s(&models), "--rules", s(&rules_file)]);
-    for lead in leads.iter().take(100) {
-        let (status, body) = server.request(
-            "POST",
-            &format!("/v1/score?as_of={AS_OF}"),
-            &lead.to_string(),
-        );
-        assert_eq!(status, 200, "{body}");
-        let result: Value = serde_json::from_str(&body).expect("json");
-        check_against_batch(&result, lead, &scores, &rules);
-    }
-    for chunk in leads.chunks(300) {
-        let (status, body) = server.request(
-            "POST",
-            &format!("/v1/score/batch?as_of={AS_OF}"),
-            &Value::Array(chunk.to_vec()).to_string(),
-        );
-        assert_eq!(status, 200, "{body}");
-        let results: Vec<Value> = serde_json::from_str(&body).expect("json");
-        assert_eq!(results.len(), chunk.len());
-        for (result, lead) in results.iter().zip(chunk) {
-            check_against_batch(result, lead, &scores, &rules);
+    let server = Server::start(&[
+        "--models",
+        s(&models),
+        "--default-model",
+        "logistic",
+        "--rules",
+        s(&rules_file),
+    ]);
+    for kind in kinds {
+        let scores_path = dir.path().join(format!("{kind}.csv"));
+        ok(&[
+            "score",
+            "--model",
+            s(&models.join(kind)),
+            "--data",
+            s(&csv),
+            "--as-of",
+            AS_OF,
+            "--out",
+            s(&scores_path),
+        ]);
+        let scores = read_scores(&scores_path);
+        let query = format!("?model={kind}&as_of={AS_OF}");
+        for lead in leads.iter().take(60) {
+            let (status, body) =
+                server.request("POST", &format!("/v1/score{query}"), &lead.to_string());
+            assert_eq!(status, 200, "{body}");
+            let result: Value = serde_json::from_str(&body).expect("json");
+            check_against_batch(&result, lead, &scores, &rules);
+            let explanation = &result["explanation"];
+            assert!(explanation["top_positive"].is_array(), "{kind}: {result}");
+        }
+        for chunk in leads.chunks(300) {
+            let (status, body) = server.request(
+                "POST",
+                &format!("/v1/score/batch{query}"),
+                &Value::Array(chunk.to_vec()).to_string(),
+            );
+            assert_eq!(status, 200, "{body}");
+            let results: Vec<Value> = serde_json::from_str(&body).expect("json");
+            assert_eq!(results.len(), chunk.len());
+            for (result, lead) in results.iter().zip(chunk) {
+                check_against_batch(result, lead, &scores, &rules);
+            }
         }
     }
     let (status, body) = server.request("POST", "/v1/score", "{\"employees\": \"many\"}");
     assert_eq!(status, 422, "{body}");
 
     // SIGHUP picks up a new version written next to the served one.
-    let model_dir = models.join("synthetic");
+    let model_dir = models.join("logistic");
     let served = qualify_core::bundle::resolve_version(&model_dir).expect("served version");
     let next = model_dir.join("29990101T000000.000Z");
     std::fs::create_dir(&next).expect("mkdir");
