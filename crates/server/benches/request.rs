@@ -1,0 +1,67 @@
+//! What one `/v1/score` request costs the server beyond HTTP, step by step, on the bundled
+//! model and rules and the load test's lead (scripts/load/lead.json): parse the body,
+//! score (model + rules + explanation), serialize the answer. The load test
+//! (scripts/load-test) measures the whole service; this says where its time goes.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use qualify_core::lead::LeadRecord;
+use qualify_server::{AppState, Config};
+
+fn bench(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let state = AppState::open(Config {
+        models: root.join("models"),
+        rules: root.join("rules/default.toml"),
+        ..Config::default()
+    })
+    .expect("bundled model and rules");
+    let body = std::fs::read(root.join("scripts/load/lead.json")).expect("lead");
+    let lead: LeadRecord = serde_json::from_slice(&body).expect("lead parses");
+    let as_of: DateTime<Utc> = "2026-11-25T00:00:00Z".parse().expect("time");
+    let served = state.registry.current();
+    let model = served.champion();
+    let scorer = state.scorer();
+
+    let mut g = c.benchmark_group("request");
+    g.bench_function("parse", |b| {
+        b.iter(|| serde_json::from_slice::<LeadRecord>(black_box(&body)).expect("parses"))
+    });
+    g.bench_function("to_flat", |b| b.iter(|| black_box(&lead).to_flat()));
+    g.bench_function("model_only", |b| {
+        let flat = lead.to_flat();
+        b.iter(|| {
+            model
+                .model
+                .score_flat(black_box(&flat), as_of)
+                .expect("scores")
+        })
+    });
+    g.bench_function("rules_only", |b| {
+        b.iter(|| served.rules.rules.evaluate(black_box(&lead), as_of))
+    });
+    for explain in [false, true] {
+        g.bench_function(format!("score_explain_{explain}"), |b| {
+            b.iter(|| {
+                scorer
+                    .score(&served, model, black_box(&lead), as_of, explain)
+                    .map(|_| ())
+                    .expect("scores")
+            })
+        });
+    }
+    g.bench_function("score_and_serialize", |b| {
+        b.iter(|| {
+            let response = scorer
+                .score(&served, model, black_box(&lead), as_of, true)
+                .expect("scores");
+            serde_json::to_vec(&response).expect("serializes")
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
