@@ -6,7 +6,9 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
 use qualify_core::lead::LeadRecord;
 use qualify_server::{AppState, Config};
 
