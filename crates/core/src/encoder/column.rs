@@ -168,7 +168,14 @@ impl ColumnState {
                 } else {
                     parse::parse_number(cell, is_missing)?
                 };
-                out[0] = value.unwrap_or(*fill) as f32;
+                let x = value.unwrap_or(*fill) as f32;
+                if !x.is_finite() {
+                    return Err(format!(
+                        "{} does not fit the model's 32-bit input",
+                        value.unwrap_or(*fill)
+                    ));
+                }
+                out[0] = x;
                 Ok(value.is_none().then(imputed).flatten())
             }
             ColumnState::Boolean => {

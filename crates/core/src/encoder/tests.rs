@@ -269,6 +269,12 @@ fn raw_encoder_passes_numbers_and_booleans_through() {
         .encode_json(&record, enc.reference_time(), &mut out)
         .expect("json");
     assert_eq!((out, warnings.len()), ([2.25, 0.0], 0));
+    let huge: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(r#"{"n": 1e300}"#).expect("json");
+    let err = enc
+        .encode_json(&huge, enc.reference_time(), &mut out)
+        .expect_err("overflows f32");
+    assert!(err.to_string().contains("\"n\""), "{err}");
 
     let categorical = Schema::from_toml(
         "[[column]]\nname = \"y\"\nrole = \"label\"\n[[column]]\nname = \"c\"\nrole = \"feature\"\ntype = \"categorical\"\n",
