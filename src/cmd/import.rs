@@ -30,7 +30,7 @@ use qualify_core::bundle::{
 use qualify_core::calibrate::Calibrator;
 use qualify_core::encoder::Encoder;
 use qualify_core::schema::Schema;
-use qualify_runtime::forest::{Forest, TreeNode, goes_left};
+use qualify_runtime::forest::{Forest, path};
 use qualify_runtime::onnx::OnnxModel;
 use qualify_train::onnx::{Dim, INPUT_NAME, ML_DOMAIN, ModelBuilder, logistic_to_onnx};
 use qualify_train::onnx_trees::{LABEL_NAME, SCORES_NAME, add_logit_head, to_bytes_with_covers};
@@ -474,26 +474,8 @@ fn row_counts(forest: &Forest, x: &[f32]) -> Vec<Vec<f64>> {
     let mut counts: Vec<Vec<f64>> = forest.trees().iter().map(|t| vec![0.0; t.len()]).collect();
     for row in x.chunks_exact(forest.n_features()) {
         for (nodes, count) in forest.trees().iter().zip(&mut counts) {
-            let mut i = 0;
-            loop {
+            for i in path(nodes, row) {
                 count[i] += 1.0;
-                match nodes[i] {
-                    TreeNode::Leaf { .. } => break,
-                    TreeNode::Split {
-                        feature,
-                        threshold,
-                        nan_left,
-                        left,
-                        right,
-                        ..
-                    } => {
-                        i = if goes_left(row[feature], threshold, nan_left) {
-                            left
-                        } else {
-                            right
-                        }
-                    }
-                }
             }
         }
     }

@@ -40,8 +40,8 @@ use serde::{Deserialize, Serialize};
 pub use column::{ColumnState, MISSING_SUFFIX, OTHER_LEVEL, Scaling, days_before};
 
 use crate::error::{Error, Result};
-use crate::schema::{ColumnType, Schema};
-use crate::value::{Cell, RawTable, RawValue};
+use crate::schema::{ColumnSpec, ColumnType, Schema};
+use crate::value::{Cell, RawColumn, RawTable, RawValue};
 
 /// Something a caller should know about an encoded row; never an error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,15 +106,7 @@ impl Encoder {
         let reference = reference_time.or_else(|| latest_time(schema, table, rows));
         for spec in &specs {
             let Some(kind) = spec.kind else { continue };
-            let data = table.column(&spec.name).ok_or_else(|| {
-                Error::Invalid(format!("schema column {:?} is not in the data", spec.name))
-            })?;
-            let missing_tokens: Vec<String> = schema
-                .missing_tokens
-                .iter()
-                .chain(&spec.missing)
-                .map(|t| t.trim().to_string())
-                .collect();
+            let (data, missing_tokens) = column_input(schema, spec, table)?;
             let probe = FittedColumn {
                 name: spec.name.clone(),
                 missing_tokens,
@@ -214,15 +206,7 @@ impl Encoder {
                     )));
                 }
             };
-            let data = table.column(&spec.name).ok_or_else(|| {
-                Error::Invalid(format!("schema column {:?} is not in the data", spec.name))
-            })?;
-            let missing_tokens: Vec<String> = schema
-                .missing_tokens
-                .iter()
-                .chain(&spec.missing)
-                .map(|t| t.trim().to_string())
-                .collect();
+            let (data, missing_tokens) = column_input(schema, spec, table)?;
             let mut column = FittedColumn {
                 name: spec.name.clone(),
                 missing_tokens,
@@ -393,6 +377,25 @@ impl Encoder {
         }
         Ok(warnings)
     }
+}
+
+/// A feature column's data and its missing tokens (the schema's and the column's own,
+/// trimmed): what fitting any column state starts from.
+fn column_input<'t>(
+    schema: &Schema,
+    spec: &ColumnSpec,
+    table: &'t RawTable,
+) -> Result<(&'t RawColumn, Vec<String>)> {
+    let data = table.column(&spec.name).ok_or_else(|| {
+        Error::Invalid(format!("schema column {:?} is not in the data", spec.name))
+    })?;
+    let missing_tokens = schema
+        .missing_tokens
+        .iter()
+        .chain(&spec.missing)
+        .map(|t| t.trim().to_string())
+        .collect();
+    Ok((data, missing_tokens))
 }
 
 /// The latest time in any timestamp feature column over `rows` (unreadable cells skipped:

@@ -267,30 +267,31 @@ impl Forest {
     pub fn raw_score(&self, x: &[f32]) -> f64 {
         self.trees
             .iter()
-            .map(|nodes| {
-                let mut i = 0;
-                loop {
-                    match nodes[i] {
-                        TreeNode::Leaf { value, .. } => break value,
-                        TreeNode::Split {
-                            feature,
-                            threshold,
-                            nan_left,
-                            left,
-                            right,
-                            ..
-                        } => {
-                            i = if goes_left(x[feature], threshold, nan_left) {
-                                left
-                            } else {
-                                right
-                            }
-                        }
-                    }
-                }
+            .map(|nodes| match path(nodes, x).last().map(|i| nodes[i]) {
+                Some(TreeNode::Leaf { value, .. }) => value,
+                _ => unreachable!("a path starts at the root and ends at a leaf"),
             })
             .sum()
     }
+}
+
+/// The node ids `x` visits in one tree, root first, its leaf last.
+pub fn path<'a>(nodes: &'a [TreeNode], x: &'a [f32]) -> impl Iterator<Item = usize> + 'a {
+    std::iter::successors(Some(0), move |&i| match nodes[i] {
+        TreeNode::Leaf { .. } => None,
+        TreeNode::Split {
+            feature,
+            threshold,
+            nan_left,
+            left,
+            right,
+            ..
+        } => Some(if goes_left(x[feature], threshold, nan_left) {
+            left
+        } else {
+            right
+        }),
+    })
 }
 
 fn index(v: i64, what: &str) -> Result<usize, String> {

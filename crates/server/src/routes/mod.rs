@@ -21,3 +21,14 @@ pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiErro
         )
     })
 }
+
+/// 404 for a model name that is not served, listing those that are.
+pub(crate) fn unknown_model(served: &crate::registry::Served, name: &str) -> ApiError {
+    ApiError::not_found(
+        "unknown_model",
+        format!(
+            "no model named {name:?}; served: {}",
+            served.models.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    )
+}

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::registry::{LoadedModel, Served};
+use crate::routes::unknown_model;
 
 /// One served model, briefly.
 #[derive(Debug, Serialize, ToSchema)]
@@ -109,15 +110,7 @@ pub async fn detail(
                 .unwrap_or_else(|| unreachable!()),
             "challenger",
         ),
-        None => {
-            return Err(ApiError::not_found(
-                "unknown_model",
-                format!(
-                    "no model named {name:?}; served: {}",
-                    served.models.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            ));
-        }
+        None => return Err(unknown_model(&served, &name)),
     };
     let manifest = m.model.manifest();
     Ok(Json(ModelDetail {

@@ -21,7 +21,7 @@ use crate::app::AppState;
 use crate::body::{self, BodyKind};
 use crate::error::{ApiError, ErrorBody};
 use crate::registry::{LoadedModel, Served};
-use crate::routes::query;
+use crate::routes::{query, unknown_model};
 use crate::scoring::ScoreResponse;
 
 /// Options of the scoring routes.
@@ -38,15 +38,7 @@ pub struct ScoreQuery {
 
 fn pick<'s>(served: &'s Served, name: Option<&str>) -> Result<&'s Arc<LoadedModel>, ApiError> {
     served.model(name).ok_or_else(|| {
-        ApiError::not_found(
-            "unknown_model",
-            format!(
-                "no model named {:?}; served: {}",
-                name.unwrap_or(&served.default_model),
-                served.models.keys().cloned().collect::<Vec<_>>().join(", ")
-            ),
-        )
-        .with_field("model")
+        unknown_model(served, name.unwrap_or(&served.default_model)).with_field("model")
     })
 }
 
