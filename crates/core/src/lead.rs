@@ -36,7 +36,7 @@ pub struct LeadRecord {
         skip_serializing_if = "Option::is_none"
     )]
     pub employees: Option<u64>,
-    /// Within ±10^15: a bound every model can encode, stated in the API's schema.
+    /// Within ±10^15 (beyond it, far past any company, a record is refused).
     #[cfg_attr(feature = "openapi", schema(minimum = -1e15, maximum = 1e15))]
     #[serde(
         default,
