@@ -6,21 +6,28 @@
 //! every model whose latest version is unchanged; a new version serves only after
 //! `Model::load` has verified it (hashes and golden rows). A bundle or rules file that fails
 //! leaves the previous one serving and is listed in [`Served::problems`] (`/readyz`, logs).
+//!
+//! A reload is bounded by `reload_timeout_ms`: file reads cannot be cancelled, so a read that
+//! hangs (a stuck network mount) keeps its thread, but the reload is reported as timed out,
+//! `/readyz` says `degraded`, and later reloads fail fast instead of queueing behind it.
+
+mod load;
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow};
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
-use qualify_core::bundle::{resolve_version, sha256_hex};
 use qualify_rules::CompiledRules;
 use qualify_runtime::Model;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::config::Config;
+
+pub use load::discover;
 
 /// A verified bundle and where it came from.
 #[derive(Debug)]
@@ -33,22 +40,6 @@ pub struct LoadedModel {
 }
 
 impl LoadedModel {
-    fn load(source: &Path) -> anyhow::Result<LoadedModel> {
-        let model = Model::load(source).map_err(|e| anyhow!("{e}"))?;
-        let columns = model
-            .manifest()
-            .schema
-            .columns
-            .iter()
-            .map(|c| c.name.clone())
-            .collect();
-        Ok(LoadedModel {
-            model,
-            source: source.to_path_buf(),
-            columns,
-        })
-    }
-
     pub fn name(&self) -> &str {
         &self.model.manifest().name
     }
@@ -66,20 +57,6 @@ pub struct LoadedRules {
     pub sha256: String,
     /// Fields the rules read.
     pub fields: HashSet<String>,
-}
-
-impl LoadedRules {
-    fn load(path: &Path, text: &str) -> anyhow::Result<LoadedRules> {
-        let rules = CompiledRules::from_text(text, &path.display().to_string())
-            .map_err(|e| anyhow!("{e}"))?;
-        let fields = rules.fields().into_iter().map(str::to_string).collect();
-        Ok(LoadedRules {
-            rules,
-            path: path.to_path_buf(),
-            sha256: sha256_hex(text.as_bytes()),
-            fields,
-        })
-    }
 }
 
 /// One consistent view of what is served.
@@ -106,14 +83,103 @@ impl Served {
     }
 }
 
+/// What a served model is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The default model: scores requests that do not name one.
+    Champion,
+    /// Scores requests that name it (`?model=`).
+    Served,
+    /// Scores in shadow only; never decides.
+    Challenger,
+}
+
+impl Role {
+    /// The role of the served model `name` (not the challenger).
+    pub fn of(served: &Served, name: &str) -> Role {
+        if name == served.default_model {
+            Role::Champion
+        } else {
+            Role::Served
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Champion => "champion",
+            Role::Served => "served",
+            Role::Challenger => "challenger",
+        }
+    }
+}
+
+/// Why models or rules could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("models directory {}: {source}", path.display())]
+    ModelsDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: no model bundle in it or in any directory below it (train one with `qualify train --out {}/NAME`)", path.display(), path.display())]
+    NoModels { path: PathBuf },
+    #[error("model directory {}: {source}", path.display())]
+    Version {
+        path: PathBuf,
+        source: Box<qualify_core::Error>,
+    },
+    #[error("model bundle {}: {source}", path.display())]
+    Model {
+        path: PathBuf,
+        source: Box<qualify_runtime::RuntimeError>,
+    },
+    #[error("{} and {} both hold a model named {name:?}", first.display(), second.display())]
+    DuplicateModel {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("default model {name:?} is not among the models in {} ({})", dir.display(), served.join(", "))]
+    DefaultModel {
+        name: String,
+        dir: PathBuf,
+        served: Vec<String>,
+    },
+    #[error("rules file {}: {source}", path.display())]
+    RulesRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{source}")]
+    Rules {
+        path: PathBuf,
+        source: Box<qualify_rules::RulesError>,
+    },
+    #[error("challenger: {0}")]
+    Challenger(Box<LoadError>),
+}
+
 /// What a reload did to one model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReloadStatus {
+    /// The latest version is the one already serving.
+    Unchanged,
+    /// A new version passed its checks and serves.
+    Loaded,
+    /// The new version failed; the old one serves.
+    Kept,
+    /// Nothing serves under this name.
+    Failed,
+}
+
+/// What a reload did to one model, the rules or the challenger.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ReloadEntry {
     /// Model name, `rules` or `challenger`.
     pub name: String,
-    /// `unchanged`, `loaded` (a new version serves), `kept` (the new version failed; the old
-    /// one serves) or `failed` (nothing serves under this name).
-    pub status: &'static str,
+    pub status: ReloadStatus,
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -130,21 +196,19 @@ pub struct ReloadReport {
 pub struct Registry {
     config: Config,
     current: ArcSwap<Served>,
-    reloading: tokio::sync::Mutex<()>,
+    /// Held by the thread doing a reload (even one stuck past its timeout).
+    reloading: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Registry {
     /// Loads everything the config names; any failure is an error (a server that starts must
     /// serve what it was told to).
-    pub fn open(config: &Config) -> anyhow::Result<Registry> {
-        let (served, report) = load(config, None)?;
-        if let Some(problem) = report.problems.first() {
-            anyhow::bail!("{problem}");
-        }
+    pub fn open(config: &Config) -> Result<Registry, LoadError> {
+        let (served, _) = load::load(config, None)?;
         Ok(Registry {
             config: config.clone(),
             current: ArcSwap::from_pointee(served),
-            reloading: tokio::sync::Mutex::new(()),
+            reloading: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -154,40 +218,56 @@ impl Registry {
     }
 
     /// Re-reads the models directory and the rules file and swaps in what changed and
-    /// verifies. One reload at a time; loading runs on a blocking thread.
+    /// verifies. One reload at a time, on a blocking thread, within `reload_timeout_ms`
+    /// (waiting for an earlier reload included).
     pub async fn reload(self: &Arc<Self>) -> ReloadReport {
-        let _guard = self.reloading.lock().await;
+        let limit = Duration::from_millis(self.config.reload_timeout_ms);
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::from_std(started + limit);
+        let Ok(guard) =
+            tokio::time::timeout_at(deadline, Arc::clone(&self.reloading).lock_owned()).await
+        else {
+            return self.keep_with_problem(format!(
+                "an earlier reload is still running after this one waited {} ms for it (a file read may hang); the previous models and rules keep serving",
+                limit.as_millis()
+            ));
+        };
         let this = Arc::clone(self);
-        let result = tokio::task::spawn_blocking(move || {
-            let previous = this.current();
-            load(&this.config, Some(&previous))
-        })
-        .await;
-        let (served, report) = match result {
-            Ok(Ok(pair)) => pair,
-            Ok(Err(e)) => {
-                let problem =
-                    format!("reload failed, the previous models and rules keep serving: {e:#}");
-                return self.keep_with_problem(problem);
+        let task = tokio::task::spawn_blocking(move || {
+            let _guard = guard;
+            let result = load::load(&this.config, Some(&this.current()));
+            if started.elapsed() > limit {
+                tracing::warn!(
+                    after_ms = started.elapsed().as_millis() as u64,
+                    "a reload that timed out has finished; its result is dropped (reload again)"
+                );
             }
-            Err(e) => {
-                let problem =
-                    format!("reload panicked, the previous models and rules keep serving: {e}");
-                return self.keep_with_problem(problem);
+            result
+        });
+        let (served, report) = match tokio::time::timeout_at(deadline, task).await {
+            Ok(Ok(Ok(pair))) => pair,
+            Ok(Ok(Err(e))) => {
+                return self.keep_with_problem(format!(
+                    "reload failed, the previous models and rules keep serving: {e}"
+                ));
+            }
+            Ok(Err(e)) => {
+                return self.keep_with_problem(format!(
+                    "reload panicked, the previous models and rules keep serving: {e}"
+                ));
+            }
+            Err(_) => {
+                return self.keep_with_problem(format!(
+                    "reload did not finish within {} ms (a file read may hang); the previous models and rules keep serving",
+                    limit.as_millis()
+                ));
             }
         };
-        for p in &report.problems {
-            tracing::warn!(problem = %p, "reload");
-        }
-        for e in report.entries.iter().filter(|e| e.status == "loaded") {
-            tracing::info!(name = %e.name, version = ?e.version, "now serving");
-        }
         self.current.store(Arc::new(served));
         report
     }
 
     fn keep_with_problem(&self, problem: String) -> ReloadReport {
-        tracing::error!(%problem, "reload");
         let old = self.current();
         let served = Served {
             models: old.models.clone(),
@@ -205,223 +285,25 @@ impl Registry {
     }
 }
 
-/// Model directories under `models`: itself when it is a model or bundle directory, else
-/// each subdirectory that is one (hidden ones and plain files skipped).
-pub fn discover(models: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if resolve_version(models).is_ok() {
-        return Ok(vec![models.to_path_buf()]);
+/// Logs what a reload did: every problem, every new version, and a summary line.
+pub fn log_report(report: &ReloadReport) {
+    for p in &report.problems {
+        tracing::warn!(problem = %p, "reload");
     }
-    let entries = std::fs::read_dir(models)
-        .with_context(|| format!("models directory {}", models.display()))?;
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_dir()
-                && !p
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with('.'))
-                && resolve_version(p).is_ok()
-        })
-        .collect();
-    dirs.sort();
-    if dirs.is_empty() {
-        anyhow::bail!(
-            "{}: no model bundle in it or in any directory below it (train one with `qualify train --out {}/NAME`)",
-            models.display(),
-            models.display()
-        );
-    }
-    Ok(dirs)
-}
-
-/// Builds a snapshot. With `previous`, unchanged parts are reused and failures keep the
-/// previous part (reported); without, failures are reported for the caller to refuse.
-fn load(config: &Config, previous: Option<&Served>) -> anyhow::Result<(Served, ReloadReport)> {
-    let mut entries = Vec::new();
-    let mut problems = Vec::new();
-    let mut models: BTreeMap<String, Arc<LoadedModel>> = BTreeMap::new();
-    let old_by_source: BTreeMap<&Path, &Arc<LoadedModel>> = previous
-        .map(|p| p.models.values().map(|m| (m.source.as_path(), m)).collect())
-        .unwrap_or_default();
-
-    for source in discover(&config.models)? {
-        let old = old_by_source.get(source.as_path()).copied();
-        match load_model(&source, old) {
-            Ok((model, status)) => {
-                let name = model.name().to_string();
-                entries.push(ReloadEntry {
-                    name: name.clone(),
-                    status,
-                    version: Some(model.version().to_string()),
-                    error: None,
-                });
-                if let Some(other) = models.get(&name) {
-                    problems.push(format!(
-                        "{} and {} both hold a model named {name:?}; the first serves",
-                        other.source.display(),
-                        source.display()
-                    ));
-                } else {
-                    models.insert(name, model);
-                }
-            }
-            Err(e) => {
-                let error = format!("{e:#}");
-                problems.push(error.clone());
-                if let Some(old) = old {
-                    entries.push(ReloadEntry {
-                        name: old.name().to_string(),
-                        status: "kept",
-                        version: Some(old.version().to_string()),
-                        error: Some(error),
-                    });
-                    models.insert(old.name().to_string(), Arc::clone(old));
-                } else {
-                    entries.push(ReloadEntry {
-                        name: source.display().to_string(),
-                        status: "failed",
-                        version: None,
-                        error: Some(error),
-                    });
-                }
-            }
-        }
-    }
-    // A model whose directory vanished keeps serving until restart (nothing is dropped
-    // silently); say so.
-    if let Some(previous) = previous {
-        for (name, old) in &previous.models {
-            if !models.contains_key(name) {
-                problems.push(format!(
-                    "model {name:?}: {} is gone; version {} keeps serving until restart",
-                    old.source.display(),
-                    old.version()
-                ));
-                models.insert(name.clone(), Arc::clone(old));
-            }
-        }
-    }
-
-    let default_model = if models.contains_key(&config.default_model) {
-        config.default_model.clone()
-    } else if models.len() == 1 {
-        models.keys().next().cloned().unwrap_or_default()
-    } else {
-        anyhow::bail!(
-            "default model {:?} is not among the models in {} ({})",
-            config.default_model,
-            config.models.display(),
-            models.keys().cloned().collect::<Vec<_>>().join(", ")
-        );
-    };
-
-    let rules = load_rules(
-        &config.rules,
-        previous.map(|p| &p.rules),
-        &mut entries,
-        &mut problems,
-    )?;
-
-    let challenger = match &config.challenger {
-        None => None,
-        Some(c) => {
-            let old = previous.and_then(|p| p.challenger.as_ref());
-            match load_model(&c.model, old) {
-                Ok((model, status)) => {
-                    entries.push(ReloadEntry {
-                        name: "challenger".into(),
-                        status,
-                        version: Some(model.version().to_string()),
-                        error: None,
-                    });
-                    Some(model)
-                }
-                Err(e) => {
-                    let error = format!("challenger: {e:#}");
-                    problems.push(error.clone());
-                    entries.push(ReloadEntry {
-                        name: "challenger".into(),
-                        status: if old.is_some() { "kept" } else { "failed" },
-                        version: old.map(|m| m.version().to_string()),
-                        error: Some(error),
-                    });
-                    old.cloned()
-                }
-            }
-        }
-    };
-
-    let served = Served {
-        models,
-        default_model,
-        rules,
-        challenger,
-        problems: problems.clone(),
-        loaded_at: Utc::now(),
-    };
-    Ok((served, ReloadReport { entries, problems }))
-}
-
-/// The latest version under `source`, reusing `old` when it is that version already.
-fn load_model(
-    source: &Path,
-    old: Option<&Arc<LoadedModel>>,
-) -> anyhow::Result<(Arc<LoadedModel>, &'static str)> {
-    let latest = resolve_version(source).map_err(|e| anyhow!("{e}"))?;
-    if let Some(old) = old
-        && old.model.dir() == latest
+    for e in report
+        .entries
+        .iter()
+        .filter(|e| e.status == ReloadStatus::Loaded)
     {
-        return Ok((Arc::clone(old), "unchanged"));
+        tracing::info!(name = %e.name, version = ?e.version, "now serving");
     }
-    let model =
-        LoadedModel::load(&latest).with_context(|| format!("model bundle {}", latest.display()))?;
-    Ok((
-        Arc::new(LoadedModel {
-            source: source.to_path_buf(),
-            ..model
-        }),
-        "loaded",
-    ))
-}
-
-fn load_rules(
-    path: &Path,
-    old: Option<&Arc<LoadedRules>>,
-    entries: &mut Vec<ReloadEntry>,
-    problems: &mut Vec<String>,
-) -> anyhow::Result<Arc<LoadedRules>> {
-    let attempt = std::fs::read_to_string(path)
-        .map_err(|e| anyhow!("rules file {}: {e}", path.display()))
-        .and_then(|text| {
-            if let Some(old) = old
-                && old.sha256 == sha256_hex(text.as_bytes())
-            {
-                return Ok((Arc::clone(old), "unchanged"));
-            }
-            LoadedRules::load(path, &text).map(|r| (Arc::new(r), "loaded"))
-        });
-    match (attempt, old) {
-        (Ok((rules, status)), _) => {
-            entries.push(ReloadEntry {
-                name: "rules".into(),
-                status,
-                version: Some(rules.sha256[..12].to_string()),
-                error: None,
-            });
-            Ok(rules)
-        }
-        (Err(e), Some(old)) => {
-            let error = format!("{e:#}");
-            problems.push(error.clone());
-            entries.push(ReloadEntry {
-                name: "rules".into(),
-                status: "kept",
-                version: Some(old.sha256[..12].to_string()),
-                error: Some(error),
-            });
-            Ok(Arc::clone(old))
-        }
-        (Err(e), None) => Err(e),
-    }
+    tracing::info!(
+        loaded = report
+            .entries
+            .iter()
+            .filter(|e| e.status == ReloadStatus::Loaded)
+            .count(),
+        problems = report.problems.len(),
+        "reload done"
+    );
 }

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::registry::{LoadedModel, Served};
+use crate::registry::{LoadedModel, Role};
 use crate::routes::unknown_model;
 
 /// One served model, briefly.
@@ -20,8 +20,7 @@ pub struct ModelSummary {
     pub kind: String,
     pub schema_hash: String,
     pub created_at: DateTime<Utc>,
-    /// `champion` (the default model), `served` (by `?model=`) or `challenger` (shadow).
-    pub role: &'static str,
+    pub role: Role,
     pub calibration: String,
     pub n_features: usize,
     /// Test-set metrics recorded at training time.
@@ -43,10 +42,9 @@ pub struct ModelDetail {
     pub training_data: serde_json::Value,
     /// Feature columns the model reads.
     pub columns: Vec<String>,
-    pub bundle_dir: String,
 }
 
-fn summary(m: &LoadedModel, role: &'static str) -> ModelSummary {
+fn summary(m: &LoadedModel, role: Role) -> ModelSummary {
     let manifest = m.model.manifest();
     ModelSummary {
         name: manifest.name.clone(),
@@ -65,14 +63,6 @@ fn summary(m: &LoadedModel, role: &'static str) -> ModelSummary {
     }
 }
 
-fn role(served: &Served, name: &str) -> &'static str {
-    if name == served.default_model {
-        "champion"
-    } else {
-        "served"
-    }
-}
-
 /// The models being served (the challenger last, if any).
 #[utoipa::path(get, path = "/v1/models", tag = "models",
     responses((status = 200, body = Vec<ModelSummary>)))]
@@ -81,13 +71,13 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<ModelSummary>> {
     let mut out: Vec<ModelSummary> = served
         .models
         .iter()
-        .map(|(name, m)| summary(m, role(&served, name)))
+        .map(|(name, m)| summary(m, Role::of(&served, name)))
         .collect();
     out.extend(
         served
             .challenger
             .as_deref()
-            .map(|c| summary(c, "challenger")),
+            .map(|c| summary(c, Role::Challenger)),
     );
     Json(out)
 }
@@ -101,16 +91,10 @@ pub async fn detail(
     Path(name): Path<String>,
 ) -> Result<Json<ModelDetail>, ApiError> {
     let served = state.registry.current();
-    let (m, role) = match served.models.get(&name) {
-        Some(m) => (m.as_ref(), role(&served, &name)),
-        None if name == "challenger" && served.challenger.is_some() => (
-            served
-                .challenger
-                .as_deref()
-                .unwrap_or_else(|| unreachable!()),
-            "challenger",
-        ),
-        None => return Err(unknown_model(&served, &name)),
+    let (m, role) = match (served.models.get(&name), served.challenger.as_deref()) {
+        (Some(m), _) => (m.as_ref(), Role::of(&served, &name)),
+        (None, Some(challenger)) if name == "challenger" => (challenger, Role::Challenger),
+        (None, _) => return Err(unknown_model(&served, &name)),
     };
     let manifest = m.model.manifest();
     Ok(Json(ModelDetail {
@@ -125,6 +109,5 @@ pub async fn detail(
             .iter()
             .map(|c| c.name.clone())
             .collect(),
-        bundle_dir: m.model.dir().display().to_string(),
     }))
 }
