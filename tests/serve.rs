@@ -366,7 +366,11 @@ fn doc_examples(doc: &str) -> Vec<(String, Option<Value>)> {
 /// with its value; `"…"` stands for anything, `"text…"` for a string that starts so, and a
 /// trailing `"…"` in an array for more elements; a number matches to the digits shown.
 fn shows(documented: &Value, actual: &Value, path: &str) -> Result<(), String> {
-    let differ = || Err(format!("{path}: documented {documented}, answered {actual}"));
+    let differ = || {
+        Err(format!(
+            "{path}: documented {documented}, answered {actual}"
+        ))
+    };
     match documented {
         Value::String(d) if d == "…" => Ok(()),
         Value::String(d) if d.ends_with('…') => match actual.as_str() {
@@ -384,7 +388,9 @@ fn shows(documented: &Value, actual: &Value, path: &str) -> Result<(), String> {
         }
         Value::Object(d) => {
             for (key, value) in d {
-                let a = actual.get(key).ok_or_else(|| format!("{path}.{key}: missing"))?;
+                let a = actual
+                    .get(key)
+                    .ok_or_else(|| format!("{path}.{key}: missing"))?;
                 shows(value, a, &format!("{path}.{key}"))?;
             }
             Ok(())
@@ -416,9 +422,17 @@ fn shows(documented: &Value, actual: &Value, path: &str) -> Result<(), String> {
 fn api_doc_examples_run_and_answer_what_the_doc_shows() {
     let doc = std::fs::read_to_string(repo().join("docs/api.md")).expect("docs/api.md");
     let examples = doc_examples(&doc);
-    assert!(examples.len() >= 8, "docs/api.md has {} sh examples", examples.len());
     assert!(
-        examples.iter().filter(|(_, answer)| answer.is_some()).count() >= 3,
+        examples.len() >= 8,
+        "docs/api.md has {} sh examples",
+        examples.len()
+    );
+    assert!(
+        examples
+            .iter()
+            .filter(|(_, answer)| answer.is_some())
+            .count()
+            >= 3,
         "docs/api.md documents too few answers"
     );
     let server = Server::start(&[
@@ -432,7 +446,10 @@ fn api_doc_examples_run_and_answer_what_the_doc_shows() {
     let url = format!("http://{}", server.addr);
     for (block, answer) in examples {
         for command in block.split("curl ").skip(1) {
-            assert!(command.contains("--fail-with-body"), "curl without --fail-with-body:\n{block}");
+            assert!(
+                command.contains("--fail-with-body"),
+                "curl without --fail-with-body:\n{block}"
+            );
         }
         let script = block.replace("http://127.0.0.1:8080", &url);
         let out = Command::new("sh")
@@ -461,7 +478,10 @@ fn api_doc_examples_run_and_answer_what_the_doc_shows() {
                     .unwrap_or_else(|e| panic!("docs/api.md shows another answer: {e}\n{script}"));
             }
         } else {
-            assert!(answer.is_none(), "a documented JSON answer, but not JSON:\n{stdout}");
+            assert!(
+                answer.is_none(),
+                "a documented JSON answer, but not JSON:\n{stdout}"
+            );
         }
     }
     assert!(server.stop().success());
@@ -477,7 +497,10 @@ fn signal(server: &Server, name: &str) {
 
 /// Waits up to `limit` for the server to exit; its exit status, or None if it is still
 /// running (a liveness bound, not a speed measure).
-fn exits_within(server: &mut Server, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+fn exits_within(
+    server: &mut Server,
+    limit: std::time::Duration,
+) -> Option<std::process::ExitStatus> {
     let start = std::time::Instant::now();
     while start.elapsed() < limit {
         if let Some(status) = server.child.try_wait().expect("try_wait") {
@@ -499,7 +522,11 @@ fn bundled() -> [String; 4] {
 
 fn start_bundled(extra: &[&str]) -> Server {
     let base = bundled();
-    let args: Vec<&str> = base.iter().map(String::as_str).chain(extra.iter().copied()).collect();
+    let args: Vec<&str> = base
+        .iter()
+        .map(String::as_str)
+        .chain(extra.iter().copied())
+        .collect();
     Server::start(&args)
 }
 
@@ -622,10 +649,17 @@ fn an_endless_stream_delays_shutdown_at_most_the_shutdown_timeout() {
         .set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .expect("timeout");
     let n = stream.read(&mut first).expect("the answer's head");
-    assert!(first[..n].starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&first[..n]));
+    assert!(
+        first[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&first[..n])
+    );
     signal(&server, "TERM");
     let exit = exits_within(&mut server, std::time::Duration::from_secs(15));
-    assert!(exit.is_some(), "an open stream kept the server from exiting");
+    assert!(
+        exit.is_some(),
+        "an open stream kept the server from exiting"
+    );
     drop(stream);
 }
 
@@ -648,19 +682,31 @@ fn sigterm_stops_the_server_while_a_reload_hangs_on_a_file() {
         "500",
     ]);
     std::fs::remove_file(&rules).expect("rm");
-    assert!(Command::new("mkfifo").arg(&rules).status().expect("mkfifo").success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&rules)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
     signal(&server, "HUP");
     let degraded = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(50));
         server.request("GET", "/readyz", "").1.contains("degraded")
     });
-    assert!(degraded, "a reload stuck past its timeout leaves /readyz ready");
+    assert!(
+        degraded,
+        "a reload stuck past its timeout leaves /readyz ready"
+    );
     signal(&server, "TERM");
     let exit = exits_within(&mut server, std::time::Duration::from_secs(15));
     // Unblock the read whatever happened, so no thread is left behind.
     let fifo = rules.clone();
     std::thread::spawn(move || drop(std::fs::OpenOptions::new().write(true).open(fifo)));
-    assert!(exit.is_some(), "SIGTERM did not stop a server whose reload hangs");
+    assert!(
+        exit.is_some(),
+        "SIGTERM did not stop a server whose reload hangs"
+    );
 }
 
 /// Issue 11, R9: `--help` steers tokens away from the command line, where `ps` shows them.

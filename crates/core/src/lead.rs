@@ -423,7 +423,11 @@ mod whole {
         type Value = Option<T>;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "a non-negative whole number that fits in {}", std::any::type_name::<T>())
+            write!(
+                f,
+                "a non-negative whole number that fits in {}",
+                std::any::type_name::<T>()
+            )
         }
 
         fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
@@ -560,7 +564,10 @@ mod tests {
     fn whole_numbers_may_be_written_as_floats() {
         let lead: LeadRecord =
             serde_json::from_str(r#"{"employees": 15969.0, "timeline_days": 30}"#).expect("whole");
-        assert_eq!((lead.employees, lead.timeline_days), (Some(15969), Some(30)));
+        assert_eq!(
+            (lead.employees, lead.timeline_days),
+            (Some(15969), Some(30))
+        );
         let lead: LeadRecord =
             serde_json::from_str(r#"{"employees": null, "timeline_days": 30.0}"#).expect("null");
         assert_eq!((lead.employees, lead.timeline_days), (None, Some(30)));

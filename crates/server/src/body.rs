@@ -87,7 +87,8 @@ pub async fn read(
     limit: usize,
     timeout: Duration,
 ) -> Result<Bytes, ApiError> {
-    let too_large = || ApiError::too_large(format!("the request body is larger than {limit} bytes"));
+    let too_large =
+        || ApiError::too_large(format!("the request body is larger than {limit} bytes"));
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -163,7 +164,11 @@ impl Decoder {
     }
 
     /// Decodes a whole body; 413 as soon as the decoded bytes pass `limit`.
-    pub fn decode_all(encoding: Encoding, mut input: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+    pub fn decode_all(
+        encoding: Encoding,
+        mut input: &[u8],
+        limit: usize,
+    ) -> Result<Vec<u8>, ApiError> {
         if encoding == Encoding::Identity {
             return Ok(input.to_vec());
         }
@@ -346,8 +351,14 @@ mod tests {
         h.insert(header::CONTENT_ENCODING, "GZIP".parse().expect("header"));
         assert_eq!(encoding(&h).expect("gzip"), Encoding::Gzip);
         h.insert(header::CONTENT_ENCODING, "br".parse().expect("header"));
-        assert_eq!(encoding(&h).expect_err("br").status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        h.insert(header::CONTENT_ENCODING, "gzip, gzip".parse().expect("header"));
+        assert_eq!(
+            encoding(&h).expect_err("br").status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        );
+        h.insert(
+            header::CONTENT_ENCODING,
+            "gzip, gzip".parse().expect("header"),
+        );
         assert!(encoding(&h).is_err());
     }
 }

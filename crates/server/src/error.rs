@@ -152,7 +152,9 @@ impl ApiError {
     pub fn timeout(timeout_ms: u64) -> ApiError {
         ApiError::new(
             ErrorCode::Timeout,
-            format!("the work took longer than the server's timeout ({timeout_ms} ms) and was stopped"),
+            format!(
+                "the work took longer than the server's timeout ({timeout_ms} ms) and was stopped"
+            ),
         )
     }
 
@@ -229,16 +231,24 @@ mod tests {
                 Some("employees")
             )
         );
-        let e = ApiError::from(RuntimeError::Input(qualify_core::Error::Invalid("x".into())));
+        let e = ApiError::from(RuntimeError::Input(qualify_core::Error::Invalid(
+            "x".into(),
+        )));
         assert_eq!(e.code(), ErrorCode::InvalidRecord);
         let e = ApiError::from(RuntimeError::Score("tract".into()));
-        assert_eq!((e.status, e.retry_after), (StatusCode::INTERNAL_SERVER_ERROR, None));
+        assert_eq!(
+            (e.status, e.retry_after),
+            (StatusCode::INTERNAL_SERVER_ERROR, None)
+        );
     }
 
     #[test]
     fn unavailable_codes_carry_retry_after_and_codes_serialize_snake_case() {
         let e = ApiError::overloaded("concurrency limit");
-        assert_eq!((e.status, e.retry_after), (StatusCode::SERVICE_UNAVAILABLE, Some(1)));
+        assert_eq!(
+            (e.status, e.retry_after),
+            (StatusCode::SERVICE_UNAVAILABLE, Some(1))
+        );
         assert_eq!(
             serde_json::to_value(ErrorCode::UnsupportedMediaType).expect("json"),
             "unsupported_media_type"

@@ -171,9 +171,7 @@ impl ResponseWarning {
             warnings.push(ResponseWarning {
                 code: WarningCode::UnknownFieldsOmitted,
                 field: None,
-                message: format!(
-                    "{omitted} more unknown fields, not listed; also ignored"
-                ),
+                message: format!("{omitted} more unknown fields, not listed; also ignored"),
                 count: Some(omitted),
             });
         }
@@ -220,7 +218,12 @@ impl Scoring {
     /// The answers for `leads` (numbered from `first`), comma-separated, checking `job`
     /// before each: a batch cut by its deadline stops here. An invalid lead fails the piece
     /// with its index in `field`.
-    pub fn answers(&self, leads: &[LeadRecord], first: usize, job: &Job) -> Result<Vec<u8>, ApiError> {
+    pub fn answers(
+        &self,
+        leads: &[LeadRecord],
+        first: usize,
+        job: &Job,
+    ) -> Result<Vec<u8>, ApiError> {
         let mut out = Vec::new();
         for (i, lead) in leads.iter().enumerate() {
             job.check()?;
@@ -343,9 +346,9 @@ impl<'c> Scorer<'c> {
                     "shadow score"
                 );
                 self.config.challenger.in_response.then(|| Shadow {
-                        model: ModelRef::of(challenger),
-                        propensity: s.propensity,
-                    })
+                    model: ModelRef::of(challenger),
+                    propensity: s.propensity,
+                })
             }
             Err(e) => {
                 self.metrics

@@ -90,10 +90,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
                 }
             };
             let _ = tcp.set_nodelay(true);
-            let connection = http.serve_connection(
-                TokioIo::new(tcp),
-                TowerToHyperService::new(router.clone()),
-            );
+            let connection =
+                http.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(router.clone()));
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 if let Err(e) = connection.await {

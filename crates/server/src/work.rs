@@ -165,13 +165,11 @@ impl Work {
         T: Send + 'static,
         F: FnOnce(&Job) -> Result<T, ApiError> + Send + 'static,
     {
-        let core = tokio::time::timeout_at(
-            job.deadline.into(),
-            Arc::clone(&self.cores).acquire_owned(),
-        )
-        .await
-        .map_err(|_| ApiError::timeout(self.timeout.as_millis() as u64))?
-        .map_err(|_| ApiError::internal("the scoring pool is closed"))?;
+        let core =
+            tokio::time::timeout_at(job.deadline.into(), Arc::clone(&self.cores).acquire_owned())
+                .await
+                .map_err(|_| ApiError::timeout(self.timeout.as_millis() as u64))?
+                .map_err(|_| ApiError::internal("the scoring pool is closed"))?;
         let job = job.clone();
         let task = tokio::task::spawn_blocking(move || {
             let _core = core;

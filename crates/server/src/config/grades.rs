@@ -28,7 +28,9 @@ pub enum GradesError {
     Empty,
     #[error("grades: {part:?} is not GRADE=MIN with MIN a number")]
     Syntax { part: String },
-    #[error("grades: band {grade:?} (min {min}) must have a lower min than {previous:?} (min {previous_min})")]
+    #[error(
+        "grades: band {grade:?} (min {min}) must have a lower min than {previous:?} (min {previous_min})"
+    )]
     NotFalling {
         grade: String,
         min: f64,

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, FromArgMatches};
-use figment::value::{Dict, Map, Value};
 use figment::providers::Serialized;
+use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
 
 use super::{Config, ConfigError};
@@ -50,11 +50,17 @@ impl FromArgMatches for CommandLine {
         // Ids that are not settings (the binary's own flags, clap's argument groups) are left
         // out: they are not keys of the settings.
         let keys = Value::serialize(&parsed).map_err(|e| {
-            clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("settings: {e}"))
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("settings: {e}"),
+            )
         })?;
         let mut from_flags = Vec::new();
         let mut from_env = Vec::new();
-        for id in matches.ids().filter(|id| keys.find_ref(id.as_str()).is_some()) {
+        for id in matches
+            .ids()
+            .filter(|id| keys.find_ref(id.as_str()).is_some())
+        {
             match matches.value_source(id.as_str()) {
                 Some(ValueSource::CommandLine) => from_flags.push(id.to_string()),
                 Some(ValueSource::EnvVariable) => from_env.push(id.to_string()),
@@ -228,7 +234,13 @@ mod tests {
 
     #[test]
     fn without_a_file_flags_go_over_defaults() {
-        let cli = parse(&["--grades", "hot=0.4,cold=0", "--shadow-in-response", "--challenger", "m"]);
+        let cli = parse(&[
+            "--grades",
+            "hot=0.4,cold=0",
+            "--shadow-in-response",
+            "--challenger",
+            "m",
+        ]);
         let c = Config::layered(None, &cli.settings).expect("valid");
         assert_eq!(c.grades.grade(0.5), "hot");
         assert!(c.challenger.in_response);
@@ -249,19 +261,28 @@ mod tests {
         let err = Config::layered(Some(&path), &parse(&[]).settings)
             .expect_err("typo")
             .to_string();
-        assert!(err.contains("adress") && err.contains("serve.toml"), "{err}");
+        assert!(
+            err.contains("adress") && err.contains("serve.toml"),
+            "{err}"
+        );
 
         let (_dir, path) = file("max_batch = -3\n");
         let err = Config::layered(Some(&path), &parse(&[]).settings)
             .expect_err("negative")
             .to_string();
-        assert!(err.contains("max_batch") && err.contains("serve.toml"), "{err}");
+        assert!(
+            err.contains("max_batch") && err.contains("serve.toml"),
+            "{err}"
+        );
 
         let (_dir, path) = file("max_batch = \n");
         let err = Config::layered(Some(&path), &parse(&[]).settings)
             .expect_err("syntax")
             .to_string();
-        assert!(err.contains("serve.toml") && err.contains("line 1"), "{err}");
+        assert!(
+            err.contains("serve.toml") && err.contains("line 1"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -78,14 +78,24 @@ pub struct Config {
     pub reload_timeout_ms: u64,
     /// Bearer token required on the scoring routes (none: open). A flag is visible to other
     /// users in `ps`: prefer QUALIFY_API_TOKEN or --api-token-file.
-    #[arg(long, env = "QUALIFY_API_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(
+        long,
+        env = "QUALIFY_API_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub api_token: Option<Token>,
     /// File holding the scoring routes' bearer token (surrounding whitespace ignored).
     #[arg(long, env = "QUALIFY_API_TOKEN_FILE", value_name = "FILE")]
     pub api_token_file: Option<PathBuf>,
     /// Bearer token for /v1/admin/* (none: admin routes answer 403). A flag is visible to
     /// other users in `ps`: prefer QUALIFY_ADMIN_TOKEN or --admin-token-file.
-    #[arg(long, env = "QUALIFY_ADMIN_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(
+        long,
+        env = "QUALIFY_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub admin_token: Option<Token>,
     /// File holding the admin bearer token (surrounding whitespace ignored).
     #[arg(long, env = "QUALIFY_ADMIN_TOKEN_FILE", value_name = "FILE")]
@@ -152,13 +162,22 @@ impl Default for Config {
 #[serde(default, deny_unknown_fields)]
 pub struct Challenger {
     /// Challenger model scored in shadow (model or bundle directory).
-    #[arg(id = "challenger.model", long = "challenger", env = "QUALIFY_CHALLENGER", value_name = "DIR")]
+    #[arg(
+        id = "challenger.model",
+        long = "challenger",
+        env = "QUALIFY_CHALLENGER",
+        value_name = "DIR"
+    )]
     pub model: Option<PathBuf>,
     /// Share of requests the challenger scores, 0–1; a lead with an id is always in or out.
     #[arg(id = "challenger.fraction", long = "challenger-fraction", env = "QUALIFY_CHALLENGER_FRACTION", value_name = "SHARE", default_value_t = defaults::CHALLENGER_FRACTION)]
     pub fraction: f64,
     /// Also return the challenger's score under `shadow` in responses.
-    #[arg(id = "challenger.in_response", long = "shadow-in-response", env = "QUALIFY_SHADOW_IN_RESPONSE")]
+    #[arg(
+        id = "challenger.in_response",
+        long = "shadow-in-response",
+        env = "QUALIFY_SHADOW_IN_RESPONSE"
+    )]
     pub in_response: bool,
 }
 
@@ -271,9 +290,21 @@ impl Config {
             }
             Ok(())
         }
-        range("max_body_bytes", self.max_body_bytes, 64, 1 << 30, "64 B to 1 GiB")?;
+        range(
+            "max_body_bytes",
+            self.max_body_bytes,
+            64,
+            1 << 30,
+            "64 B to 1 GiB",
+        )?;
         range("max_batch", self.max_batch, 1, 1_000_000, "1 to 1,000,000")?;
-        range("max_concurrency", self.max_concurrency, 1, 1_000_000, "1 to 1,000,000")?;
+        range(
+            "max_concurrency",
+            self.max_concurrency,
+            1,
+            1_000_000,
+            "1 to 1,000,000",
+        )?;
         range(
             "max_queued_leads",
             self.max_queued_leads,
@@ -342,14 +373,21 @@ impl Config {
     pub fn read_token_files(&mut self) -> Result<(), ConfigError> {
         for (key, token, file) in [
             ("api_token", &mut self.api_token, &mut self.api_token_file),
-            ("admin_token", &mut self.admin_token, &mut self.admin_token_file),
+            (
+                "admin_token",
+                &mut self.admin_token,
+                &mut self.admin_token_file,
+            ),
         ] {
             let Some(path) = file.take() else { continue };
             if token.is_some() {
                 return Err(ConfigError::TokenTwice { key });
             }
-            let text = std::fs::read_to_string(&path)
-                .map_err(|source| ConfigError::TokenFile { key, path, source })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::TokenFile {
+                key,
+                path,
+                source,
+            })?;
             *token = Some(Token(text.trim().to_string()));
         }
         Ok(())
@@ -459,7 +497,11 @@ mod tests {
             ..Config::default()
         };
         c.read_token_files().expect("reads");
-        assert!(c.admin_token.as_ref().is_some_and(|t| t.matches("from-a-file-123")));
+        assert!(
+            c.admin_token
+                .as_ref()
+                .is_some_and(|t| t.matches("from-a-file-123"))
+        );
         c.validate().expect("a token read from a file is valid");
         let mut twice = Config {
             admin_token: Some(Token::new("another-token")),
@@ -474,7 +516,13 @@ mod tests {
             api_token_file: Some(dir.path().join("nope")),
             ..Config::default()
         };
-        let err = missing.read_token_files().expect_err("missing file").to_string();
-        assert!(err.contains("api_token_file") && err.contains("nope"), "{err}");
+        let err = missing
+            .read_token_files()
+            .expect_err("missing file")
+            .to_string();
+        assert!(
+            err.contains("api_token_file") && err.contains("nope"),
+            "{err}"
+        );
     }
 }

@@ -40,12 +40,13 @@ impl LoadedModel {
 
 impl LoadedRules {
     fn load(path: &Path, text: &str) -> Result<LoadedRules, LoadError> {
-        let rules = CompiledRules::from_text(text, &path.display().to_string()).map_err(|source| {
-            LoadError::Rules {
-                path: path.to_path_buf(),
-                source: Box::new(source),
-            }
-        })?;
+        let rules =
+            CompiledRules::from_text(text, &path.display().to_string()).map_err(|source| {
+                LoadError::Rules {
+                    path: path.to_path_buf(),
+                    source: Box::new(source),
+                }
+            })?;
         let fields = rules.fields().into_iter().map(str::to_string).collect();
         Ok(LoadedRules {
             rules,
@@ -86,7 +87,12 @@ pub fn discover(models: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(dirs)
 }
 
-fn entry(name: String, status: ReloadStatus, version: Option<String>, error: Option<String>) -> ReloadEntry {
+fn entry(
+    name: String,
+    status: ReloadStatus,
+    version: Option<String>,
+    error: Option<String>,
+) -> ReloadEntry {
     ReloadEntry {
         name,
         status,
@@ -97,7 +103,10 @@ fn entry(name: String, status: ReloadStatus, version: Option<String>, error: Opt
 
 /// Builds a snapshot. With `previous`, unchanged parts are reused and failures keep the
 /// previous part (reported as problems); without, the first failure is the error.
-pub(super) fn load(config: &Config, previous: Option<&Served>) -> Result<(Served, ReloadReport), LoadError> {
+pub(super) fn load(
+    config: &Config,
+    previous: Option<&Served>,
+) -> Result<(Served, ReloadReport), LoadError> {
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     let mut models: BTreeMap<String, Arc<LoadedModel>> = BTreeMap::new();
@@ -110,7 +119,12 @@ pub(super) fn load(config: &Config, previous: Option<&Served>) -> Result<(Served
         match load_model(&source, old) {
             Ok((model, status)) => {
                 let name = model.name().to_string();
-                entries.push(entry(name.clone(), status, Some(model.version().to_string()), None));
+                entries.push(entry(
+                    name.clone(),
+                    status,
+                    Some(model.version().to_string()),
+                    None,
+                ));
                 if let Some(other) = models.get(&name) {
                     if previous.is_none() {
                         return Err(LoadError::DuplicateModel {
@@ -141,7 +155,12 @@ pub(super) fn load(config: &Config, previous: Option<&Served>) -> Result<(Served
                     ));
                     models.insert(old.name().to_string(), Arc::clone(old));
                 } else {
-                    entries.push(entry(source.display().to_string(), ReloadStatus::Failed, None, Some(error)));
+                    entries.push(entry(
+                        source.display().to_string(),
+                        ReloadStatus::Failed,
+                        None,
+                        Some(error),
+                    ));
                 }
             }
         }
@@ -173,7 +192,12 @@ pub(super) fn load(config: &Config, previous: Option<&Served>) -> Result<(Served
         });
     };
 
-    let rules = load_rules(&config.rules, previous.map(|p| &p.rules), &mut entries, &mut problems)?;
+    let rules = load_rules(
+        &config.rules,
+        previous.map(|p| &p.rules),
+        &mut entries,
+        &mut problems,
+    )?;
 
     let challenger = match &config.challenger.model {
         None => None,
@@ -181,7 +205,12 @@ pub(super) fn load(config: &Config, previous: Option<&Served>) -> Result<(Served
             let old = previous.and_then(|p| p.challenger.as_ref());
             match load_model(path, old) {
                 Ok((model, status)) => {
-                    entries.push(entry("challenger".into(), status, Some(model.version().to_string()), None));
+                    entries.push(entry(
+                        "challenger".into(),
+                        status,
+                        Some(model.version().to_string()),
+                        None,
+                    ));
                     Some(model)
                 }
                 Err(e) if previous.is_none() => return Err(LoadError::Challenger(Box::new(e))),
@@ -190,7 +219,11 @@ pub(super) fn load(config: &Config, previous: Option<&Served>) -> Result<(Served
                     problems.push(error.clone());
                     entries.push(entry(
                         "challenger".into(),
-                        if old.is_some() { ReloadStatus::Kept } else { ReloadStatus::Failed },
+                        if old.is_some() {
+                            ReloadStatus::Kept
+                        } else {
+                            ReloadStatus::Failed
+                        },
                         old.map(|m| m.version().to_string()),
                         Some(error),
                     ));
@@ -225,7 +258,10 @@ fn load_model(
     {
         return Ok((Arc::clone(old), ReloadStatus::Unchanged));
     }
-    Ok((Arc::new(LoadedModel::load(source, &latest)?), ReloadStatus::Loaded))
+    Ok((
+        Arc::new(LoadedModel::load(source, &latest)?),
+        ReloadStatus::Loaded,
+    ))
 }
 
 fn load_rules(
@@ -249,7 +285,12 @@ fn load_rules(
         });
     match (attempt, old) {
         (Ok((rules, status)), _) => {
-            entries.push(entry("rules".into(), status, Some(rules.sha256[..12].to_string()), None));
+            entries.push(entry(
+                "rules".into(),
+                status,
+                Some(rules.sha256[..12].to_string()),
+                None,
+            ));
             Ok(rules)
         }
         (Err(e), Some(old)) => {

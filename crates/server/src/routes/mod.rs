@@ -14,9 +14,8 @@ use crate::error::ApiError;
 
 /// A query string, or a 422 naming the parameter.
 pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(t)| t).map_err(|e| {
-        ApiError::new(crate::error::ErrorCode::InvalidQuery, e.body_text())
-    })
+    q.map(|Query(t)| t)
+        .map_err(|e| ApiError::new(crate::error::ErrorCode::InvalidQuery, e.body_text()))
 }
 
 /// 404 for a model name that is not served, listing those that are.

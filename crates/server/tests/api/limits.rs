@@ -53,7 +53,10 @@ async fn made_up_methods_and_paths_do_not_grow_the_metrics() {
         send(&router, get(&format!("/made/up/{i}"))).await;
     }
     let text = metrics(&router).await;
-    assert!(!text.contains("FROB") && !text.contains("/made/up"), "{text}");
+    assert!(
+        !text.contains("FROB") && !text.contains("/made/up"),
+        "{text}"
+    );
     assert_eq!(
         metric(
             &text,
@@ -94,7 +97,10 @@ async fn the_timeout_cuts_a_batch_and_its_work_stops() {
     let scored = metric_sum(&metrics(&router).await, "qualify_propensity_count{");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let later = metric_sum(&metrics(&router).await, "qualify_propensity_count{");
-    assert!(scored < 1000.0, "{scored} of 1000 leads scored after the timeout");
+    assert!(
+        scored < 1000.0,
+        "{scored} of 1000 leads scored after the timeout"
+    );
     assert_eq!(scored, later, "scoring went on after the answer");
 }
 
@@ -106,11 +112,18 @@ async fn health_answers_while_a_batch_is_scored() {
     let (router, _) = open(f.config);
     let batch = tokio::spawn({
         let router = router.clone();
-        async move { send(&router, post("/v1/score/batch", batch_body(1000))).await.0 }
+        async move {
+            send(&router, post("/v1/score/batch", batch_body(1000)))
+                .await
+                .0
+        }
     });
     until_metric(&router, "qualify_queued_leads", 1000.0).await;
     let (status, _, health) = send_json(&router, get("/healthz")).await;
-    assert_eq!((status, health["status"].as_str()), (StatusCode::OK, Some("ok")));
+    assert_eq!(
+        (status, health["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
     assert!(!batch.is_finished(), "health waited for the batch");
     assert_eq!(batch.await.expect("join"), StatusCode::OK);
 }
@@ -137,7 +150,10 @@ async fn work_over_the_queue_limit_is_shed_with_retry_after() {
     let (status, _, answers) = batch.await.expect("join");
     assert_eq!(status, StatusCode::OK);
     assert_eq!(answers.as_array().map(Vec::len), Some(1000));
-    assert_eq!(send(&router, post("/v1/score", "{}")).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&router, post("/v1/score", "{}")).await.0,
+        StatusCode::OK
+    );
     assert_eq!(metric(&metrics(&router).await, "qualify_queued_leads"), 0.0);
 }
 
@@ -152,7 +168,12 @@ async fn a_megabyte_of_empty_leads_is_refused_while_parsing() {
     }
     body.push_str("{}]");
     let (status, _, answer) = send_json(&router, post("/v1/score/batch", body)).await;
-    assert_error(status, &answer, StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large");
+    assert_error(
+        status,
+        &answer,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "batch_too_large",
+    );
 }
 
 /// R2: a slow body holds no scoring slot, and is cut by the body timeout.
@@ -169,11 +190,17 @@ async fn a_slow_body_holds_no_slot_and_times_out() {
         let router = router.clone();
         async move { send_json(&router, post("/v1/score", body)).await }
     });
-    feed.send(Ok(Bytes::from_static(b"{\"id\": "))).await.expect("feed");
+    feed.send(Ok(Bytes::from_static(b"{\"id\": ")))
+        .await
+        .expect("feed");
     // Let the slow request start reading (and, before the fix, take the only slot).
     tokio::time::sleep(Duration::from_millis(50)).await;
     let (status, _, answer) = send_json(&router, post("/v1/score", "{}")).await;
-    assert_eq!(status, StatusCode::OK, "the slow body held the only slot: {answer}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the slow body held the only slot: {answer}"
+    );
     let (status, _, answer) = slow.await.expect("join");
     assert_error(status, &answer, StatusCode::REQUEST_TIMEOUT, "body_timeout");
     drop(feed);
@@ -195,7 +222,9 @@ async fn an_ndjson_stream_holds_a_slot_for_its_life() {
         .expect("infallible");
     assert_eq!(response.status(), StatusCode::OK);
     let mut answers = response.into_body().into_data_stream();
-    feed.send(Ok(Bytes::from_static(b"{\"id\": \"a\"}\n"))).await.expect("feed");
+    feed.send(Ok(Bytes::from_static(b"{\"id\": \"a\"}\n")))
+        .await
+        .expect("feed");
     let line = answers.next().await.expect("a line").expect("bytes");
     assert!(line.starts_with(b"{\"id\":\"a\""), "{line:?}");
     let (status, _, body) = send_json(&router, post("/v1/score", "{}")).await;
@@ -203,7 +232,10 @@ async fn an_ndjson_stream_holds_a_slot_for_its_life() {
     drop(feed);
     assert!(answers.next().await.is_none());
     drop(answers);
-    assert_eq!(send(&router, post("/v1/score", "{}")).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&router, post("/v1/score", "{}")).await.0,
+        StatusCode::OK
+    );
 }
 
 /// R3: a stream whose body stalls longer than the body timeout ends with an error line.
@@ -215,7 +247,9 @@ async fn a_stalled_ndjson_stream_ends_with_an_error_line() {
         ..f.config
     });
     let (body, feed) = fed_body();
-    feed.send(Ok(Bytes::from_static(b"{\"id\": \"a\"}\n{\"id\""))).await.expect("feed");
+    feed.send(Ok(Bytes::from_static(b"{\"id\": \"a\"}\n{\"id\"")))
+        .await
+        .expect("feed");
     let (status, _, text) = send(&router, post_ndjson("/v1/score/batch", body)).await;
     assert_eq!(status, StatusCode::OK);
     let lines: Vec<Value> = String::from_utf8(text.to_vec())
@@ -225,7 +259,13 @@ async fn a_stalled_ndjson_stream_ends_with_an_error_line() {
         .collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["id"], "a");
-    assert_eq!((lines[1]["line"].as_u64(), lines[1]["error"]["code"].as_str()), (Some(2), Some("body_timeout")));
+    assert_eq!(
+        (
+            lines[1]["line"].as_u64(),
+            lines[1]["error"]["code"].as_str()
+        ),
+        (Some(2), Some("body_timeout"))
+    );
     drop(feed);
 }
 
@@ -241,10 +281,18 @@ async fn unknown_field_warnings_are_capped_and_counted() {
     let body = Value::Object(lead).to_string();
     let (status, _, answer) = send(&router, post("/v1/score", body.clone())).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(answer.len() < body.len() / 4, "{} bytes for a {}-byte lead", answer.len(), body.len());
+    assert!(
+        answer.len() < body.len() / 4,
+        "{} bytes for a {}-byte lead",
+        answer.len(),
+        body.len()
+    );
     let answer: Value = serde_json::from_slice(&answer).expect("json");
     let warnings = answer["warnings"].as_array().expect("warnings");
-    let unknown = warnings.iter().filter(|w| w["code"] == "unknown_field").count();
+    let unknown = warnings
+        .iter()
+        .filter(|w| w["code"] == "unknown_field")
+        .count();
     assert_eq!(unknown, 20);
     let omitted: Vec<&Value> = warnings
         .iter()
@@ -306,9 +354,21 @@ async fn gzip_bodies_score_like_plain_ones() {
     assert_eq!(Value::Array(lines), plain);
 
     let bomb = gzip(&vec![b' '; 10 << 20]);
-    let (status, _, body) = send_json(&router, encoded("/v1/score", "application/json", "gzip", bomb)).await;
+    let (status, _, body) = send_json(
+        &router,
+        encoded("/v1/score", "application/json", "gzip", bomb),
+    )
+    .await;
     assert_error(status, &body, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
-    let (status, _, body) =
-        send_json(&router, encoded("/v1/score", "application/json", "br", b"{}".to_vec())).await;
-    assert_error(status, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding");
+    let (status, _, body) = send_json(
+        &router,
+        encoded("/v1/score", "application/json", "br", b"{}".to_vec()),
+    )
+    .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_encoding",
+    );
 }

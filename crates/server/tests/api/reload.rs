@@ -35,7 +35,10 @@ async fn reload_swaps_in_a_verified_version_and_keeps_serving_through_a_bad_one(
     let f = fixture();
     let (router, _) = open(with_admin(f.config.clone()));
     let (_, _, before) = send_json(&router, post("/v1/score", "{}")).await;
-    let old_version = before["model"]["version"].as_str().expect("version").to_string();
+    let old_version = before["model"]["version"]
+        .as_str()
+        .expect("version")
+        .to_string();
 
     // An NDJSON stream started before the reload: its snapshot is taken at its start.
     let (body, feed) = fed_body();
@@ -48,8 +51,9 @@ async fn reload_swaps_in_a_verified_version_and_keeps_serving_through_a_bad_one(
     feed.send(Ok(Bytes::from_static(b"{\"id\": \"a\"}\n")))
         .await
         .expect("feed");
-    let first: Value = serde_json::from_slice(&answers.next().await.expect("a line").expect("bytes"))
-        .expect("json");
+    let first: Value =
+        serde_json::from_slice(&answers.next().await.expect("a line").expect("bytes"))
+            .expect("json");
     assert_eq!(first["model"]["version"], old_version.as_str());
 
     add_version(&f.models, "29990101T000000.000Z", false);
@@ -75,7 +79,10 @@ async fn reload_swaps_in_a_verified_version_and_keeps_serving_through_a_bad_one(
     assert_eq!(second["id"], "b");
     assert_eq!(second["model"]["version"], old_version.as_str());
     drop(feed);
-    assert!(answers.next().await.is_none(), "the stream ends with its body");
+    assert!(
+        answers.next().await.is_none(),
+        "the stream ends with its body"
+    );
 
     add_version(&f.models, "29990202T000000.000Z", true);
     let (status, _, report) = send_json(&router, reload_request()).await;
@@ -133,7 +140,10 @@ async fn a_reload_whose_client_disconnects_runs_to_the_end() {
     let request = router.clone().oneshot(reload_request());
     // Long enough to start the reload (loading and checking a bundle takes far longer).
     let cut = tokio::time::timeout(Duration::from_millis(5), request).await;
-    assert!(cut.is_err(), "the reload answered before the client went away");
+    assert!(
+        cut.is_err(),
+        "the reload answered before the client went away"
+    );
     let mut served = false;
     for _ in 0..200 {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -142,7 +152,10 @@ async fn a_reload_whose_client_disconnects_runs_to_the_end() {
             break;
         }
     }
-    assert!(served, "the dropped reload never swapped in the new version");
+    assert!(
+        served,
+        "the dropped reload never swapped in the new version"
+    );
     let (_, _, ready) = send_json(&router, get("/readyz")).await;
     assert_eq!(ready["status"], "ready", "{ready}");
 }

@@ -238,33 +238,60 @@ async fn bearer_tokens_guard_scoring_and_admin_routes() {
         headers.get(header::WWW_AUTHENTICATE).map(|v| v.as_bytes()),
         Some(&b"Bearer"[..])
     );
-    for wrong in ["Bearer score-secreT", "Bearer score-secret2", "Basic score-secret", "score-secret"] {
-        let (status, _, body) = send_json(&router, with_token(post("/v1/score", "{}"), wrong)).await;
+    for wrong in [
+        "Bearer score-secreT",
+        "Bearer score-secret2",
+        "Basic score-secret",
+        "score-secret",
+    ] {
+        let (status, _, body) =
+            send_json(&router, with_token(post("/v1/score", "{}"), wrong)).await;
         assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
     }
     // The scheme is case-insensitive (RFC 9110).
-    for right in ["Bearer score-secret", "bearer score-secret", "BEARER  score-secret "] {
-        let (status, _, body) = send_json(&router, with_token(post("/v1/score", "{}"), right)).await;
+    for right in [
+        "Bearer score-secret",
+        "bearer score-secret",
+        "BEARER  score-secret ",
+    ] {
+        let (status, _, body) =
+            send_json(&router, with_token(post("/v1/score", "{}"), right)).await;
         assert_eq!(status, StatusCode::OK, "{right}: {body}");
     }
     // The scoring token does not open admin routes, and vice versa.
-    let (status, _, body) =
-        send_json(&router, with_token(post("/v1/admin/reload", ""), "Bearer score-secret")).await;
+    let (status, _, body) = send_json(
+        &router,
+        with_token(post("/v1/admin/reload", ""), "Bearer score-secret"),
+    )
+    .await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
-    let (status, _, body) =
-        send_json(&router, with_token(post("/v1/score", "{}"), "Bearer admin-secret")).await;
+    let (status, _, body) = send_json(
+        &router,
+        with_token(post("/v1/score", "{}"), "Bearer admin-secret"),
+    )
+    .await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
-    let (status, _, body) =
-        send_json(&router, with_token(post("/v1/admin/reload", ""), "bearer admin-secret")).await;
+    let (status, _, body) = send_json(
+        &router,
+        with_token(post("/v1/admin/reload", ""), "bearer admin-secret"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Read-only routes stay open, and say nothing about where files live.
     assert_eq!(send(&router, get("/v1/models")).await.0, StatusCode::OK);
     let (_, _, detail) = send_json(&router, get("/v1/models/default")).await;
     let (_, _, info) = send_json(&router, get("/info")).await;
     let tmp = f.tmp.path().to_string_lossy().into_owned();
-    let repo = repo().canonicalize().expect("repo").to_string_lossy().into_owned();
+    let repo = repo()
+        .canonicalize()
+        .expect("repo")
+        .to_string_lossy()
+        .into_owned();
     for body in [detail.to_string(), info.to_string()] {
-        assert!(!body.contains(&tmp) && !body.contains(&repo), "a path leaks: {body}");
+        assert!(
+            !body.contains(&tmp) && !body.contains(&repo),
+            "a path leaks: {body}"
+        );
     }
 }
 
@@ -437,7 +464,11 @@ async fn the_challenger_is_sampled_and_shown_only_as_configured() {
     let (router, _) = open(shadow(1.0, false));
     let (_, _, body) = send_json(&router, post("/v1/score", r#"{"id": "lead-1"}"#)).await;
     assert!(body.get("shadow").is_none(), "{body}");
-    assert!(metrics(&router).await.contains("qualify_shadow_propensity_count"));
+    assert!(
+        metrics(&router)
+            .await
+            .contains("qualify_shadow_propensity_count")
+    );
 
     // About a fraction of ids are sampled, and the same id always the same way.
     let (router, _) = open(shadow(0.3, true));
@@ -449,7 +480,10 @@ async fn the_challenger_is_sampled_and_shown_only_as_configured() {
         assert_eq!(first.get("shadow").is_some(), again.get("shadow").is_some());
         sampled += usize::from(first.get("shadow").is_some());
     }
-    assert!((30..=90).contains(&sampled), "{sampled} of 200 sampled at 0.3");
+    assert!(
+        (30..=90).contains(&sampled),
+        "{sampled} of 200 sampled at 0.3"
+    );
 }
 
 #[test]

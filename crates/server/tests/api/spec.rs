@@ -33,7 +33,10 @@ fn resolve<'d>(doc: &'d Value, schema: &'d Value) -> &'d Value {
 fn check(doc: &Value, schema: &Value, value: &Value, path: &str, problems: &mut Vec<String>) {
     if schema.get("$ref").is_some() {
         let target = resolve(doc, schema);
-        assert!(target.is_object(), "{schema} names no schema in the document");
+        assert!(
+            target.is_object(),
+            "{schema} names no schema in the document"
+        );
         return check(doc, target, value, path, problems);
     }
     if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
@@ -46,7 +49,9 @@ fn check(doc: &Value, schema: &Value, value: &Value, path: &str, problems: &mut 
             })
             .count();
         if matching != 1 {
-            problems.push(format!("{path}: {value} matches {matching} of oneOf {schema}"));
+            problems.push(format!(
+                "{path}: {value} matches {matching} of oneOf {schema}"
+            ));
         }
         return;
     }
@@ -58,8 +63,16 @@ fn check(doc: &Value, schema: &Value, value: &Value, path: &str, problems: &mut 
             let part = resolve(doc, part);
             let mut p = Vec::new();
             check(doc, part, value, path, &mut p);
-            problems.extend(p.into_iter().filter(|p| !p.contains("is not in the document")));
-            declared.extend(part["properties"].as_object().into_iter().flat_map(|o| o.keys()));
+            problems.extend(
+                p.into_iter()
+                    .filter(|p| !p.contains("is not in the document")),
+            );
+            declared.extend(
+                part["properties"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|o| o.keys()),
+            );
         }
         for key in value.as_object().into_iter().flat_map(|o| o.keys()) {
             if !declared.contains(&key) {
@@ -92,14 +105,21 @@ fn check(doc: &Value, schema: &Value, value: &Value, path: &str, problems: &mut 
         problems.push(format!("{path}: {value} is not of type {types:?}"));
         return;
     }
-    if let (Some(min), Some(v)) = (schema.get("minimum").and_then(Value::as_f64), value.as_f64())
-        && v < min
+    if let (Some(min), Some(v)) = (
+        schema.get("minimum").and_then(Value::as_f64),
+        value.as_f64(),
+    ) && v < min
     {
         problems.push(format!("{path}: {v} < minimum {min}"));
     }
     if let Value::Object(map) = value {
         let properties = schema.get("properties").and_then(Value::as_object);
-        for required in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+        for required in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let key = required.as_str().expect("key");
             if !map.contains_key(key) {
                 problems.push(format!("{path}: required key {key:?} missing"));
@@ -144,10 +164,17 @@ async fn conforms(router: &axum::Router, route: &str, request: Request<Body>) ->
     }
     let value: Value = serde_json::from_slice(&body).expect("JSON body");
     let schema = &response["content"]["application/json"]["schema"];
-    assert!(schema.is_object(), "{method} {route} {status}: no JSON schema");
+    assert!(
+        schema.is_object(),
+        "{method} {route} {status}: no JSON schema"
+    );
     let mut problems = Vec::new();
     check(&doc, schema, &value, "$", &mut problems);
-    assert!(problems.is_empty(), "{method} {route} {status}:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{method} {route} {status}:\n{}",
+        problems.join("\n")
+    );
     value
 }
 
@@ -173,7 +200,12 @@ async fn answers_are_what_the_document_says() {
     for key in ["explanation", "shadow", "warnings", "rules"] {
         assert!(answer.get(key).is_some(), "{key} missing: {answer}");
     }
-    assert!(answer["rules"]["reasons"].as_array().is_some_and(|r| !r.is_empty()), "{answer}");
+    assert!(
+        answer["rules"]["reasons"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{answer}"
+    );
     conforms(&router, "/v1/score", post("/v1/score?explain=false", "{}")).await;
     let batch = Value::Array(sample_leads(3)).to_string();
     conforms(&router, "/v1/score/batch", post("/v1/score/batch", batch)).await;
@@ -217,7 +249,10 @@ async fn errors_are_documented_for_the_routes_that_answer_them() {
                 .expect("request"),
         ),
         ("/v1/score/batch", post("/v1/score/batch", "[{}, {}, {}]")),
-        ("/v1/score/batch", post("/v1/score/batch", r#"[{"employees": -1}]"#)),
+        (
+            "/v1/score/batch",
+            post("/v1/score/batch", r#"[{"employees": -1}]"#),
+        ),
         ("/v1/models/{name}", get("/v1/models/nope")),
         ("/v1/admin/reload", post("/v1/admin/reload", "")),
     ];
@@ -234,7 +269,9 @@ async fn errors_are_documented_for_the_routes_that_answer_them() {
     conforms(&router, "/v1/score/batch", post("/v1/score/batch", "[]")).await;
     conforms(&router, "/v1/admin/reload", post("/v1/admin/reload", "")).await;
     // Draining: /readyz answers its documented 503.
-    state.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    state
+        .draining
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let router = qualify_server::app(state);
     let ready = conforms(&router, "/readyz", get("/readyz")).await;
     assert_eq!(ready["status"], "draining");
@@ -251,12 +288,20 @@ fn rule_reasons_and_explanation_reasons_are_different_schemas() {
         .as_str()
         .expect("a reference");
     let name = rule_reason.rsplit('/').next().expect("name");
-    assert!(schemas[name]["properties"]["points"].is_object(), "{name}: {}", schemas[name]);
+    assert!(
+        schemas[name]["properties"]["points"].is_object(),
+        "{name}: {}",
+        schemas[name]
+    );
     let explained = schemas["ExplanationView"]["properties"]["top_positive"]["items"]["$ref"]
         .as_str()
         .expect("a reference");
     let name = explained.rsplit('/').next().expect("name");
-    assert!(schemas[name]["properties"]["contribution"].is_object(), "{name}: {}", schemas[name]);
+    assert!(
+        schemas[name]["properties"]["contribution"].is_object(),
+        "{name}: {}",
+        schemas[name]
+    );
     assert_ne!(rule_reason, explained);
 }
 
