@@ -538,7 +538,9 @@ fn an_out_of_range_setting_is_an_error_before_listening() {
     let file = dir.path().join("serve.toml");
     std::fs::write(&file, "max_concurrency = 2305843009213693952\n").expect("write");
     let huge = "2305843009213693952";
-    let runs: Vec<(Vec<&str>, Vec<(&str, &str)>)> = vec![
+    // (flags, environment): the same value from each layer.
+    type Run<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let runs: Vec<Run> = vec![
         (vec!["--max-concurrency", huge], vec![]),
         (vec![], vec![("QUALIFY_MAX_CONCURRENCY", huge)]),
         (vec!["--config", s(&file)], vec![]),
