@@ -54,8 +54,8 @@ pub struct Config {
     /// its size). A request whose leads do not fit gets 503 with Retry-After.
     #[arg(long, env = "QUALIFY_MAX_QUEUED_LEADS", value_name = "LEADS", default_value_t = defaults::MAX_QUEUED_LEADS)]
     pub max_queued_leads: usize,
-    /// Time a scoring request may take once its body is read (an NDJSON stream: per line);
-    /// work past it stops and is answered with 503.
+    /// Time a scoring request may take once its body is read (an NDJSON stream: each chunk
+    /// of up to 32 lines); work past it stops and is answered with 503.
     #[arg(long, env = "QUALIFY_TIMEOUT_MS", value_name = "MS", default_value_t = defaults::TIMEOUT_MS)]
     pub timeout_ms: u64,
     /// Time to receive a JSON request body (408 past it), apart from the work timeout.
