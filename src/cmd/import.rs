@@ -137,7 +137,7 @@ pub fn run(args: ImportArgs) -> Result<()> {
         version: bundle::version_for(created_at),
         created_at,
         model: ModelInfo {
-            kind: converted.kind.into(),
+            kind: converted.kind,
             hyperparameters: serde_json::json!({
                 "imported_from": file_name(&args.onnx),
                 "imported_sha256": sha256_hex(&bytes),
@@ -163,7 +163,7 @@ pub fn run(args: ImportArgs) -> Result<()> {
             test_rows: 0,
             split: "none: imported model (--data gave golden rows, fill values and covers)".into(),
         },
-        metrics: serde_json::json!({}),
+        metrics: None,
         libraries: qualify_train::export::libraries(),
     };
     let dir = Bundle::write(&args.out, &manifest, &converted.onnx, &golden)?;
@@ -192,7 +192,7 @@ pub fn run(args: ImportArgs) -> Result<()> {
 /// The imported model in qualify's graph contract.
 struct Converted {
     onnx: Vec<u8>,
-    kind: &'static str,
+    kind: bundle::ModelKind,
     classifier: &'static str,
     covers_note: Option<String>,
 }
@@ -364,7 +364,7 @@ fn linear(a: &Attrs<'_>, width: usize) -> Result<Converted> {
     )?;
     Ok(Converted {
         onnx,
-        kind: "imported_linear",
+        kind: bundle::ModelKind::ImportedLinear,
         classifier: "LinearClassifier",
         covers_note: None,
     })
@@ -463,7 +463,7 @@ fn trees(node: &pb::NodeProto, ml_version: i64, width: usize, x: &[f32]) -> Resu
     };
     Ok(Converted {
         onnx,
-        kind: "imported_trees",
+        kind: bundle::ModelKind::ImportedTrees,
         classifier: "TreeEnsembleClassifier",
         covers_note: note,
     })

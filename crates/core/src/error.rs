@@ -15,6 +15,9 @@ pub enum Error {
     /// A file that is not the JSON or TOML it should be.
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
+    /// A model bundle that cannot be read, staged or published.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
 }
 
 impl Error {

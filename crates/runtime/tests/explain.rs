@@ -154,7 +154,7 @@ fn bundle(
         version: version_for(as_of()),
         created_at: as_of(),
         model: ModelInfo {
-            kind: kind.into(),
+            kind: serde_json::from_value(json!(kind)).expect("model kind"),
             hyperparameters: json!({}),
             onnx_input: "features".into(),
             onnx_output: "logit".into(),
@@ -174,7 +174,7 @@ fn bundle(
             test_rows: 0,
             split: "none".into(),
         },
-        metrics: json!({}),
+        metrics: None,
         libraries: BTreeMap::new(),
     };
     let golden = Golden {

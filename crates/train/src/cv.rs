@@ -7,7 +7,6 @@
 
 use ndarray::Array2;
 use qualify_core::calibrate::{Calibrator, sigmoid};
-use serde::{Deserialize, Serialize};
 
 use crate::calibration::{CalibrationMethod, fit_calibrator};
 use crate::error::TrainError;
@@ -38,14 +37,8 @@ impl Default for TrainOptions {
     }
 }
 
-/// One candidate's cross-validation result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CvPoint {
-    pub l2: f64,
-    /// Pooled out-of-fold log loss of the uncalibrated model.
-    pub log_loss: f64,
-    pub roc_auc: f64,
-}
+/// One candidate's cross-validation result (as the manifest records it).
+pub use qualify_core::bundle::metrics::CvPoint;
 
 /// The trained model, its calibrator and how they were chosen.
 #[derive(Debug, Clone)]

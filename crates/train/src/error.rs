@@ -11,7 +11,13 @@ pub enum TrainError {
     /// Writing the ONNX graph failed.
     #[error("ONNX export: {0}")]
     Export(String),
-    /// Writing the bundle directory failed.
-    #[error("writing the bundle: {0}")]
-    Bundle(String),
+    /// The model and the encoder disagree on the feature count.
+    #[error("the model reads {model} features but the encoder writes {encoder}")]
+    Width { model: usize, encoder: usize },
+    /// The hyperparameters could not be written as JSON.
+    #[error("hyperparameters: {source}")]
+    Hyperparameters {
+        #[source]
+        source: serde_json::Error,
+    },
 }

@@ -74,18 +74,8 @@ impl Default for GbmOptions {
     }
 }
 
-/// How cross-validation went.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GbmCv {
-    /// Per fold: trees kept (best validation log loss) and trees grown before stopping.
-    pub best_trees: Vec<usize>,
-    pub trees_grown: Vec<usize>,
-    /// Trees of the final model (mean of `best_trees`).
-    pub final_trees: usize,
-    /// Pooled out-of-fold log loss and ROC AUC of the uncalibrated model.
-    pub log_loss: f64,
-    pub roc_auc: f64,
-}
+/// How cross-validation went (as the manifest records it).
+pub use qualify_core::bundle::metrics::GbmCv;
 
 /// The trained model, its calibrator and how they were chosen.
 #[derive(Debug, Clone)]

@@ -17,6 +17,7 @@
 //! assert!(trained.model.weights[0] > 0.0);
 //! ```
 
+pub mod bundle_writer;
 pub mod calibration;
 pub mod cv;
 pub mod error;
@@ -28,6 +29,8 @@ pub mod matrix;
 pub mod model;
 pub mod onnx;
 pub mod onnx_trees;
+pub mod pipeline;
+pub mod progress;
 pub mod split;
 
 pub use error::TrainError;
