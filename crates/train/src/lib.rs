@@ -21,6 +21,7 @@ pub mod bundle_writer;
 pub mod calibration;
 pub mod cv;
 pub mod error;
+pub mod evaluate;
 pub mod export;
 pub mod gbm;
 pub mod gbm_cv;

@@ -14,8 +14,12 @@ use qualify_train::pipeline::{
 };
 use qualify_train::progress::{Progress, Silent, Stage};
 
+fn leads() -> Vec<qualify_data::synth::SynthLead> {
+    generate(&SynthConfig::new(1200, 5))
+}
+
 fn table() -> RawTable {
-    to_raw_table(&generate(&SynthConfig::new(1200, 5))).expect("synthetic table")
+    to_raw_table(&leads()).expect("synthetic table")
 }
 
 fn source() -> DataSource {
@@ -117,6 +121,27 @@ fn publishes_a_verified_bundle_whose_manifest_is_what_it_returned() {
             .all(|v| v == "__unseen_by_qualify__")
     );
 
+    // Two paths to the test figures: the pipeline's (native scores of the batch-encoded test
+    // part) and `evaluate` on the test rows alone (the runtime's graph, as `qualify evaluate`).
+    let labels = qualify_data::label::read_labels(&table, "converted").expect("labels");
+    let split = qualify_train::split::stratified_split(&labels, 0.2, 42);
+    let all = leads();
+    let test_leads: Vec<_> = split.test.iter().map(|&r| all[r].clone()).collect();
+    let test_table = to_raw_table(&test_leads).expect("test part");
+    let evaluated =
+        qualify_train::evaluate::evaluate(&model, &test_table, None, None).expect("evaluate");
+    let (a, b) = (&evaluated.metrics, &trained.metrics.test);
+    assert_eq!((a.n, a.positives), (b.n, b.positives));
+    for (x, y) in [
+        (a.roc_auc, b.roc_auc),
+        (a.log_loss, b.log_loss),
+        (a.brier, b.brier),
+        (a.ece, b.ece),
+    ] {
+        assert!((x - y).abs() < 1e-6, "evaluate {x} vs pipeline {y}");
+    }
+    assert_eq!(evaluated.prior, trained.metrics.prior);
+
     // The same run again: the same figures, beside the first version.
     let again = run(&table, &config(), &models).expect("train again");
     assert_eq!(again.metrics, trained.metrics);
@@ -155,7 +180,8 @@ fn bad_settings_and_data_fail_before_anything_is_written() {
     let dir = tempfile::tempdir().expect("tempdir");
     let models = dir.path().join("m");
     let table = table();
-    let cases: [(TrainConfig, fn(&PipelineError) -> bool); 5] = [
+    type Expected = fn(&PipelineError) -> bool;
+    let cases: [(TrainConfig, Expected); 5] = [
         (
             TrainConfig {
                 test_fraction: 1.0,
