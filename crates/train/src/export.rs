@@ -118,7 +118,7 @@ pub fn export(trained: &TrainedModel, encoder: &Encoder) -> Result<ExportedModel
                 return Err(width_mismatch(weights.len()));
             }
             let onnx = logistic_to_onnx(&weights, bias, version)
-                .map_err(|e| TrainError::Export(e.to_string()))?;
+                .map_err(|e| TrainError::Export { source: e.into() })?;
             let hyperparameters = json(serde_json::to_value(LogisticHyperparameters {
                 l2: m.model.alpha,
                 penalty: "l2 (linfa-logistic alpha: summed log loss + alpha/2 |w|^2)",
@@ -137,7 +137,7 @@ pub fn export(trained: &TrainedModel, encoder: &Encoder) -> Result<ExportedModel
                 return Err(width_mismatch(m.ensemble.n_features));
             }
             let onnx = tree_ensemble_to_onnx(&m.ensemble, version)
-                .map_err(|e| TrainError::Export(e.to_string()))?;
+                .map_err(|e| TrainError::Export { source: e.into() })?;
             let names = encoder.feature_names();
             let hyperparameters = json(serde_json::to_value(GbmHyperparameters {
                 library: "forust-ml",

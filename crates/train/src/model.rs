@@ -88,11 +88,11 @@ pub fn candidate_score(
 ) -> Result<CandidateScore, TrainError> {
     let oof = model.oof();
     if oof.len() != y.len() {
-        return Err(TrainError::Invalid(format!(
-            "{} out-of-fold scores for {} labels",
-            oof.len(),
-            y.len()
-        )));
+        return Err(TrainError::Rows {
+            what: "out-of-fold scores",
+            got: oof.len(),
+            rows: y.len(),
+        });
     }
     let fold_of = stratified_folds(y, folds, seed);
     let mut p = vec![0.0; y.len()];
@@ -106,12 +106,12 @@ pub fn candidate_score(
             p[i] = calibrator.apply(oof[i]);
         }
     }
-    let metric =
-        |r: Result<f64, qualify_eval::EvalError>| r.map_err(|e| TrainError::Fit(e.to_string()));
     Ok(CandidateScore {
         kind: model.kind(),
-        cv_log_loss: metric(qualify_eval::log_loss(y, &p))?,
-        cv_roc_auc: metric(qualify_eval::roc_auc(y, &p))?,
+        cv_log_loss: qualify_eval::log_loss(y, &p)
+            .map_err(TrainError::metric("calibrated cross-validated log loss"))?,
+        cv_roc_auc: qualify_eval::roc_auc(y, &p)
+            .map_err(TrainError::metric("calibrated cross-validated ROC AUC"))?,
     })
 }
 

@@ -17,15 +17,27 @@
 //! The CLI is flags around this call, so a library user trains exactly as the CLI does.
 //! Progress and warnings go through [`Progress`].
 //!
-//! ```no_run
+//! ```
+//! use qualify_data::synth::{generate, to_raw_table, SynthConfig};
 //! use qualify_train::pipeline::{train, DataSource, TrainConfig, TrainData};
 //! use qualify_train::progress::Silent;
-//! let path = std::path::Path::new("data/sample/leads.csv");
-//! let table = qualify_data::read_table(path, &Default::default()).unwrap();
-//! let config = TrainConfig { label: Some("converted".into()), ..TrainConfig::default() };
-//! let data = TrainData { table: &table, source: DataSource::file(path).unwrap() };
-//! let bundle = train(&config, &data, "models/leads".as_ref(), &Silent).unwrap();
-//! println!("{} test ROC AUC {:.3}", bundle.dir.display(), bundle.metrics.test.roc_auc);
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let table = to_raw_table(&generate(&SynthConfig::new(800, 1)))?;
+//! let source = DataSource { name: "synthetic".into(), sha256: "-".into() };
+//! let config = TrainConfig {
+//!     label: Some("converted".into()),
+//!     id: Some("id".into()),
+//!     folds: 3,
+//!     ..TrainConfig::default()
+//! };
+//! let models = tempfile::tempdir()?;
+//! let data = TrainData { table: &table, source: &source };
+//! let bundle = train(&config, &data, &models.path().join("leads"), &Silent)?;
+//! assert!(bundle.metrics.test.roc_auc > bundle.metrics.prior.roc_auc);
+//! // Published and verified: the runtime loads it from the model directory.
+//! qualify_runtime::Model::load(&models.path().join("leads"))?;
+//! # Ok(())
+//! # }
 //! ```
 
 use std::path::{Path, PathBuf};
