@@ -13,7 +13,7 @@ with a fractional lift cut, and 1M rows), pipes each through
   rows; rows tied at the cut score share the remaining slots pro rata).
 
 Fails (exit 1) if any figure deviates by more than 1e-6.
-Usage: .venv/bin/python scripts/check_metrics.py [--quick]
+Usage: "$(scripts/python-env)" scripts/check_metrics.py [--quick]  (scripts/test runs it)
 """
 
 import json
