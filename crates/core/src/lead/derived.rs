@@ -101,7 +101,7 @@ pub struct LeadError {
 /// rules call it per cell.
 ///
 /// - `email_domain_type`: the class of `email` when the row has an email, else the cell as
-///   sent, else `missing`;
+///   sent (a record's flat form says `missing` when it has neither);
 /// - `seniority`: the cell as sent, else derived from `job_title`;
 /// - a closed-set value sent as text is spelled as the set spells it (`"Personal"` is
 ///   `personal`);
@@ -121,14 +121,9 @@ pub fn flat_fact<'a>(
             Cell::Text(email) if !is_missing(email) => {
                 Cell::Text(classify_email(Some(email)).as_str())
             }
-            _ => {
-                let own = get(name);
-                if present(&own) {
-                    canonical::<EmailDomainType>(own)
-                } else {
-                    Cell::Text(EmailDomainType::Missing.as_str())
-                }
-            }
+            // No email: the class as sent (a file's blank cell stays missing, as models
+            // trained before this derivation expect).
+            _ => canonical::<EmailDomainType>(get(name)),
         },
         Some(Derived::Seniority) => {
             let own = get(name);

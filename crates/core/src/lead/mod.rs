@@ -395,10 +395,7 @@ mod tests {
         );
         assert_eq!(flat_fact("seniority", get, &none), Cell::Text("manager"));
         let get = row("", "", "", "");
-        assert_eq!(
-            flat_fact(EMAIL_DOMAIN_TYPE, get, &none),
-            Cell::Text("missing")
-        );
+        assert_eq!(flat_fact(EMAIL_DOMAIN_TYPE, get, &none), Cell::Text(""));
         assert_eq!(flat_fact("seniority", get, &none), Cell::Missing);
         assert_eq!(flat_fact("country", get, &none), Cell::Missing);
     }
