@@ -145,11 +145,13 @@ impl Model {
     ) -> Result<Vec<f64>, RuntimeError> {
         let encoder = &self.manifest.encoder;
         let rows: Vec<usize> = (0..table.rows()).collect();
-        let x = encoder.encode_table(
-            table,
-            &rows,
-            as_of.unwrap_or_else(|| encoder.reference_time()),
-        )?;
+        let x = encoder
+            .encode_table(
+                table,
+                &rows,
+                as_of.unwrap_or_else(|| encoder.reference_time()),
+            )
+            .map_err(qualify_core::Error::from)?;
         self.score_matrix(&x, rows.len())
     }
 
@@ -161,7 +163,11 @@ impl Model {
         as_of: DateTime<Utc>,
     ) -> Result<Scored, RuntimeError> {
         let mut x = vec![0.0f32; self.n_features()];
-        let warnings = self.manifest.encoder.encode_flat(record, as_of, &mut x)?;
+        let warnings = self
+            .manifest
+            .encoder
+            .encode_flat(record, as_of, &mut x)
+            .map_err(qualify_core::Error::from)?;
         self.scored(&x, warnings)
     }
 
@@ -173,7 +179,11 @@ impl Model {
         as_of: DateTime<Utc>,
     ) -> Result<Scored, RuntimeError> {
         let mut x = vec![0.0f32; self.n_features()];
-        let warnings = self.manifest.encoder.encode_json(record, as_of, &mut x)?;
+        let warnings = self
+            .manifest
+            .encoder
+            .encode_json(record, as_of, &mut x)
+            .map_err(qualify_core::Error::from)?;
         self.scored(&x, warnings)
     }
 
@@ -198,7 +208,11 @@ impl Model {
     ) -> Result<(Scored, Explanation), RuntimeError> {
         let explainer = self.explainer()?;
         let mut x = vec![0.0f32; self.n_features()];
-        let warnings = self.manifest.encoder.encode_flat(record, as_of, &mut x)?;
+        let warnings = self
+            .manifest
+            .encoder
+            .encode_flat(record, as_of, &mut x)
+            .map_err(qualify_core::Error::from)?;
         let scored = self.scored(&x, warnings)?;
         let value_of = |c: &str| {
             record
@@ -222,7 +236,11 @@ impl Model {
     ) -> Result<(Scored, Explanation), RuntimeError> {
         let explainer = self.explainer()?;
         let mut x = vec![0.0f32; self.n_features()];
-        let warnings = self.manifest.encoder.encode_json(record, as_of, &mut x)?;
+        let warnings = self
+            .manifest
+            .encoder
+            .encode_json(record, as_of, &mut x)
+            .map_err(qualify_core::Error::from)?;
         let scored = self.scored(&x, warnings)?;
         let value_of = |c: &str| record.get(c).cloned().unwrap_or(serde_json::Value::Null);
         Ok((scored, self.explain_encoded(explainer, &x, value_of, top_k)))

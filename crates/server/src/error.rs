@@ -105,9 +105,9 @@ impl From<RuntimeError> for ApiError {
     /// else is ours.
     fn from(e: RuntimeError) -> ApiError {
         match e {
-            RuntimeError::Input(qualify_core::Error::Field { field, message }) => {
-                ApiError::invalid_field(field.clone(), format!("field {field:?}: {message}"))
-            }
+            RuntimeError::Input(qualify_core::Error::Encode(
+                qualify_core::encoder::EncodeError::Field { field, source },
+            )) => ApiError::invalid_field(field.clone(), format!("field {field:?}: {source}")),
             RuntimeError::Input(e) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_record",
