@@ -53,26 +53,27 @@ fn logistic(c: &mut Criterion) {
 fn leafwise_tree(rng: &mut StdRng, leaves: usize) -> Tree {
     let mut nodes = vec![Node::Leaf {
         value: 0.0,
-        cover: 1000.0,
+        cover: Some(1000.0),
     }];
     let mut open = vec![0usize];
     while open.len() < leaves {
         let i = open.swap_remove(rng.random_range(0..open.len()));
-        let cover = nodes[i].cover();
+        let cover = nodes[i].cover().unwrap_or(0.0);
         let share = rng.random_range(0.2..0.8);
         let left = nodes.len();
         for c in [cover * share, cover * (1.0 - share)] {
             nodes.push(Node::Leaf {
                 value: rng.random_range(-0.2..0.2),
-                cover: c,
+                cover: Some(c),
             });
         }
         nodes[i] = Node::Split {
             feature: rng.random_range(0..N_FEATURES),
             threshold: rng.random_range(-1.5f32..1.5),
+            nan_left: false,
             left,
             right: left + 1,
-            cover,
+            cover: Some(cover),
         };
         open.extend([left, left + 1]);
     }

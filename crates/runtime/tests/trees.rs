@@ -136,8 +136,8 @@ fn treeshap_equals_brute_force_shapley_values() {
         if seed % 3 == 0 {
             for tree in &mut ensemble.trees {
                 for (k, node) in tree.nodes.iter_mut().enumerate() {
-                    if let qualify_core::trees::Node::Split { cover, .. } = node {
-                        *cover *= 1.0 + (k % 3) as f64 * 0.37;
+                    if let qualify_core::trees::Node::Split { cover: Some(c), .. } = node {
+                        *c *= 1.0 + (k % 3) as f64 * 0.37;
                     }
                 }
             }

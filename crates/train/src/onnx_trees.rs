@@ -60,7 +60,7 @@ pub fn tree_ensemble_to_onnx(
     if ensemble.n_features == 0 {
         return Err(OnnxExportError::NoFeatures);
     }
-    ensemble.validate().map_err(invalid)?;
+    ensemble.validate().map_err(|e| invalid(e.to_string()))?;
     let attrs = Attributes::of(ensemble)?;
 
     let mut model = ModelBuilder::new("qualify_trees");
@@ -177,7 +177,7 @@ impl Attributes {
         let mut a = Attributes::default();
         let single_leaf = [Node::Leaf {
             value: 0.0,
-            cover: 1.0,
+            cover: Some(1.0),
         }];
         let trees: Vec<&[Node]> = if ensemble.trees.is_empty() {
             vec![&single_leaf]
@@ -187,7 +187,7 @@ impl Attributes {
         for (t, nodes) in trees.into_iter().enumerate() {
             let mut covers = Vec::with_capacity(nodes.len());
             for (i, node) in nodes.iter().enumerate() {
-                let cover = node.cover();
+                let cover = node.cover().unwrap_or(f64::NAN);
                 if !cover.is_finite() || cover < 0.0 {
                     return Err(invalid(format!("tree {t}: node {i} has cover {cover}")));
                 }
@@ -279,21 +279,25 @@ mod tests {
             let index = nodes.len();
             if !split || depth == 0 {
                 let cover = 1.0 + (*next % 7) as f64;
-                nodes.push(Node::Leaf { value, cover });
+                nodes.push(Node::Leaf {
+                    value,
+                    cover: Some(cover),
+                });
                 return (index, cover);
             }
             nodes.push(Node::Leaf {
                 value: 0.0,
-                cover: 0.0,
+                cover: None,
             });
             let (left, lc) = grow(spec, next, depth - 1, nodes);
             let (right, rc) = grow(spec, next, depth - 1, nodes);
             nodes[index] = Node::Split {
                 feature,
                 threshold,
+                nan_left: false,
                 left,
                 right,
-                cover: lc + rc,
+                cover: Some(lc + rc),
             };
             (index, lc + rc)
         }
@@ -388,7 +392,7 @@ mod tests {
         let expected: Vec<Vec<f64>> = ensemble
             .trees
             .iter()
-            .map(|t| t.nodes.iter().map(Node::cover).collect())
+            .map(|t| t.nodes.iter().filter_map(Node::cover).collect())
             .collect();
         assert_eq!(covers, expected);
         assert_eq!(
@@ -410,7 +414,10 @@ mod tests {
 
     #[test]
     fn invalid_ensembles_are_errors() {
-        let leaf = |value| Node::Leaf { value, cover: 1.0 };
+        let leaf = |value| Node::Leaf {
+            value,
+            cover: Some(1.0),
+        };
         let e = TreeEnsemble {
             n_features: 1,
             base_score: 0.0,

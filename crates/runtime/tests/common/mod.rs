@@ -41,13 +41,13 @@ fn grow(rng: &mut StdRng, n_features: usize, depth: u32, nodes: &mut Vec<Node>) 
         let cover = f64::from(rng.random_range(1u32..=20));
         nodes.push(Node::Leaf {
             value: rng.random_range(-1.0..1.0),
-            cover,
+            cover: Some(cover),
         });
         return cover;
     }
     nodes.push(Node::Leaf {
         value: 0.0,
-        cover: 0.0,
+        cover: None,
     });
     let feature = rng.random_range(0..n_features);
     let threshold = grid(rng);
@@ -58,9 +58,10 @@ fn grow(rng: &mut StdRng, n_features: usize, depth: u32, nodes: &mut Vec<Node>) 
     nodes[index] = Node::Split {
         feature,
         threshold,
+        nan_left: false,
         left,
         right,
-        cover: lc + rc,
+        cover: Some(lc + rc),
     };
     lc + rc
 }
