@@ -30,10 +30,12 @@ use qualify_core::bundle::{
 use qualify_core::calibrate::Calibrator;
 use qualify_core::encoder::Encoder;
 use qualify_core::schema::Schema;
+use qualify_onnx::trees::{add_covers, add_logit_head};
+use qualify_onnx::{
+    Dim, INPUT_NAME, LABEL_NAME, ML_DOMAIN, ModelBuilder, SCORES_NAME, logistic_to_onnx,
+};
 use qualify_runtime::forest::{Forest, path};
 use qualify_runtime::onnx::OnnxModel;
-use qualify_train::onnx::{Dim, INPUT_NAME, ML_DOMAIN, ModelBuilder, logistic_to_onnx};
-use qualify_train::onnx_trees::{LABEL_NAME, SCORES_NAME, add_logit_head, to_bytes_with_covers};
 use tract_onnx::pb;
 
 use super::common::{InputArgs, read_table};
@@ -146,7 +148,7 @@ pub fn run(args: ImportArgs) -> Result<()> {
                 "node_covers": converted.covers_note,
             }),
             onnx_input: INPUT_NAME.into(),
-            onnx_output: qualify_train::onnx::LOGIT_NAME.into(),
+            onnx_output: qualify_onnx::LOGIT_NAME.into(),
             n_features: width,
             onnx_sha256: sha256_hex(&converted.onnx),
         },
@@ -431,8 +433,8 @@ fn trees(node: &pb::NodeProto, ml_version: i64, width: usize, x: &[f32]) -> Resu
         })
         .cloned()
         .collect();
-    attributes.push(qualify_train::onnx::attr::floats("class_weights", &folded));
-    attributes.push(qualify_train::onnx::attr::string("post_transform", "NONE"));
+    attributes.push(qualify_onnx::attr::floats("class_weights", &folded));
+    attributes.push(qualify_onnx::attr::string("post_transform", "NONE"));
 
     let mut model = ModelBuilder::new("qualify_import");
     model.input(INPUT_NAME, &[Dim::param("N"), Dim::Fixed(width)]);
@@ -456,11 +458,10 @@ fn trees(node: &pb::NodeProto, ml_version: i64, width: usize, x: &[f32]) -> Resu
         ),
         Err(_) => (Vec::new(), None),
     };
-    let onnx = if note.is_some() {
-        to_bytes_with_covers(&model, &covers, env!("CARGO_PKG_VERSION"))
-    } else {
-        model.to_bytes(env!("CARGO_PKG_VERSION"))
-    };
+    if note.is_some() {
+        add_covers(&mut model, &covers)?;
+    }
+    let onnx = model.to_bytes(env!("CARGO_PKG_VERSION"));
     Ok(Converted {
         onnx,
         kind: "imported_trees",

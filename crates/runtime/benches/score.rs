@@ -2,7 +2,7 @@
 //! 1,000 rows (bulk rescoring):
 //! - `logistic_40`: a 40-feature logistic model through tract;
 //! - `trees_100x31`: 100 trees × 31 leaves on 40 features (leaf-wise random trees, like
-//!   LightGBM's `num_leaves = 31`), written by `qualify_train::onnx_trees`, scored by the
+//!   LightGBM's `num_leaves = 31`), written by `qualify_onnx::trees`, scored by the
 //!   native evaluator (`native`) and by tract on the same graph (`tract`), and explained by
 //!   TreeSHAP (`treeshap_1_row`).
 //!
@@ -17,10 +17,10 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use qualify_core::trees::{Node, Tree, TreeEnsemble};
+use qualify_onnx::logistic_to_onnx;
+use qualify_onnx::trees::tree_ensemble_to_onnx;
 use qualify_runtime::explain::Explainer;
 use qualify_runtime::onnx::OnnxModel;
-use qualify_train::onnx::logistic_to_onnx;
-use qualify_train::onnx_trees::tree_ensemble_to_onnx;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

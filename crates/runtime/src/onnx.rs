@@ -461,7 +461,7 @@ impl Signature {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use qualify_train::onnx::{Dim, ModelBuilder, logistic_to_onnx};
+    use qualify_onnx::{Dim, ModelBuilder, logistic_to_onnx};
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 

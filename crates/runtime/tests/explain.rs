@@ -200,7 +200,7 @@ fn trees_fixture(seed: u64) -> Fixture {
     let schema = Schema::from_toml(SCHEMA, "test").expect("schema");
     let encoder = encoder(&schema, &records);
     let ensemble = common::random_ensemble(seed, encoder.n_features(), 25, 5);
-    let onnx = qualify_train::onnx_trees::tree_ensemble_to_onnx(&ensemble, "t").expect("export");
+    let onnx = qualify_onnx::trees::tree_ensemble_to_onnx(&ensemble, "t").expect("export");
     let dir = tempfile::tempdir().expect("tempdir");
     let reference = move |x: &[f32]| ensemble.raw_score(x);
     let path = bundle(dir.path(), "gbm", onnx, encoder, &records[..10], &reference);
@@ -222,7 +222,7 @@ fn logistic_fixture(seed: u64) -> Fixture {
         .map(|_| rng.random_range(-2.0..2.0))
         .collect();
     let bias = rng.random_range(-1.0f32..1.0);
-    let onnx = qualify_train::onnx::logistic_to_onnx(&weights, bias, "t").expect("export");
+    let onnx = qualify_onnx::logistic_to_onnx(&weights, bias, "t").expect("export");
     let dir = tempfile::tempdir().expect("tempdir");
     let reference = move |x: &[f32]| {
         f64::from(bias)
@@ -363,7 +363,7 @@ fn unexplainable_and_bad_records_are_errors() {
     assert!(err.to_string().contains("employees"), "{err}");
 
     // A graph of another shape (here: logit = Identity(MatMul(...))) scores but cannot explain.
-    use qualify_train::onnx::{Dim, ModelBuilder};
+    use qualify_onnx::{Dim, ModelBuilder};
     let mut rng = StdRng::seed_from_u64(1);
     let records: Vec<_> = (0..30).map(|_| record(&mut rng)).collect();
     let schema = Schema::from_toml(SCHEMA, "test").expect("schema");
@@ -407,7 +407,7 @@ fn a_tree_bundle_whose_golden_rows_do_not_reproduce_is_refused() {
     let schema = Schema::from_toml(SCHEMA, "test").expect("schema");
     let encoder = encoder(&schema, &records);
     let ensemble = common::random_ensemble(9, encoder.n_features(), 10, 4);
-    let onnx = qualify_train::onnx_trees::tree_ensemble_to_onnx(&ensemble, "t").expect("export");
+    let onnx = qualify_onnx::trees::tree_ensemble_to_onnx(&ensemble, "t").expect("export");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = bundle(dir.path(), "gbm", onnx, encoder, &records[..5], |x| {
         ensemble.raw_score(x) + 0.01

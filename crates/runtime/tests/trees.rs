@@ -5,13 +5,13 @@ mod common;
 
 use common::{random_ensemble, random_rows};
 use proptest::prelude::*;
+use qualify_onnx::trees::tree_ensemble_to_onnx;
+use qualify_onnx::{Dim, ML_DOMAIN, ModelBuilder, attr};
 use qualify_runtime::explain::Explainer;
 use qualify_runtime::forest::shap::child_shares;
 use qualify_runtime::forest::{Forest, TreeNode, goes_left};
 use qualify_runtime::native::{NODE_COVERS_KEY, Native};
 use qualify_runtime::onnx::OnnxModel;
-use qualify_train::onnx::{Dim, ML_DOMAIN, ModelBuilder, attr};
-use qualify_train::onnx_trees::tree_ensemble_to_onnx;
 
 fn load(ensemble: &qualify_core::trees::TreeEnsemble) -> OnnxModel {
     let bytes = tree_ensemble_to_onnx(ensemble, "test").expect("export");
@@ -162,7 +162,7 @@ fn treeshap_equals_brute_force_shapley_values() {
 
 #[test]
 fn covers_key_matches_the_writer() {
-    assert_eq!(NODE_COVERS_KEY, qualify_train::onnx_trees::NODE_COVERS_KEY);
+    assert_eq!(NODE_COVERS_KEY, qualify_onnx::NODE_COVERS_KEY);
 }
 
 /// A hand-written classifier node: two trees, with a `BRANCH_LT` split whose NaN goes to the
