@@ -30,11 +30,11 @@ use qualify_core::bundle::{
 use qualify_core::calibrate::Calibrator;
 use qualify_core::encoder::Encoder;
 use qualify_core::schema::Schema;
-use qualify_onnx::trees::{add_covers, add_logit_head};
+use qualify_core::trees::TreeEnsemble;
+use qualify_onnx::trees::{add_covers, add_logit_head, read_tree_ensemble};
 use qualify_onnx::{
     Dim, INPUT_NAME, LABEL_NAME, ML_DOMAIN, ModelBuilder, SCORES_NAME, logistic_to_onnx,
 };
-use qualify_runtime::forest::{Forest, path};
 use qualify_runtime::onnx::OnnxModel;
 use tract_onnx::pb;
 
@@ -175,7 +175,7 @@ pub fn run(args: ImportArgs) -> Result<()> {
         args.onnx.display(),
         converted.classifier,
         match model.graph().native_kind() {
-            "trees" => "the native evaluator",
+            qualify_runtime::NativeKind::Trees => "the native evaluator",
             _ => "tract",
         },
         if model.can_explain() {
@@ -448,9 +448,9 @@ fn trees(node: &pb::NodeProto, ml_version: i64, width: usize, x: &[f32]) -> Resu
     edited.attribute = attributes;
     let edited = edited.clone();
     add_logit_head(&mut model);
-    let (covers, note) = match Forest::from_node(&edited, width, None) {
-        Ok(forest) => (
-            row_counts(&forest, x),
+    let (covers, note) = match read_tree_ensemble(&edited, width, None) {
+        Ok(ensemble) => (
+            row_counts(&ensemble, x),
             Some(format!(
                 "counts of the {} --data rows reaching each node",
                 x.len() / width
@@ -471,11 +471,15 @@ fn trees(node: &pb::NodeProto, ml_version: i64, width: usize, x: &[f32]) -> Resu
 }
 
 /// How many rows of `x` reach each node, by tree and node id.
-fn row_counts(forest: &Forest, x: &[f32]) -> Vec<Vec<f64>> {
-    let mut counts: Vec<Vec<f64>> = forest.trees().iter().map(|t| vec![0.0; t.len()]).collect();
-    for row in x.chunks_exact(forest.n_features()) {
-        for (nodes, count) in forest.trees().iter().zip(&mut counts) {
-            for i in path(nodes, row) {
+fn row_counts(ensemble: &TreeEnsemble, x: &[f32]) -> Vec<Vec<f64>> {
+    let mut counts: Vec<Vec<f64>> = ensemble
+        .trees
+        .iter()
+        .map(|t| vec![0.0; t.nodes.len()])
+        .collect();
+    for row in x.chunks_exact(ensemble.n_features) {
+        for (tree, count) in ensemble.trees.iter().zip(&mut counts) {
+            for i in tree.path(row) {
                 count[i] += 1.0;
             }
         }

@@ -91,7 +91,7 @@ fn trees(c: &mut Criterion) {
     };
     let bytes = tree_ensemble_to_onnx(&ensemble, "bench").expect("export");
     let model = OnnxModel::from_bytes(&bytes).expect("load");
-    assert_eq!(model.native_kind(), "trees");
+    assert_eq!(model.native_kind(), qualify_runtime::NativeKind::Trees);
     let x: Vec<f32> = (0..1000 * N_FEATURES)
         .map(|_| rng.random_range(-2.0..2.0))
         .collect();

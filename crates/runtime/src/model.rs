@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use crate::error::RuntimeError;
 use crate::explain::{Explainer, Explanation, explanation};
+use crate::native::NativeKind;
 use crate::onnx::OnnxModel;
 
 /// A bundle ready to score.
@@ -234,7 +235,7 @@ impl Model {
             return None;
         }
         let why = match self.graph.native_kind() {
-            "trees" => "its tree ensemble carries no node covers".to_owned(),
+            NativeKind::Trees => "its tree ensemble carries no node covers".to_owned(),
             _ => format!(
                 "its graph is neither a logistic model nor a tree ensemble qualify can read{}",
                 self.graph

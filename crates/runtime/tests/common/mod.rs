@@ -51,6 +51,7 @@ fn grow(rng: &mut StdRng, n_features: usize, depth: u32, nodes: &mut Vec<Node>) 
     });
     let feature = rng.random_range(0..n_features);
     let threshold = grid(rng);
+    let nan_left = rng.random_bool(0.3);
     let left = nodes.len();
     let lc = grow(rng, n_features, depth - 1, nodes);
     let right = nodes.len();
@@ -58,7 +59,7 @@ fn grow(rng: &mut StdRng, n_features: usize, depth: u32, nodes: &mut Vec<Node>) 
     nodes[index] = Node::Split {
         feature,
         threshold,
-        nan_left: false,
+        nan_left,
         left,
         right,
         cover: Some(lc + rc),
@@ -66,16 +67,15 @@ fn grow(rng: &mut StdRng, n_features: usize, depth: u32, nodes: &mut Vec<Node>) 
     lc + rc
 }
 
-/// `rows` random rows on the grid (plus the odd off-grid value).
+/// `rows` random rows on the grid (plus the odd off-grid value, and the odd NaN, which
+/// splits route by their `nan_left`).
 pub fn random_rows(seed: u64, n_features: usize, rows: usize) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     (0..rows * n_features)
-        .map(|_| {
-            if rng.random_bool(0.8) {
-                grid(&mut rng)
-            } else {
-                rng.random_range(-2.5f32..2.5)
-            }
+        .map(|_| match rng.random_range(0..20) {
+            0 => f32::NAN,
+            1..=4 => rng.random_range(-2.5f32..2.5),
+            _ => grid(&mut rng),
         })
         .collect()
 }
