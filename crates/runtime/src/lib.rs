@@ -23,7 +23,7 @@ pub mod model;
 pub mod native;
 pub mod onnx;
 
-pub use error::RuntimeError;
+pub use error::{RuntimeError, Unexplainable};
 pub use explain::{Explanation, Reason};
 pub use model::{Model, Scored};
 pub use native::NativeKind;

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod bundle;
+
 use qualify_core::trees::{Node, Tree, TreeEnsemble};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
