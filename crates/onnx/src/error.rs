@@ -68,12 +68,30 @@ pub enum ContractError {
     InputRank { name: String, rank: usize },
     /// The second dimension is symbolic, missing or not positive.
     #[error("input `{name}` must have a fixed, positive width F, found {found}")]
-    InputWidth { name: String, found: String },
+    InputWidth { name: String, found: DimFound },
     /// A graph output no node, input or initializer produces (tract panics on one).
     #[error("graph output `{name}` is not produced by any node")]
     DanglingOutput { name: String },
     #[error("no `{}` output (outputs: {outputs:?})", crate::LOGIT_NAME)]
     NoLogit { outputs: Vec<String> },
+}
+
+/// What a graph declares for a dimension that should be a fixed size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DimFound {
+    Value(i64),
+    Symbol(String),
+    Unset,
+}
+
+impl std::fmt::Display for DimFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DimFound::Value(v) => write!(f, "{v}"),
+            DimFound::Symbol(s) => write!(f, "the symbol `{s}`"),
+            DimFound::Unset => f.write_str("no size"),
+        }
+    }
 }
 
 /// A node attribute that is missing or malformed.
@@ -132,11 +150,11 @@ pub enum ReadError {
     LessThanNegInfinity { tree: usize, node: usize },
     #[error("a class weight is on tree {tree} node {node}, which is not a leaf")]
     WeightOffLeaf { tree: usize, node: usize },
-    #[error("metadata {key} is not a JSON array of arrays of numbers: {error}")]
-    CoversJson {
-        key: &'static str,
-        error: serde_json::Error,
-    },
+    #[error(
+        "metadata {} is not a JSON array of arrays of numbers: {error}",
+        crate::NODE_COVERS_KEY
+    )]
+    CoversJson { error: serde_json::Error },
     #[error("the node covers have no entry for tree {tree} node {node}")]
     MissingCover { tree: usize, node: usize },
     #[error("the node covers hold {found} trees, the ensemble has {expected}")]

@@ -64,7 +64,7 @@ pub mod trees;
 
 pub use attrs::Attrs;
 pub use builder::{Dim, ModelBuilder, attr};
-pub use error::{AttrError, ContractError, ImportError, ReadError, WriteError};
+pub use error::{AttrError, ContractError, DimFound, ImportError, ReadError, WriteError};
 pub use logistic::logistic_to_onnx;
 pub use recognise::{Recognised, recognise};
 pub use signature::{Signature, check_contract, decode, input_signature};

@@ -11,7 +11,7 @@ use prost::Message;
 use tract_onnx::pb;
 
 use crate::LOGIT_NAME;
-use crate::error::ContractError;
+use crate::error::{ContractError, DimFound};
 
 /// The one input of a graph: its name and its fixed width `F` (the batch size is free).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,9 +73,9 @@ pub fn input_signature(graph: &pb::GraphProto) -> Result<Signature, ContractErro
         _ => None,
     };
     let found = match &width.value {
-        Some(Value::DimValue(f)) => f.to_string(),
-        Some(Value::DimParam(p)) => format!("the symbol `{p}`"),
-        None => "no size".to_owned(),
+        Some(Value::DimValue(f)) => DimFound::Value(*f),
+        Some(Value::DimParam(p)) => DimFound::Symbol(p.clone()),
+        None => DimFound::Unset,
     };
     match n_features {
         Some(n_features) => Ok(Signature {

@@ -83,7 +83,7 @@ pub enum GraphError {
     #[error("output `{LOGIT_NAME}` is {datum_type:?}, expected f32")]
     LogitType { datum_type: DatumType },
     #[error("output `{LOGIT_NAME}` has shape {shape:?}, expected [N, 1]")]
-    LogitShape { shape: ShapeFact },
+    LogitShape { shape: Box<ShapeFact> },
     /// A recognised tree ensemble that the packed layout cannot hold.
     #[error("the tree ensemble cannot be packed: {error}")]
     Pack { error: PackError },
@@ -251,7 +251,10 @@ impl OnnxModel {
             return Ok(flat.raw_score(x));
         }
         let logits = self.tract_logits(x, 1)?;
-        Ok(logits.first().copied().map_or(f64::NAN, f64::from))
+        logits
+            .first()
+            .map(|&z| f64::from(z))
+            .ok_or(GraphError::OutputLength { values: 0, rows: 1 })
     }
 
     fn check_len(&self, x: &[f32], rows: usize) -> Result<(), GraphError> {
@@ -336,7 +339,7 @@ fn compile(proto: &pb::ModelProto, signature: &Signature) -> Result<Plan, GraphE
         matches!(&*fact.shape, [batch, one] if *batch == n.to_dim() && *one == 1.to_dim());
     if !shape_ok {
         return Err(GraphError::LogitShape {
-            shape: fact.shape.clone(),
+            shape: Box::new(fact.shape.clone()),
         });
     }
     typed.into_runnable().map_err(tract(TractStage::Plan))

@@ -215,27 +215,19 @@ impl TreeEnsemble {
                 return Err(TreeError::ReachedTwice { tree: t, node: i });
             }
             let node = tree.nodes[i];
-            match node.cover() {
-                Some(c) if !with_covers || !(c.is_finite() && c >= 0.0) => {
-                    return Err(if with_covers {
-                        TreeError::BadCover {
-                            tree: t,
-                            node: i,
-                            cover: c,
-                        }
-                    } else {
-                        TreeError::MixedCovers {
-                            tree: t,
-                            node: i,
-                            has: true,
-                        }
-                    });
-                }
-                None if with_covers => {
+            match (node.cover(), with_covers) {
+                (Some(_), false) | (None, true) => {
                     return Err(TreeError::MixedCovers {
                         tree: t,
                         node: i,
-                        has: false,
+                        has: !with_covers,
+                    });
+                }
+                (Some(cover), true) if !(cover.is_finite() && cover >= 0.0) => {
+                    return Err(TreeError::BadCover {
+                        tree: t,
+                        node: i,
+                        cover,
                     });
                 }
                 _ => {}

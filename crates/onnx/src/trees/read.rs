@@ -17,10 +17,7 @@ pub fn read_covers(proto: &pb::ModelProto) -> Result<Option<Vec<Vec<f64>>>, Read
         .iter()
         .find(|p| p.key == NODE_COVERS_KEY)
         .map(|entry| {
-            serde_json::from_str(&entry.value).map_err(|error| ReadError::CoversJson {
-                key: NODE_COVERS_KEY,
-                error,
-            })
+            serde_json::from_str(&entry.value).map_err(|error| ReadError::CoversJson { error })
         })
         .transpose()
 }
