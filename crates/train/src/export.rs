@@ -14,15 +14,11 @@ use qualify_core::bundle::{self, Bundle, DataFingerprint, Golden, GoldenRow, Man
 use qualify_core::encoder::Encoder;
 use qualify_core::schema::Schema;
 
+use qualify_onnx::trees::tree_ensemble_to_onnx;
+use qualify_onnx::{INPUT_NAME, LOGIT_NAME, logistic_to_onnx};
+
 use crate::error::TrainError;
 use crate::model::TrainedModel;
-use crate::onnx::logistic_to_onnx;
-use crate::onnx_trees::tree_ensemble_to_onnx;
-
-/// Name of the ONNX graph's input (f32 [N, n_features]).
-pub const ONNX_INPUT: &str = "features";
-/// Name of the ONNX output holding the raw log-odds ([N, 1]).
-pub const ONNX_LOGIT: &str = "logit";
 
 /// Everything a bundle records besides the model itself.
 #[derive(Debug)]
@@ -133,8 +129,8 @@ pub fn write_bundle(
         model: ModelInfo {
             kind: trained.kind().into(),
             hyperparameters,
-            onnx_input: ONNX_INPUT.into(),
-            onnx_output: ONNX_LOGIT.into(),
+            onnx_input: INPUT_NAME.into(),
+            onnx_output: LOGIT_NAME.into(),
             n_features: cols,
             onnx_sha256: bundle::sha256_hex(&onnx),
         },

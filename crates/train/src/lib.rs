@@ -4,7 +4,7 @@
 //! training part, fits its calibrator on out-of-fold scores and refits on the whole part;
 //! [`gbm_cv::train_gbm`] does the same for gradient-boosted trees (forust-ml, converted to
 //! qualify-core's `TreeEnsemble` by [`gbm`]); [`model`] compares the two for `--model auto`;
-//! [`export::write_bundle`] writes the ONNX graph, the manifest and golden rows. Splits
+//! [`export::write_bundle`] writes the ONNX graph (qualify-onnx's writers), the manifest and golden rows. Splits
 //! ([`split`]) are pure index functions. No polars here: inputs are qualify-core's encoded
 //! matrices.
 //!
@@ -26,8 +26,6 @@ pub mod gbm_cv;
 pub mod logistic;
 pub mod matrix;
 pub mod model;
-pub mod onnx;
-pub mod onnx_trees;
 pub mod split;
 
 pub use error::TrainError;
