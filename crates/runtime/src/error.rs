@@ -25,7 +25,7 @@ pub enum RuntimeError {
     #[error("cannot load the model bundle in {}: {error}", dir.display())]
     Bundle {
         dir: PathBuf,
-        error: qualify_core::Error,
+        error: Box<qualify_core::Error>,
     },
     /// The bundle's `model.onnx` cannot be loaded (not ONNX, not qualify's contract, refused
     /// by tract, or its native evaluation disagrees with tract).

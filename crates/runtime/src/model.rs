@@ -55,7 +55,7 @@ impl Model {
     pub fn load(dir: &Path) -> Result<Model, RuntimeError> {
         let bundle = Bundle::read(dir).map_err(|error| RuntimeError::Bundle {
             dir: dir.to_path_buf(),
-            error,
+            error: Box::new(error),
         })?;
         let graph = match OnnxModel::from_bytes(&bundle.onnx) {
             Ok(graph) => graph,
