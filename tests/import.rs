@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use qualify_runtime::NativeKind;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import")
 }
@@ -54,7 +56,11 @@ fn imported_models_reproduce_onnxruntime() {
         let model = qualify_runtime::Model::load(&out).expect("load");
         assert_eq!(
             model.graph().native_kind(),
-            if explains_trees { "trees" } else { "linear" },
+            if explains_trees {
+                NativeKind::Trees
+            } else {
+                NativeKind::Linear
+            },
             "{name}"
         );
         assert!(model.can_explain(), "{name}");

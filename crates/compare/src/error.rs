@@ -71,7 +71,7 @@ pub enum CompareError {
     #[error("the leads table: {source}")]
     Table {
         #[source]
-        source: qualify_core::Error,
+        source: qualify_core::value::TableError,
     },
     /// An output could not be written.
     #[error(transparent)]

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use qualify_core::value::{RawColumn, RawTable};
+use qualify_core::value::{RawColumn, RawTable, TableError};
 
 use crate::CompareError;
 use crate::pipeline::Compared;
@@ -19,7 +19,7 @@ pub const OUTPUTS: [&str; 4] = [
 
 /// One row per lead: id, label, propensity, decile, rule score, stage, route and the
 /// threshold basis.
-pub fn leads_table(compared: &Compared) -> Result<RawTable, qualify_core::Error> {
+pub fn leads_table(compared: &Compared) -> Result<RawTable, TableError> {
     let leads = &compared.leads;
     let outcomes = &compared.rules;
     let number = |v: Vec<f64>| RawColumn::Number(v.into_iter().map(Some).collect());

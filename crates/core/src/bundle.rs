@@ -204,11 +204,7 @@ impl Bundle {
             .into());
         }
         if let Err(source) = manifest.schema.validate() {
-            return Err(BundleError::Schema {
-                dir,
-                source: Box::new(source),
-            }
-            .into());
+            return Err(BundleError::Schema { dir, source }.into());
         }
         if manifest.schema.hash() != manifest.schema_hash {
             return Err(BundleError::SchemaHash { dir }.into());

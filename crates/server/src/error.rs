@@ -105,13 +105,14 @@ impl From<RuntimeError> for ApiError {
     /// else is ours.
     fn from(e: RuntimeError) -> ApiError {
         match e {
-            RuntimeError::Input(qualify_core::Error::Field { field, message }) => {
-                ApiError::invalid_field(field.clone(), format!("field {field:?}: {message}"))
-            }
-            RuntimeError::Input(e) => ApiError::new(
+            RuntimeError::Input {
+                field: Some(field),
+                error,
+            } => ApiError::invalid_field(field, error.to_string()),
+            RuntimeError::Input { field: None, error } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_record",
-                e.to_string(),
+                error.to_string(),
             ),
             other => {
                 tracing::error!(error = %other, "scoring failed");

@@ -97,7 +97,7 @@ pub struct Shadow<'a> {
 /// Something the caller should know; the lead was still scored.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ResponseWarning {
-    /// `unknown_field`, `unseen_category` or `imputed`.
+    /// `unknown_field`, `unseen_category`, `imputed` or `out_of_range`.
     pub code: &'static str,
     pub field: String,
     pub message: String,
@@ -114,6 +114,18 @@ impl ResponseWarning {
             Warning::Imputed { column } => ResponseWarning {
                 code: "imputed",
                 message: "missing; imputed as in training".into(),
+                field: column,
+            },
+            Warning::OutOfRange {
+                column,
+                value,
+                min,
+                max,
+            } => ResponseWarning {
+                code: "out_of_range",
+                message: format!(
+                    "{value} is far outside the training range {min}..{max}; scored as the nearest tolerated value"
+                ),
                 field: column,
             },
         }

@@ -24,9 +24,9 @@ use qualify_core::bundle::{
 use qualify_core::calibrate::Calibrator;
 use qualify_core::encoder::{ColumnState, Encoder};
 use qualify_core::schema::Schema;
-use qualify_core::value::{RawColumn, RawTable};
+use qualify_core::value::{RawColumn, RawTable, TableError};
 
-use crate::export::{ONNX_INPUT, ONNX_LOGIT, libraries};
+use crate::export::libraries;
 use crate::progress::{Progress, Stage};
 
 /// Most golden rows taken from the producer's rows (the edge records come on top).
@@ -98,7 +98,12 @@ pub enum WriteError {
     #[error("golden rows: {source}")]
     Encode {
         #[source]
-        source: qualify_core::Error,
+        source: qualify_core::encoder::EncodeError,
+    },
+    #[error("golden rows: the edge records' table: {source}")]
+    EdgeTable {
+        #[source]
+        source: TableError,
     },
     #[error("golden rows: computing the expected scores: {source}")]
     Reference {
@@ -148,8 +153,8 @@ impl BundleWriter<'_> {
             model: ModelInfo {
                 kind: self.kind,
                 hyperparameters: self.hyperparameters.clone(),
-                onnx_input: ONNX_INPUT.into(),
-                onnx_output: ONNX_LOGIT.into(),
+                onnx_input: qualify_onnx::INPUT_NAME.into(),
+                onnx_output: qualify_onnx::LOGIT_NAME.into(),
                 n_features: self.encoder.n_features(),
                 onnx_sha256: bundle::sha256_hex(self.onnx),
             },
@@ -177,7 +182,8 @@ impl BundleWriter<'_> {
             .iter()
             .map(|&r| feature_record(source.table, self.schema, r))
             .collect();
-        let (edge_table, edge_records) = edge_cases(self.encoder).map_err(encode)?;
+        let (edge_table, edge_records) =
+            edge_cases(self.encoder).map_err(|source| WriteError::EdgeTable { source })?;
         let edge_rows: Vec<usize> = (0..edge_records.len()).collect();
         x.extend(
             self.encoder
@@ -216,7 +222,7 @@ pub fn spread(rows: &[usize], max: usize) -> Vec<usize> {
 /// The edge records: every feature missing, and (when the encoder has categorical or set
 /// columns) every such column an unseen level. Returned as a table (encoded by the batch path
 /// for the expected scores) and as the JSON records the runtime replays.
-fn edge_cases(encoder: &Encoder) -> Result<(RawTable, Vec<Record>), qualify_core::Error> {
+fn edge_cases(encoder: &Encoder) -> Result<(RawTable, Vec<Record>), TableError> {
     let is_level = |state: &ColumnState| {
         matches!(
             state,

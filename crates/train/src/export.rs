@@ -15,19 +15,14 @@ use qualify_core::bundle::metrics::{CvPoint, GbmCv};
 use qualify_core::encoder::Encoder;
 use qualify_core::schema::Monotone;
 use qualify_core::trees::TreeEnsemble;
+use qualify_onnx::logistic_to_onnx;
+use qualify_onnx::trees::tree_ensemble_to_onnx;
 use serde::Serialize;
 
 use crate::error::TrainError;
 use crate::gbm::GbmParams;
 use crate::gbm_cv::ClassWeight;
 use crate::model::TrainedModel;
-use crate::onnx::logistic_to_onnx;
-use crate::onnx_trees::tree_ensemble_to_onnx;
-
-/// Name of the ONNX graph's input (f32 [N, n_features]).
-pub const ONNX_INPUT: &str = "features";
-/// Name of the ONNX output holding the raw log-odds ([N, 1]).
-pub const ONNX_LOGIT: &str = "logit";
 
 /// A trained model as the bundle holds it.
 #[derive(Debug, Clone)]

@@ -376,16 +376,18 @@ fn convert_tree(tree: &forust_ml::tree::Tree) -> Result<Tree, TrainError> {
         if node.is_leaf {
             out.push(Node::Leaf {
                 value: f64::from(node.weight_value),
-                cover: f64::from(node.hessian_sum),
+                cover: Some(f64::from(node.hessian_sum)),
             });
         } else {
             out.push(Node::Split {
                 feature: node.split_feature,
                 // forust: left when v < split_value; ours: left when x <= threshold.
                 threshold: f32_threshold_leq(node.split_value.next_down()),
+                // qualify's encoder never produces NaN (module doc).
+                nan_left: false,
                 left: 0,
                 right: 0,
-                cover: f64::from(node.hessian_sum),
+                cover: Some(f64::from(node.hessian_sum)),
             });
             stack.push((node.right_child, Some((at, false))));
             stack.push((node.left_child, Some((at, true))));

@@ -6,7 +6,8 @@
 //! logistic regression (linfa-logistic) on the training part, fits its calibrator on
 //! out-of-fold scores and refits on the whole part; [`gbm_cv::train_gbm`] does the same for
 //! gradient-boosted trees (forust-ml, converted to qualify-core's `TreeEnsemble` by [`gbm`]);
-//! [`model`] compares the two for `auto`; [`export`] turns the kept model into its ONNX graph;
+//! [`model`] compares the two for `auto`; [`export`] turns the kept model into its ONNX graph
+//! (qualify-onnx's writers);
 //! [`bundle_writer::BundleWriter`] writes the manifest and golden rows, checks the staged
 //! bundle through qualify-runtime and only then publishes it. [`evaluate`] measures a bundle
 //! on labelled data. Splits ([`split`]) are pure index functions. The fitting modules work on
@@ -33,8 +34,6 @@ pub mod gbm_cv;
 pub mod logistic;
 pub mod matrix;
 pub mod model;
-pub mod onnx;
-pub mod onnx_trees;
 pub mod pipeline;
 pub mod progress;
 pub mod split;

@@ -36,7 +36,7 @@ pub enum BundleError {
     Schema {
         dir: PathBuf,
         #[source]
-        source: Box<crate::Error>,
+        source: crate::schema::SchemaRule,
     },
     #[error("{}: schema does not match its recorded hash", dir.display())]
     SchemaHash { dir: PathBuf },

@@ -30,7 +30,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Poisson, StandardNormal};
 
-pub use table::{SET_SEPARATOR, to_jsonl, to_raw_table};
+pub use table::{Kind as CellKind, LayoutError, SET_SEPARATOR, to_jsonl, to_raw_table};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]

@@ -53,10 +53,10 @@ pub enum PipelineError {
     /// Schema inference failed (qualify-data's message names the column).
     #[error("{message}")]
     Infer { message: String },
-    /// The encoder could not be fitted or could not encode a row (the message names the
+    /// The encoder could not be fitted or could not encode a row (the error names the
     /// column and row).
     #[error(transparent)]
-    Encode(#[from] qualify_core::Error),
+    Encode(#[from] qualify_core::encoder::EncodeError),
     /// No model was fitted (an empty candidate list).
     #[error("no model was trained")]
     NoCandidate,

@@ -1,0 +1,436 @@
+//! The canonical lead record (DESIGN.md, "The canonical lead record").
+//!
+//! Services send leads in this shape; the bundled rules read it; the synthetic generator writes
+//! its flat form. [`LeadRecord::to_flat`] is the one place that turns a record into the flat
+//! columns training files carry (`<type>_count`, `last_activity_at`, `email_domain_type`,
+//! a derived `seniority`), so flat files and JSON records can never disagree on what a field
+//! means.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::encoder::parse;
+use crate::schema::DEFAULT_MISSING_TOKENS;
+use crate::value::{RawValue, is_missing_text};
+
+mod derived;
+mod vocabulary;
+
+pub use derived::{Derived, Fact, LeadError, SourceField, flat_fact};
+pub use vocabulary::{
+    ActivityType, EMAIL_DOMAIN_TYPE, EmailDomainType, LAST_ACTIVITY_AT, PERSONAL_DOMAINS,
+    Seniority, UnknownVariant, Vocabulary, classify_email, seniority_from_title,
+};
+
+/// One lead as services send it. Every field is optional; fields outside the canonical set are
+/// kept in [`LeadRecord::extra`] (a bundle's schema or a rules file may read them).
+///
+/// Deserializing checks the record ([`LeadRecord::check`]): a derived field sent beside its
+/// source (`demo_request_count` beside `activities`, `email_domain_type` beside `email`) must
+/// agree with it. `budget_confirmed` and `need_confirmed` read every boolean form the encoder
+/// reads (`true`, `1`, `"yes"`, `"Y"`, ...; a missing token is absent).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+// `remote = "Self"`: the derives become inherent functions that the trait impls below wrap,
+// so deserializing can check the record without a second copy of the field list.
+#[serde(remote = "Self")]
+pub struct LeadRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seniority: Option<Seniority>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employees: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annual_revenue: Option<f64>,
+    /// ISO 3166 alpha-2, e.g. "GB".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketing_automation: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tech_stack: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activities: Vec<Activity>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flexible_bool"
+    )]
+    pub budget_confirmed: Option<bool>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flexible_bool"
+    )]
+    pub need_confirmed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline_days: Option<u32>,
+    /// Outcome data only (closed-loop feedback); never a model feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disqualification_reason: Option<String>,
+    /// Fields outside the canonical set, kept as sent.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl Serialize for LeadRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        LeadRecord::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for LeadRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let record = LeadRecord::deserialize(deserializer)?;
+        record.check().map_err(serde::de::Error::custom)?;
+        Ok(record)
+    }
+}
+
+/// A boolean field read by the one boolean parser ([`parse::parse_bool`]): JSON booleans,
+/// `0`/`1`, and the yes/no texts; a missing token (the schema defaults) is absent.
+fn flexible_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    let raw = RawValue::from_json(&value);
+    parse::parse_bool(raw.cell(), &|t| is_missing_text(t, DEFAULT_MISSING_TOKENS))
+        .map_err(serde::de::Error::custom)
+}
+
+/// One behavioural event.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    #[serde(rename = "type")]
+    pub kind: ActivityType,
+    pub at: DateTime<Utc>,
+}
+
+impl LeadRecord {
+    /// Seniority as sent, else derived from the job title.
+    pub fn effective_seniority(&self) -> Option<Seniority> {
+        self.seniority
+            .or_else(|| self.job_title.as_deref().and_then(seniority_from_title))
+    }
+
+    /// Number of activities of one type.
+    pub fn activity_count(&self, kind: ActivityType) -> usize {
+        self.activities.iter().filter(|a| a.kind == kind).count()
+    }
+
+    /// Time of the most recent activity, if any.
+    pub fn last_activity_at(&self) -> Option<DateTime<Utc>> {
+        self.activities.iter().map(|a| a.at).max()
+    }
+
+    /// The flat form training files carry: canonical scalar fields, the derived fields
+    /// (`email_domain_type`, `seniority`, one `<type>_count` per activity type,
+    /// `last_activity_at` as RFC 3339) through [`LeadRecord::fact`], and the other extra
+    /// fields as JSON values.
+    pub fn to_flat(&self) -> BTreeMap<String, RawValue> {
+        let mut flat = BTreeMap::new();
+        let mut put = |name: &str, value: RawValue| {
+            flat.insert(name.to_string(), value);
+        };
+        let text = |v: &Option<String>| v.clone().map_or(RawValue::Missing, RawValue::Text);
+        let fact = |field: Derived| match self.fact(field) {
+            Fact::Sent(v) => RawValue::from_json(v),
+            Fact::Count(n) => RawValue::Number(n as f64),
+            Fact::Time(t) => t.map_or(RawValue::Missing, |t| RawValue::Text(t.to_rfc3339())),
+            Fact::EmailDomain(d) => RawValue::Text(d.as_str().to_string()),
+            Fact::Seniority(s) => s.map_or(RawValue::Missing, |s| {
+                RawValue::Text(s.as_str().to_string())
+            }),
+        };
+        put("id", text(&self.id));
+        put("email", text(&self.email));
+        put(EMAIL_DOMAIN_TYPE, fact(Derived::EmailDomainType));
+        put("job_title", text(&self.job_title));
+        put("seniority", fact(Derived::Seniority));
+        put("industry", text(&self.industry));
+        put("employees", opt_number(self.employees.map(|v| v as f64)));
+        put("annual_revenue", opt_number(self.annual_revenue));
+        put("country", text(&self.country));
+        put("crm", text(&self.crm));
+        put("marketing_automation", text(&self.marketing_automation));
+        put(
+            "tech_stack",
+            if self.tech_stack.is_empty() {
+                RawValue::Missing
+            } else {
+                RawValue::List(self.tech_stack.clone())
+            },
+        );
+        for &kind in ActivityType::ALL {
+            put(&kind.count_column(), fact(Derived::Count(kind)));
+        }
+        put(LAST_ACTIVITY_AT, fact(Derived::LastActivityAt));
+        put(
+            "budget_confirmed",
+            self.budget_confirmed
+                .map_or(RawValue::Missing, RawValue::Bool),
+        );
+        put(
+            "need_confirmed",
+            self.need_confirmed
+                .map_or(RawValue::Missing, RawValue::Bool),
+        );
+        put(
+            "timeline_days",
+            opt_number(self.timeline_days.map(f64::from)),
+        );
+        for (name, value) in &self.extra {
+            if Derived::of(name).is_none() {
+                flat.insert(name.clone(), RawValue::from_json(value));
+            }
+        }
+        flat
+    }
+}
+
+fn opt_number(v: Option<f64>) -> RawValue {
+    v.map_or(RawValue::Missing, RawValue::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Cell;
+
+    #[test]
+    fn email_classes() {
+        assert_eq!(
+            classify_email(Some("ann@acme.io")),
+            EmailDomainType::Business
+        );
+        assert_eq!(
+            classify_email(Some("Ann@GMAIL.com")),
+            EmailDomainType::Personal
+        );
+        assert_eq!(classify_email(Some("nobody")), EmailDomainType::Missing);
+        assert_eq!(classify_email(None), EmailDomainType::Missing);
+    }
+
+    #[test]
+    fn seniority_from_titles() {
+        assert_eq!(
+            seniority_from_title("Marketing Director"),
+            Some(Seniority::Director)
+        );
+        assert_eq!(
+            seniority_from_title("Marketing Intern"),
+            Some(Seniority::Intern)
+        );
+        assert_eq!(seniority_from_title("VP Sales"), Some(Seniority::Vp));
+        assert_eq!(
+            seniority_from_title("Vice President, Sales"),
+            Some(Seniority::Vp)
+        );
+        assert_eq!(seniority_from_title("CEO"), Some(Seniority::CLevel));
+        assert_eq!(
+            seniority_from_title("Product Manager"),
+            Some(Seniority::Manager)
+        );
+        assert_eq!(
+            seniority_from_title("Engineer"),
+            Some(Seniority::IndividualContributor)
+        );
+        assert_eq!(seniority_from_title("  "), None);
+        assert_eq!(seniority_from_title("Team Lead"), Some(Seniority::Manager));
+        assert_eq!(
+            seniority_from_title("Leadership coach"),
+            Some(Seniority::IndividualContributor)
+        );
+        assert_eq!(
+            seniority_from_title("Co-founder & CTO"),
+            Some(Seniority::CLevel)
+        );
+        assert_eq!(
+            seniority_from_title("Conductor"),
+            Some(Seniority::IndividualContributor)
+        );
+    }
+
+    #[test]
+    fn record_round_trips_and_flattens() {
+        let json = r#"{"id":"L1","email":"a@acme.io","job_title":"Director of IT",
+            "employees":500,"country":"GB","tech_stack":["salesforce"],
+            "activities":[{"type":"pricing_page_visit","at":"2026-01-02T00:00:00Z"},
+                          {"type":"pricing_page_visit","at":"2026-02-02T00:00:00Z"}],
+            "meddpicc_champion": true}"#;
+        let lead: LeadRecord = serde_json::from_str(json).expect("valid record");
+        assert_eq!(
+            lead.extra.get("meddpicc_champion"),
+            Some(&serde_json::Value::Bool(true))
+        );
+        let flat = lead.to_flat();
+        assert_eq!(flat["pricing_page_visit_count"], RawValue::Number(2.0));
+        assert_eq!(flat["demo_request_count"], RawValue::Number(0.0));
+        assert_eq!(flat["seniority"], RawValue::Text("director".into()));
+        assert_eq!(flat["email_domain_type"], RawValue::Text("business".into()));
+        assert_eq!(
+            flat[LAST_ACTIVITY_AT],
+            RawValue::Text("2026-02-02T00:00:00+00:00".into())
+        );
+        let back: LeadRecord =
+            serde_json::from_str(&serde_json::to_string(&lead).expect("serialises"))
+                .expect("parses");
+        assert_eq!(back, lead);
+    }
+
+    #[test]
+    fn unknown_activity_type_is_an_error() {
+        let err = serde_json::from_str::<Activity>(
+            r#"{"type":"phone_call","at":"2026-01-01T00:00:00Z"}"#,
+        )
+        .expect_err("unknown type");
+        assert!(err.to_string().contains("phone_call"), "{err}");
+    }
+
+    /// Issue 10: a record that sends `activities` and a disagreeing derived field is refused,
+    /// naming the field; one that agrees (or sends the derived field alone) is read.
+    #[test]
+    fn derived_fields_sent_beside_their_source_must_agree() {
+        let base = r#""activities": [{"type": "demo_request", "at": "2026-01-02T00:00:00Z"}]"#;
+        for (extra, field) in [
+            (r#""demo_request_count": 0"#, "demo_request_count"),
+            (r#""website_visit_count": "2""#, "website_visit_count"),
+            (r#""last_activity_at": "2025-12-01""#, "last_activity_at"),
+        ] {
+            let err = serde_json::from_str::<LeadRecord>(&format!("{{{base}, {extra}}}"))
+                .expect_err("disagrees");
+            assert!(
+                err.to_string().contains(field) && err.to_string().contains("activities"),
+                "{err}"
+            );
+        }
+        let err = serde_json::from_str::<LeadRecord>(
+            r#"{"email": "ann@gmail.com", "email_domain_type": "business"}"#,
+        )
+        .expect_err("disagrees");
+        assert!(err.to_string().contains("personal"), "{err}");
+        for agreeing in [
+            format!(r#"{{{base}, "demo_request_count": 1, "website_visit_count": "0"}}"#),
+            format!(r#"{{{base}, "last_activity_at": "2026-01-02", "email_open_count": null}}"#),
+            format!(r#"{{{base}, "demo_request_count": "N/A"}}"#),
+            r#"{"email": "ann@gmail.com", "email_domain_type": "Personal"}"#.to_string(),
+        ] {
+            let lead: LeadRecord = serde_json::from_str(&agreeing).expect("agrees");
+            assert_eq!(lead.check(), Ok(()));
+        }
+    }
+
+    /// The precedence, as `to_flat` (the model) sees it: derived from the source when the
+    /// record has one, else as sent.
+    #[test]
+    fn derived_fields_follow_one_precedence() {
+        let sent_only: LeadRecord = serde_json::from_str(
+            r#"{"demo_request_count": 3, "last_activity_at": "2026-01-05",
+                "email_domain_type": "business", "seniority": "vp", "job_title": "Intern"}"#,
+        )
+        .expect("valid");
+        let flat = sent_only.to_flat();
+        assert_eq!(flat["demo_request_count"], RawValue::Number(3.0));
+        assert_eq!(flat["website_visit_count"], RawValue::Number(0.0));
+        assert_eq!(flat[LAST_ACTIVITY_AT], RawValue::Text("2026-01-05".into()));
+        assert_eq!(flat[EMAIL_DOMAIN_TYPE], RawValue::Text("business".into()));
+        assert_eq!(flat["seniority"], RawValue::Text("vp".into()));
+        assert_eq!(
+            sent_only.fact(Derived::Count(ActivityType::DemoRequest)),
+            Fact::Sent(&serde_json::json!(3))
+        );
+        // Built in code, unchecked: the source wins.
+        let mut both = sent_only.clone();
+        both.email = Some("a@gmail.com".into());
+        both.activities = vec![Activity {
+            kind: ActivityType::EmailOpen,
+            at: DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z")
+                .expect("time")
+                .to_utc(),
+        }];
+        assert!(both.check().is_err());
+        let flat = both.to_flat();
+        assert_eq!(flat["demo_request_count"], RawValue::Number(0.0));
+        assert_eq!(flat["email_open_count"], RawValue::Number(1.0));
+        assert_eq!(flat[EMAIL_DOMAIN_TYPE], RawValue::Text("personal".into()));
+        assert_eq!(
+            flat[LAST_ACTIVITY_AT],
+            RawValue::Text("2026-02-01T00:00:00+00:00".into())
+        );
+    }
+
+    #[test]
+    fn flat_rows_derive_what_they_lack() {
+        let none = |t: &str| t.trim().is_empty() || t.eq_ignore_ascii_case("n/a");
+        let row =
+            |email: &'static str, domain: &'static str, title: &'static str, sen: &'static str| {
+                move |name: &str| match name {
+                    "email" => Cell::Text(email),
+                    EMAIL_DOMAIN_TYPE => Cell::Text(domain),
+                    "job_title" => Cell::Text(title),
+                    "seniority" => Cell::Text(sen),
+                    _ => Cell::Missing,
+                }
+            };
+        let get = row("a@gmail.com", "business", "VP Sales", "N/A");
+        assert_eq!(
+            flat_fact(EMAIL_DOMAIN_TYPE, get, &none),
+            Cell::Text("personal")
+        );
+        assert_eq!(flat_fact("seniority", get, &none), Cell::Text("vp"));
+        let get = row("", "business", "VP Sales", "manager");
+        assert_eq!(
+            flat_fact(EMAIL_DOMAIN_TYPE, get, &none),
+            Cell::Text("business")
+        );
+        assert_eq!(flat_fact("seniority", get, &none), Cell::Text("manager"));
+        let get = row("", "", "", "");
+        assert_eq!(flat_fact(EMAIL_DOMAIN_TYPE, get, &none), Cell::Text(""));
+        assert_eq!(flat_fact("seniority", get, &none), Cell::Missing);
+        assert_eq!(flat_fact("country", get, &none), Cell::Missing);
+    }
+
+    /// Issue 10: the record's booleans read every form the encoder reads.
+    #[test]
+    fn booleans_read_every_encoder_form() {
+        for (sent, want) in [
+            ("true", Some(true)),
+            ("1", Some(true)),
+            (r#""1""#, Some(true)),
+            (r#""yes""#, Some(true)),
+            (r#""Y""#, Some(true)),
+            ("0", Some(false)),
+            (r#""No""#, Some(false)),
+            (r#""N/A""#, None),
+            ("null", None),
+        ] {
+            let lead: LeadRecord =
+                serde_json::from_str(&format!(r#"{{"budget_confirmed": {sent}}}"#))
+                    .expect("a boolean form");
+            assert_eq!(lead.budget_confirmed, want, "{sent}");
+        }
+        let err = serde_json::from_str::<LeadRecord>(r#"{"need_confirmed": "maybe"}"#)
+            .expect_err("not a boolean");
+        assert!(err.to_string().contains("maybe"), "{err}");
+    }
+
+    #[test]
+    fn closed_sets_parse_ignoring_case_and_list_their_names() {
+        assert_eq!("C_Level".parse::<Seniority>(), Ok(Seniority::CLevel));
+        assert_eq!(ActivityType::DemoRequest.to_string(), "demo_request");
+        assert_eq!(ActivityType::ALL.len(), 13);
+        let err = "boss".parse::<Seniority>().expect_err("unknown");
+        assert_eq!(err.vocabulary, Vocabulary::Seniority);
+        assert_eq!(err.expected.first(), Some(&"intern"));
+    }
+}
