@@ -168,7 +168,7 @@ pub fn train(
 }
 
 /// The model directory's name, the default model name.
-fn default_name(models_dir: &Path) -> String {
+pub(crate) fn default_name(models_dir: &Path) -> String {
     models_dir
         .file_name()
         .map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned())
