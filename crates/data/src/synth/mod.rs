@@ -17,6 +17,7 @@
 
 mod behaviour;
 mod contact;
+pub mod history;
 mod outcome;
 mod profile;
 mod stack;
