@@ -111,108 +111,25 @@ const fn inbound(
 /// Lots of events: effectively no cap.
 const MANY: u32 = 10_000;
 
-/// The inbound types (docs/synthetic-data.md, "History: engagement").
-/// Careers-page visits fall with intent and weigh against conversion: job seekers.
+/// The inbound types (docs/synthetic-data.md, "2. Interest and events"): kind, base rate,
+/// elasticity, hazard weight, cap, gate. Careers-page visits fall with intent and weigh
+/// against conversion: job seekers. The base of `trial_signup` is doubled for saas and fintech.
+#[rustfmt::skip]
 pub(super) const INBOUND: &[Inbound] = &[
-    inbound(
-        ActivityType::WebsiteVisit,
-        0.0675,
-        0.5,
-        0.25,
-        MANY,
-        Gate::Always,
-    ),
-    inbound(
-        ActivityType::PricingPageVisit,
-        0.0165,
-        0.8,
-        1.0,
-        MANY,
-        Gate::Always,
-    ),
-    inbound(
-        ActivityType::CareersPageVisit,
-        0.0075,
-        -0.4,
-        -0.6,
-        MANY,
-        Gate::Always,
-    ),
-    inbound(ActivityType::DemoRequest, 0.0019, 1.1, 3.0, 3, Gate::Always),
-    inbound(
-        ActivityType::WebinarAttended,
-        0.012,
-        0.6,
-        0.6,
-        MANY,
-        Gate::Always,
-    ),
-    inbound(
-        ActivityType::CaseStudyDownload,
-        0.009,
-        0.7,
-        0.6,
-        MANY,
-        Gate::Always,
-    ),
-    inbound(
-        ActivityType::EbookDownload,
-        0.015,
-        0.4,
-        0.3,
-        MANY,
-        Gate::Always,
-    ),
-    inbound(
-        ActivityType::BlogDownload,
-        0.0188,
-        0.2,
-        0.1,
-        MANY,
-        Gate::Always,
-    ),
-    inbound(
-        ActivityType::EmailOpen,
-        0.045,
-        0.4,
-        0.05,
-        MANY,
-        Gate::Always,
-    ),
-    Inbound {
-        kind: EventKind::EmailClick,
-        base: 0.022,
-        elasticity: 0.6,
-        weight: 0.3,
-        cap: MANY,
-        gate: Gate::Always,
-    },
-    inbound(
-        ActivityType::NewsletterSignup,
-        0.0075,
-        0.2,
-        0.2,
-        1,
-        Gate::Always,
-    ),
-    // The base of `trial_signup` is doubled for saas and fintech companies.
-    inbound(ActivityType::TrialSignup, 0.006, 0.5, 1.0, 1, Gate::Always),
-    inbound(
-        ActivityType::TeammateInvited,
-        0.0375,
-        0.7,
-        0.6,
-        MANY,
-        Gate::Trial,
-    ),
-    inbound(
-        ActivityType::CoreFeatureUsed,
-        0.1125,
-        0.6,
-        0.2,
-        MANY,
-        Gate::Trial,
-    ),
+    inbound(ActivityType::WebsiteVisit,      0.07,   0.5, 0.25, MANY, Gate::Always),
+    inbound(ActivityType::PricingPageVisit,  0.017,  0.8, 1.0,  MANY, Gate::Always),
+    inbound(ActivityType::CareersPageVisit,  0.008, -0.4, -0.6, MANY, Gate::Always),
+    inbound(ActivityType::DemoRequest,       0.002,  1.1, 3.0,  3,    Gate::Always),
+    inbound(ActivityType::WebinarAttended,   0.012,  0.6, 0.6,  MANY, Gate::Always),
+    inbound(ActivityType::CaseStudyDownload, 0.009,  0.7, 0.6,  MANY, Gate::Always),
+    inbound(ActivityType::EbookDownload,     0.015,  0.4, 0.3,  MANY, Gate::Always),
+    inbound(ActivityType::BlogDownload,      0.019,  0.2, 0.1,  MANY, Gate::Always),
+    inbound(ActivityType::EmailOpen,         0.045,  0.4, 0.05, MANY, Gate::Always),
+    Inbound { kind: EventKind::EmailClick, base: 0.022, elasticity: 0.6, weight: 0.3, cap: MANY, gate: Gate::Always },
+    inbound(ActivityType::NewsletterSignup,  0.008,  0.2, 0.2,  1,    Gate::Always),
+    inbound(ActivityType::TrialSignup,       0.006,  0.5, 1.0,  1,    Gate::Always),
+    inbound(ActivityType::TeammateInvited,   0.04,   0.7, 0.6,  MANY, Gate::Trial),
+    inbound(ActivityType::CoreFeatureUsed,   0.11,   0.6, 0.2,  MANY, Gate::Trial),
 ];
 
 /// Seconds on the site of one `website_visit`: `45 · exp(0.3 · intent + 0.8 · N(0,1))`,

@@ -1,8 +1,9 @@
-//! The marginal rates of a history, computed from its three tables alone.
+//! The marginal rates of a history, computed from its three tables.
 //!
 //! Why from the tables: these are the figures docs/synthetic-data.md promises and the tests
 //! hold, so they are measured the way anyone reading the files would measure them, not from
-//! the generator's internals.
+//! the generator's internals (the one exception: which leads returned, a link the files leave
+//! to the shared contact).
 
 use std::collections::HashMap;
 
