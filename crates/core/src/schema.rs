@@ -6,12 +6,68 @@
 //! mean "not answered". Columns the schema does not list are ignored.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+/// A schema file that cannot be used: which file, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// Not TOML, or not the schema's shape (unknown key, wrong type).
+    #[error("{origin}: {source}")]
+    Toml {
+        origin: String,
+        #[source]
+        source: toml::de::Error,
+    },
+    /// Well-formed, but it breaks a rule of schemas.
+    #[error("{origin}: {source}")]
+    Rule {
+        origin: String,
+        #[source]
+        source: SchemaRule,
+    },
+    /// The file could not be read.
+    #[error("cannot read schema {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A rule of schemas that a schema breaks ([`Schema::validate`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaRule {
+    #[error(
+        "schema format_version {found} is not supported (this build reads {SCHEMA_FORMAT_VERSION})"
+    )]
+    Version { found: u32 },
+    #[error("column {column:?} is listed twice")]
+    Duplicate { column: String },
+    #[error(
+        "column {column:?} has role {role} but no type; add type = \"numeric\", \"categorical\", \"boolean\", \"set\" or \"timestamp\""
+    )]
+    Untyped { column: String, role: Role },
+    #[error(
+        "column {column:?}: monotone applies to numeric feature columns only (this one is {role} {})",
+        kind.map_or("without a type".to_string(), |k| k.to_string())
+    )]
+    MonotoneNotNumeric {
+        column: String,
+        role: Role,
+        kind: Option<ColumnType>,
+    },
+    #[error("column {column:?}: separator must not be empty")]
+    EmptySeparator { column: String },
+    #[error("{count} columns have role {role:?}; at most one may")]
+    TooMany { role: Role, count: usize },
+    #[error("no column has role \"label\"")]
+    NoLabel,
+    #[error("no feature columns: every column is label, id, timestamp or ignore")]
+    NoFeatures,
+}
 
 /// Current schema format version.
 pub const SCHEMA_FORMAT_VERSION: u32 = 1;
@@ -80,8 +136,9 @@ pub enum Monotone {
 }
 
 /// What kind of fact a column holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::Display)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// The binary outcome (converted or not).
     Label,
@@ -118,8 +175,9 @@ impl Role {
 }
 
 /// How a feature column is read and encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::Display)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ColumnType {
     /// A number: median-imputed, missing indicator, standardised.
     Numeric,
@@ -149,85 +207,71 @@ fn default_min_level_count() -> usize {
 
 impl Schema {
     /// Parses and validates a schema from TOML text; `origin` names the file in errors.
-    pub fn from_toml(text: &str, origin: &str) -> Result<Schema> {
-        let schema: Schema = toml::from_str(text).map_err(|e| Error::Parse {
-            path: origin.to_string(),
-            message: e.to_string(),
+    pub fn from_toml(text: &str, origin: &str) -> Result<Schema, SchemaError> {
+        let schema: Schema = toml::from_str(text).map_err(|source| SchemaError::Toml {
+            origin: origin.to_string(),
+            source,
         })?;
-        schema.validate().map_err(|e| Error::Parse {
-            path: origin.to_string(),
-            message: e.to_string(),
+        schema.validate().map_err(|source| SchemaError::Rule {
+            origin: origin.to_string(),
+            source,
         })?;
         Ok(schema)
     }
 
     /// Reads and validates a schema file.
-    pub fn read(path: &Path) -> Result<Schema> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    pub fn read(path: &Path) -> Result<Schema, SchemaError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Schema::from_toml(&text, &path.display().to_string())
     }
 
     /// Checks the rules a schema must obey: one label, at most one id and one timestamp,
     /// unique names, a type on every feature column, a non-empty set separator.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), SchemaRule> {
         if self.format_version != SCHEMA_FORMAT_VERSION {
-            return Err(Error::Invalid(format!(
-                "schema format_version {} is not supported (this build reads {SCHEMA_FORMAT_VERSION})",
-                self.format_version
-            )));
+            return Err(SchemaRule::Version {
+                found: self.format_version,
+            });
         }
         let mut seen = BTreeSet::new();
         for col in &self.columns {
+            let column = || col.name.clone();
             if !seen.insert(col.name.as_str()) {
-                return Err(Error::Invalid(format!(
-                    "column {:?} is listed twice",
-                    col.name
-                )));
+                return Err(SchemaRule::Duplicate { column: column() });
             }
             if col.role.is_feature() && col.kind.is_none() {
-                return Err(Error::Invalid(format!(
-                    "column {:?} has role {:?} but no type; add type = \"numeric\", \"categorical\", \"boolean\", \"set\" or \"timestamp\"",
-                    col.name, col.role
-                )));
+                return Err(SchemaRule::Untyped {
+                    column: column(),
+                    role: col.role,
+                });
             }
             if col.monotone.is_some()
                 && !(col.role.is_feature() && col.kind == Some(ColumnType::Numeric))
             {
-                return Err(Error::Invalid(format!(
-                    "column {:?}: monotone applies to numeric feature columns only (this one is {} {})",
-                    col.name,
-                    format!("{:?}", col.role).to_lowercase(),
-                    col.kind
-                        .map_or("without a type".to_string(), |k| format!("{k:?}")
-                            .to_lowercase())
-                )));
+                return Err(SchemaRule::MonotoneNotNumeric {
+                    column: column(),
+                    role: col.role,
+                    kind: col.kind,
+                });
             }
             if col.separator.as_deref() == Some("") {
-                return Err(Error::Invalid(format!(
-                    "column {:?}: separator must not be empty",
-                    col.name
-                )));
+                return Err(SchemaRule::EmptySeparator { column: column() });
             }
         }
-        for (role, name) in [
-            (Role::Label, "label"),
-            (Role::Id, "id"),
-            (Role::Timestamp, "timestamp"),
-        ] {
-            let n = self.columns.iter().filter(|c| c.role == role).count();
-            if n > 1 {
-                return Err(Error::Invalid(format!(
-                    "{n} columns have role {name:?}; at most one may"
-                )));
+        for role in [Role::Label, Role::Id, Role::Timestamp] {
+            let count = self.columns.iter().filter(|c| c.role == role).count();
+            if count > 1 {
+                return Err(SchemaRule::TooMany { role, count });
             }
         }
         if self.label().is_none() {
-            return Err(Error::Invalid("no column has role \"label\"".into()));
+            return Err(SchemaRule::NoLabel);
         }
         if self.features().next().is_none() {
-            return Err(Error::Invalid(
-                "no feature columns: every column is label, id, timestamp or ignore".into(),
-            ));
+            return Err(SchemaRule::NoFeatures);
         }
         Ok(())
     }
@@ -263,15 +307,11 @@ impl Schema {
         self.columns.iter().find(|c| c.name == name)
     }
 
-    /// Whether `text` is a missing token in column `col`.
+    /// Whether `text` is a missing token in column `col` (the schema's tokens and the
+    /// column's own, through the one missing-token test).
     pub fn is_missing_token(&self, col: &ColumnSpec, text: &str) -> bool {
-        let t = text.trim();
-        t.is_empty()
-            || self
-                .missing_tokens
-                .iter()
-                .chain(&col.missing)
-                .any(|m| m.trim().eq_ignore_ascii_case(t))
+        crate::value::is_missing_text(text, &self.missing_tokens)
+            || crate::value::is_missing_text(text, &col.missing)
     }
 
     /// Stable content hash (sha256 of the canonical JSON form), hex.

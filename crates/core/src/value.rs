@@ -59,8 +59,8 @@ impl RawValue {
         }
     }
 
-    /// A short human description of the kind of value, for error messages.
-    pub fn kind(&self) -> &'static str {
+    /// The kind of value, for error messages.
+    pub fn kind(&self) -> ValueKind {
         self.cell().kind()
     }
 }
@@ -89,16 +89,53 @@ impl RawValue {
 }
 
 impl Cell<'_> {
-    /// A short human description of the kind of value, for error messages.
-    pub fn kind(&self) -> &'static str {
+    /// The kind of value, for error messages.
+    pub fn kind(&self) -> ValueKind {
         match self {
-            Cell::Missing => "missing",
-            Cell::Bool(_) => "boolean",
-            Cell::Number(_) => "number",
-            Cell::Text(_) => "text",
-            Cell::List(_) => "list",
+            Cell::Missing => ValueKind::Missing,
+            Cell::Bool(_) => ValueKind::Boolean,
+            Cell::Number(_) => ValueKind::Number,
+            Cell::Text(_) => ValueKind::Text,
+            Cell::List(_) => ValueKind::List,
         }
     }
+}
+
+/// The kinds of raw value, as error messages name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum ValueKind {
+    Missing,
+    Boolean,
+    Number,
+    Text,
+    List,
+}
+
+/// Whether `text` means "not answered": blank, or one of `tokens` (both trimmed, ASCII case
+/// ignored). The one missing-token test of qualify: the encoder (with a schema column's
+/// tokens) and the rules (with a rules file's) both call it, so a token means the same to
+/// the model and to the rules.
+pub fn is_missing_text<T: AsRef<str>>(text: &str, tokens: &[T]) -> bool {
+    let t = text.trim();
+    t.is_empty()
+        || tokens
+            .iter()
+            .any(|m| m.as_ref().trim().eq_ignore_ascii_case(t))
+}
+
+/// A table that cannot be built: what is wrong and with which column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableError {
+    #[error("column {column:?} has {rows} rows, the table has {table_rows}")]
+    Ragged {
+        column: String,
+        rows: usize,
+        table_rows: usize,
+    },
+    #[error("column {column:?} appears twice")]
+    Duplicate { column: String },
 }
 
 /// One column of a table as loaded from a file, typed as the file stored it.
@@ -158,19 +195,17 @@ impl RawTable {
     }
 
     /// Adds a column; an error if its length differs from the table's or its name is taken.
-    pub fn push(&mut self, name: impl Into<String>, column: RawColumn) -> Result<(), crate::Error> {
+    pub fn push(&mut self, name: impl Into<String>, column: RawColumn) -> Result<(), TableError> {
         let name = name.into();
         if !self.columns.is_empty() && column.len() != self.rows {
-            return Err(crate::Error::Invalid(format!(
-                "column {name:?} has {} rows, the table has {}",
-                column.len(),
-                self.rows
-            )));
+            return Err(TableError::Ragged {
+                column: name,
+                rows: column.len(),
+                table_rows: self.rows,
+            });
         }
         if self.names.contains(&name) {
-            return Err(crate::Error::Invalid(format!(
-                "column {name:?} appears twice"
-            )));
+            return Err(TableError::Duplicate { column: name });
         }
         self.rows = column.len();
         self.names.push(name);

@@ -5,6 +5,13 @@
 //! over the whole file (not a prefix), so a late text value in a number column turns the column
 //! into text and the encoder reports the offending values by row, instead of polars failing
 //! half-way with a parse error.
+//!
+//! Before polars reads a CSV file, [`check_csv_structure`] walks its records with the `csv`
+//! crate (same delimiter, same quoting): polars renames a duplicate header
+//! (`country_duplicated_0`) and trains on it, fills a short row with nulls and scores it, and
+//! reports a long row without its number. Each of those is an error here naming the line,
+//! the data row and the column. The walk costs a second pass over the file, at the `csv`
+//! crate's speed, far below polars' own parse.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -17,9 +24,11 @@ use qualify_core::value::{RawColumn, RawTable};
 use crate::error::{DataError, Result};
 
 /// File formats qualify reads and writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
 pub enum Format {
+    #[strum(to_string = "CSV")]
     Csv,
+    #[strum(to_string = "Parquet")]
     Parquet,
 }
 
@@ -34,10 +43,9 @@ impl Format {
         {
             Some("csv" | "tsv" | "txt") => Ok(Format::Csv),
             Some("parquet" | "pq") => Ok(Format::Parquet),
-            _ => Err(DataError::new(
-                path,
-                "unknown file type: use .csv, .tsv or .parquet",
-            )),
+            _ => Err(DataError::UnknownFormat {
+                path: path.to_path_buf(),
+            }),
         }
     }
 }
@@ -73,20 +81,37 @@ impl ReadOptions {
 }
 
 /// Reads a CSV or Parquet file into a [`RawTable`].
+///
+/// # Errors
+/// An unreadable file, a CSV file whose header repeats a name or whose records do not have
+/// the header's number of fields (with line, row and column), a file without data rows.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<RawTable> {
     let df = match Format::from_path(path)? {
         Format::Csv => read_csv(path, options)?,
         Format::Parquet => {
-            let file = File::open(path).map_err(|e| DataError::new(path, e.to_string()))?;
+            let file = File::open(path).map_err(|source| io_error(path, source))?;
             ParquetReader::new(file)
                 .finish()
-                .map_err(|e| DataError::new(path, e.to_string()))?
+                .map_err(|source| DataError::Read {
+                    path: path.to_path_buf(),
+                    format: Format::Parquet,
+                    source,
+                })?
         }
     };
     if df.height() == 0 {
-        return Err(DataError::new(path, "the file holds no data rows"));
+        return Err(DataError::NoRows {
+            path: path.to_path_buf(),
+        });
     }
-    to_raw_table(&df).map_err(|e| DataError::new(path, e))
+    to_raw_table(path, &df)
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> DataError {
+    DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn read_csv(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
@@ -94,6 +119,7 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
         Some(d) => d,
         None => detect_delimiter(path)?,
     };
+    check_csv_structure(path, delimiter)?;
     let text_schema = (!options.text_columns.is_empty()).then(|| {
         Arc::new(Schema::from_iter(
             options
@@ -109,18 +135,147 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
         .map_parse_options(|p| p.with_separator(delimiter).with_missing_is_null(true))
         .try_into_reader_with_file_path(Some(path.into()))
         .and_then(|r| r.finish())
-        .map_err(|e| DataError::new(path, format!("not a readable CSV file: {e}")))
+        .map_err(|source| DataError::Read {
+            path: path.to_path_buf(),
+            format: Format::Csv,
+            source,
+        })
+}
+
+/// Checks that a CSV file's header names each column once, that every record has the
+/// header's number of fields and that no line is blank (polars reads a blank line as a row
+/// of nulls). Lines are 1-based file lines (a quoted field may span lines: the record's
+/// first); data rows count records after the header, as the encoder's errors count rows.
+///
+/// The `csv` crate skips blank lines and its line numbers do not count them, so lines are
+/// counted here from the records' byte offsets.
+///
+/// # Errors
+/// [`DataError::DuplicateColumn`], [`DataError::ShortRow`], [`DataError::LongRow`],
+/// [`DataError::BlankLine`], or the reader's own error.
+pub fn check_csv_structure(path: &Path, delimiter: u8) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|source| io_error(path, source))?;
+    let csv_error = |source: csv::Error| DataError::CsvRecord {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let header: Vec<String> = reader
+        .byte_headers()
+        .map_err(csv_error)?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
+    for (second, name) in header.iter().enumerate() {
+        if let Some(first) = header[..second].iter().position(|n| n == name) {
+            return Err(DataError::DuplicateColumn {
+                path: path.to_path_buf(),
+                column: name.clone(),
+                first: first + 1,
+                second: second + 1,
+            });
+        }
+    }
+    let expected = header.len();
+    let mut lines = LineCounter::new(&bytes, reader.position().byte());
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0u64;
+    loop {
+        let more = reader.read_byte_record(&mut record).map_err(csv_error)?;
+        let end = if more {
+            reader.position().byte()
+        } else {
+            bytes.len() as u64
+        };
+        let line = lines.record(end).map_err(|line| DataError::BlankLine {
+            path: path.to_path_buf(),
+            line,
+        })?;
+        if !more {
+            return Ok(());
+        }
+        row += 1;
+        let found = record.len();
+        if found == expected {
+            continue;
+        }
+        let path = path.to_path_buf();
+        return Err(if found < expected {
+            DataError::ShortRow {
+                path,
+                line,
+                row,
+                found,
+                expected,
+                column: header[found].clone(),
+            }
+        } else {
+            DataError::LongRow {
+                path,
+                line,
+                row,
+                found,
+                expected,
+                last_column: header.last().cloned().unwrap_or_default(),
+            }
+        });
+    }
+}
+
+/// File lines of consecutive byte spans of a CSV file, each span what one read consumed.
+struct LineCounter<'b> {
+    bytes: &'b [u8],
+    at: usize,
+    /// The line `at` is on.
+    line: u64,
+}
+
+impl<'b> LineCounter<'b> {
+    fn new(bytes: &'b [u8], header_end: u64) -> Self {
+        let at = (header_end as usize).min(bytes.len());
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        LineCounter { bytes, at, line }
+    }
+
+    /// Consumes the span up to `end`: the line its record starts on, or the first blank
+    /// line before it. A read starts with what the previous one left: the `\n` of a CRLF
+    /// terminator, then any blank lines.
+    fn record(&mut self, end: u64) -> Result<u64, u64> {
+        let end = (end as usize).min(self.bytes.len());
+        let mut p = self.at;
+        if p > 0 && p < end && self.bytes[p] == b'\n' && self.bytes[p - 1] == b'\r' {
+            self.line += 1;
+            p += 1;
+        }
+        let mut q = p;
+        while q < end && matches!(self.bytes[q], b'\r' | b'\n') {
+            if self.bytes[q] == b'\n' {
+                return Err(self.line);
+            }
+            q += 1;
+        }
+        let start = self.line;
+        self.line += self.bytes[p..end].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.at = end;
+        Ok(start)
+    }
 }
 
 /// Picks `,`, `;` or tab: the one that occurs most often outside quotes in the header line.
 pub fn detect_delimiter(path: &Path) -> Result<u8> {
-    let file = File::open(path).map_err(|e| DataError::new(path, e.to_string()))?;
+    let file = File::open(path).map_err(|source| io_error(path, source))?;
     let mut header = String::new();
     BufReader::new(file)
         .read_line(&mut header)
-        .map_err(|e| DataError::new(path, format!("cannot read the header line: {e}")))?;
+        .map_err(|source| io_error(path, source))?;
     if header.trim().is_empty() {
-        return Err(DataError::new(path, "the file is empty (no header line)"));
+        return Err(DataError::NoHeader {
+            path: path.to_path_buf(),
+        });
     }
     let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
     let mut quoted = false;
@@ -141,12 +296,19 @@ pub fn detect_delimiter(path: &Path) -> Result<u8> {
     Ok(if n == 0 { b',' } else { best })
 }
 
-fn to_raw_table(df: &DataFrame) -> Result<RawTable, String> {
+fn to_raw_table(path: &Path, df: &DataFrame) -> Result<RawTable> {
     let mut table = RawTable::new();
     for col in df.columns() {
         let name = col.name().to_string();
-        let raw = convert_column(col).map_err(|e| format!("column {name:?}: {e}"))?;
-        table.push(name, raw).map_err(|e| e.to_string())?;
+        let raw = convert_column(col).map_err(|source| DataError::Column {
+            path: path.to_path_buf(),
+            column: name.clone(),
+            source,
+        })?;
+        table.push(name, raw).map_err(|source| DataError::Table {
+            path: path.to_path_buf(),
+            source,
+        })?;
     }
     Ok(table)
 }
@@ -189,26 +351,29 @@ pub fn write_table(path: &Path, table: &RawTable) -> Result<()> {
             RawColumn::Text(v) => Column::new(name.into(), v.as_slice()),
         })
         .collect();
-    let mut df =
-        DataFrame::new(table.rows(), columns).map_err(|e| DataError::new(path, e.to_string()))?;
+    let write_error = |source: PolarsError| DataError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut df = DataFrame::new(table.rows(), columns).map_err(write_error)?;
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let result = File::create(&tmp)
-        .map_err(|e| e.to_string())
-        .and_then(|file| match format {
-            Format::Csv => CsvWriter::new(file)
-                .include_header(true)
-                .finish(&mut df)
-                .map_err(|e| e.to_string()),
-            Format::Parquet => ParquetWriter::new(file)
-                .finish(&mut df)
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+        .map_err(|source| io_error(&tmp, source))
+        .and_then(|file| {
+            match format {
+                Format::Csv => CsvWriter::new(file)
+                    .include_header(true)
+                    .finish(&mut df)
+                    .map(|_| ()),
+                Format::Parquet => ParquetWriter::new(file).finish(&mut df).map(|_| ()),
+            }
+            .map_err(write_error)
         })
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|source| io_error(path, source)));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(|e| DataError::new(path, e))
+    result
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub use io::{Format, ReadOptions, read_table, write_table};
 
 /// sha256 of a file's bytes (the training-data fingerprint), hex.
 pub fn file_sha256(path: &std::path::Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::new(path, e.to_string()))?;
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(qualify_core::bundle::sha256_hex(&bytes))
 }

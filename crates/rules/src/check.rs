@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Problem, Severity};
 use crate::field::{Kind, Pseudo, derived_from, is_pseudo, kind_of};
-use crate::format::{DecaySpec, FORMAT_VERSION};
+use crate::format::{DecaySpec, FORMAT_VERSION, MAX_POINTS};
 use crate::parse::{RulesFile, Source};
 
 mod condition;
@@ -86,12 +86,12 @@ impl Checker<'_> {
         self.decay(&f.decay, "decay");
         self.ids();
         for (i, r) in f.fit.iter().enumerate() {
-            self.finite(r.points, &format!("fit[{i}].points"));
+            self.points(r.points, &format!("fit[{i}].points"));
             self.condition(&r.when, &format!("fit[{i}].when"), Place::Lead);
         }
         for (i, r) in f.engagement.iter().enumerate() {
             self.engagement(i);
-            self.finite(r.points, &format!("engagement[{i}].points"));
+            self.points(r.points, &format!("engagement[{i}].points"));
         }
         for (i, g) in f.gates.iter().enumerate() {
             self.condition(&g.require, &format!("gates[{i}].require"), Place::Lead);
@@ -135,9 +135,16 @@ impl Checker<'_> {
         self.thresholds();
     }
 
-    fn finite(&mut self, v: f64, path: &str) {
+    /// Points, caps and thresholds: finite and at most [`MAX_POINTS`] in size, so that sums
+    /// of whole hundredths stay exact instead of being silently capped.
+    fn points(&mut self, v: f64, path: &str) {
         if !v.is_finite() {
             self.error(path, format!("{v} is not a finite number"));
+        } else if v.abs() > MAX_POINTS {
+            self.error(
+                path,
+                format!("{v} is out of range: points, caps and thresholds must be within ±{MAX_POINTS:e}"),
+            );
         }
     }
 
@@ -229,11 +236,15 @@ impl Checker<'_> {
                 ),
             );
         }
-        if let Some(cap) = r.cap.filter(|c| !(c.is_finite() && *c >= 0.0)) {
-            self.error(
-                &format!("{path}.cap"),
-                format!("cap must be >= 0, got {cap}"),
-            );
+        if let Some(cap) = r.cap {
+            if cap.is_finite() && cap < 0.0 {
+                self.error(
+                    &format!("{path}.cap"),
+                    format!("cap must be >= 0, got {cap}"),
+                );
+            } else {
+                self.points(cap, &format!("{path}.cap"));
+            }
         }
         if let Some(d) = &r.decay {
             if r.when.is_some() {
@@ -317,7 +328,15 @@ impl Checker<'_> {
             })
             .sum();
         let s = &f.stages;
-        self.finite(s.mql, "stages.mql");
+        self.points(s.mql, "stages.mql");
+        for (v, path) in [
+            (s.mql_fit, "stages.mql_fit"),
+            (s.mql_engagement, "stages.mql_engagement"),
+        ] {
+            if let Some(v) = v {
+                self.points(v, path);
+            }
+        }
         let mut reach = |value: Option<f64>, max: f64, path: &str, what: &str| {
             if let Some(v) = value.filter(|v| *v > max) {
                 self.error(

@@ -193,11 +193,7 @@ impl CompiledRules {
         }
         Ok(CompiledRules {
             name: file.name.as_deref().map(Name::from),
-            missing: file
-                .missing_values
-                .iter()
-                .map(|m| m.trim().into())
-                .collect(),
+            missing: file.missing_tokens().map(|m| m.trim().into()).collect(),
             fit: fit.into(),
             engagement: engagement.into(),
             gates,

@@ -1,13 +1,18 @@
 //! Compiled conditions and how they match values.
 //!
 //! A lead's values arrive in many shapes (typed record fields, JSON extras, untyped CSV text),
-//! and marketing data is messy ("SaaS" vs "saas", "Yes" for true, "Select" for blank). Matching
-//! is therefore lenient in one documented way: text compares trimmed and ASCII
-//! case-insensitively, text that reads as a number or a yes/no compares as one, and a list
-//! matches when any element does. Nothing here allocates.
+//! and marketing data is messy ("SaaS" vs "saas", "Yes" or `1` for true, "Select" for blank).
+//! Matching is therefore lenient in one documented way, and it is the model's way: values
+//! are read by qualify-core's one value parser ([`qualify_core::encoder::parse`]) and its one
+//! missing-token test, so a value the encoder reads as true, as 500 or as missing is true,
+//! 500 or missing to a rule too. Text compares trimmed and ASCII case-insensitively, and a
+//! list matches when any element does. Nothing here allocates.
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+use qualify_core::encoder::parse::{bool_from_text, number_from_text, parse_bool, parse_number};
+use qualify_core::value::{Cell, is_missing_text};
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::field::{Field, FieldKind};
@@ -20,44 +25,77 @@ pub(crate) enum Val<'a> {
     Bool(bool),
     Num(f64),
     Text(&'a str),
+    /// A point in time (the latest activity of a record, a parsed `last_activity_at`).
+    Time(DateTime<Utc>),
     Strs(&'a [String]),
     Json(&'a [serde_json::Value]),
 }
 
+/// A JSON list element as a core cell (objects, nested lists and nulls are no value).
+fn json_cell(j: &serde_json::Value) -> Option<Cell<'_>> {
+    use serde_json::Value;
+    match j {
+        Value::String(s) => Some(Cell::Text(s)),
+        Value::Number(n) => n.as_f64().map(Cell::Number),
+        Value::Bool(b) => Some(Cell::Bool(*b)),
+        _ => None,
+    }
+}
+
 impl<'a> Val<'a> {
-    /// Blank text, a missing-value token, NaN and empty lists are all missing.
+    /// Blank text, a missing-value token, NaN and lists with no present element are all
+    /// missing (core's missing-token test: the encoder's).
     pub fn normalize(self, missing: &[Box<str>]) -> Val<'a> {
+        let gone = |t: &str| is_missing_text(t, missing);
         match self {
             Val::Text(s) => {
-                let t = s.trim();
-                if t.is_empty() || missing.iter().any(|m| m.eq_ignore_ascii_case(t)) {
+                if gone(s) {
                     Val::Missing
                 } else {
-                    Val::Text(t)
+                    Val::Text(s.trim())
                 }
             }
             Val::Num(n) if n.is_nan() => Val::Missing,
-            Val::Strs([]) | Val::Json([]) => Val::Missing,
+            Val::Strs(list) if list.iter().all(|s| gone(s)) => Val::Missing,
+            Val::Json(list)
+                if list.iter().all(|j| match json_cell(j) {
+                    None => true,
+                    Some(Cell::Text(t)) => gone(t),
+                    Some(_) => false,
+                }) =>
+            {
+                Val::Missing
+            }
             v => v,
         }
     }
 
-    /// The value as a number: numbers, and text that parses as one.
-    pub fn number(self) -> Option<f64> {
+    /// The value as a core cell, for scalars.
+    fn cell(self) -> Option<Cell<'a>> {
         match self {
-            Val::Num(n) => Some(n),
-            Val::Text(s) => s.trim().parse().ok(),
-            _ => None,
+            Val::Missing => Some(Cell::Missing),
+            Val::Bool(b) => Some(Cell::Bool(b)),
+            Val::Num(n) => Some(Cell::Number(n)),
+            Val::Text(s) => Some(Cell::Text(s)),
+            Val::Time(_) | Val::Strs(_) | Val::Json(_) => None,
         }
+    }
+
+    /// The value as a finite number, read as the encoder reads a numeric column: numbers,
+    /// and text that parses as one.
+    pub fn number(self) -> Option<f64> {
+        self.cell()
+            .and_then(|c| parse_number(c, &|_| false).ok().flatten())
     }
 }
 
-/// A literal, with its number and yes/no readings precomputed.
+/// A literal, with its number, yes/no and time readings precomputed.
 #[derive(Debug, Clone)]
 pub(crate) struct Lit {
     text: Box<str>,
     num: Option<f64>,
     boolean: Option<bool>,
+    time: Option<DateTime<Utc>>,
 }
 
 impl Lit {
@@ -68,11 +106,13 @@ impl Lit {
                 text: n.to_string().into(),
                 num: Some(*n),
                 boolean: None,
+                time: None,
             },
             Scalar::Bool(b) => Lit {
                 text: b.to_string().into(),
                 num: None,
                 boolean: Some(*b),
+                time: None,
             },
         }
     }
@@ -81,36 +121,41 @@ impl Lit {
         let t = t.trim();
         Lit {
             text: t.into(),
-            num: t.parse().ok(),
-            boolean: parse_bool(t),
+            num: number_from_text(t).filter(|n| n.is_finite()),
+            boolean: bool_from_text(t),
+            time: qualify_core::encoder::parse::time_from_text(t),
         }
     }
 
-    /// Compares with text that is already trimmed.
-    fn matches_text(&self, s: &str) -> bool {
-        if self.text.eq_ignore_ascii_case(s) {
-            return true;
+    /// Compares with one scalar cell: equal text (trimmed, ASCII case ignored), else the
+    /// literal's number or yes/no reading against the cell read by core's parser.
+    fn matches_cell(&self, c: Cell<'_>, is_missing: &dyn Fn(&str) -> bool) -> bool {
+        match c {
+            Cell::Missing => return false,
+            Cell::Text(s) if is_missing(s) => return false,
+            Cell::Text(s) if self.text.eq_ignore_ascii_case(s.trim()) => return true,
+            _ => {}
         }
         match (self.num, self.boolean) {
+            (Some(n), _) => parse_number(c, is_missing) == Ok(Some(n)),
+            (None, Some(b)) => parse_bool(c, is_missing) == Ok(Some(b)),
             (None, None) => false,
-            (Some(n), _) => s.parse::<f64>().is_ok_and(|v| v == n),
-            (None, Some(b)) => parse_bool(s) == Some(b),
         }
     }
 
-    fn matches(&self, v: Val<'_>) -> bool {
+    fn matches(&self, v: Val<'_>, is_missing: &dyn Fn(&str) -> bool) -> bool {
         match v {
-            Val::Missing => false,
-            Val::Text(s) => self.matches_text(s),
-            Val::Num(n) => self.num == Some(n),
-            Val::Bool(b) => self.boolean == Some(b),
-            Val::Strs(list) => list.iter().any(|s| self.matches_text(s.trim())),
-            Val::Json(list) => list.iter().any(|j| match j {
-                serde_json::Value::String(s) => self.matches_text(s.trim()),
-                serde_json::Value::Number(n) => self.num.is_some() && n.as_f64() == self.num,
-                serde_json::Value::Bool(b) => self.boolean == Some(*b),
-                _ => false,
-            }),
+            Val::Time(t) => self.time == Some(t),
+            Val::Strs(list) => list
+                .iter()
+                .any(|s| self.matches_cell(Cell::Text(s), is_missing)),
+            Val::Json(list) => list
+                .iter()
+                .filter_map(json_cell)
+                .any(|c| self.matches_cell(c, is_missing)),
+            scalar => scalar
+                .cell()
+                .is_some_and(|c| self.matches_cell(c, is_missing)),
         }
     }
 }
@@ -130,10 +175,9 @@ const WORD_MAX: usize = 64;
 impl LitSet {
     pub fn new(values: &[Scalar]) -> LitSet {
         let lits: Vec<Lit> = values.iter().map(Lit::new).collect();
-        if lits
-            .iter()
-            .all(|l| l.num.is_none() && l.boolean.is_none() && l.text.len() <= WORD_MAX)
-        {
+        if lits.iter().all(|l| {
+            l.num.is_none() && l.boolean.is_none() && l.time.is_none() && l.text.len() <= WORD_MAX
+        }) {
             let mut words: Vec<Box<[u8]>> = lits
                 .iter()
                 .map(|l| l.text.to_ascii_lowercase().into_bytes().into())
@@ -146,45 +190,33 @@ impl LitSet {
         }
     }
 
-    fn contains_text(&self, s: &str) -> bool {
-        match self {
-            LitSet::Words(words) if s.len() <= WORD_MAX => {
-                let mut buf = [0u8; WORD_MAX];
-                let lower = &mut buf[..s.len()];
-                lower.copy_from_slice(s.as_bytes());
-                lower.make_ascii_lowercase();
-                words.binary_search_by(|w| (**w).cmp(&*lower)).is_ok()
-            }
-            LitSet::Words(_) => false,
-            LitSet::Mixed(lits) => lits.iter().any(|l| l.matches_text(s)),
+    /// Whether trimmed text is one of the words (word lists only).
+    fn contains_word(words: &[Box<[u8]>], s: &str) -> bool {
+        if s.len() > WORD_MAX {
+            return false;
         }
+        let mut buf = [0u8; WORD_MAX];
+        let lower = &mut buf[..s.len()];
+        lower.copy_from_slice(s.as_bytes());
+        lower.make_ascii_lowercase();
+        words.binary_search_by(|w| (**w).cmp(&*lower)).is_ok()
     }
 
-    pub fn matches(&self, v: Val<'_>) -> bool {
+    pub fn matches(&self, v: Val<'_>, is_missing: &dyn Fn(&str) -> bool) -> bool {
         match (self, v) {
             (_, Val::Missing) => false,
-            (_, Val::Text(s)) => self.contains_text(s),
-            (_, Val::Strs(list)) => list.iter().any(|s| self.contains_text(s.trim())),
-            (LitSet::Words(_), Val::Json(list)) => list
+            (LitSet::Mixed(lits), v) => lits.iter().any(|l| l.matches(v, is_missing)),
+            // Words have no number, yes/no or time reading: only text can equal them.
+            (LitSet::Words(words), Val::Text(s)) => Self::contains_word(words, s),
+            (LitSet::Words(words), Val::Strs(list)) => list
                 .iter()
-                .any(|j| j.as_str().is_some_and(|s| self.contains_text(s.trim()))),
-            (LitSet::Words(_), Val::Num(_) | Val::Bool(_)) => false,
-            (LitSet::Mixed(lits), v) => lits.iter().any(|l| l.matches(v)),
+                .any(|s| !is_missing(s) && Self::contains_word(words, s.trim())),
+            (LitSet::Words(words), Val::Json(list)) => list.iter().any(|j| {
+                j.as_str()
+                    .is_some_and(|s| !is_missing(s) && Self::contains_word(words, s.trim()))
+            }),
+            (LitSet::Words(_), Val::Num(_) | Val::Bool(_) | Val::Time(_)) => false,
         }
-    }
-}
-
-/// Reads yes/no answers as CRMs and forms write them.
-pub(crate) fn parse_bool(s: &str) -> Option<bool> {
-    const YES: &[&str] = &["true", "yes", "y"];
-    const NO: &[&str] = &["false", "no", "n"];
-    let s = s.trim();
-    if YES.iter().any(|y| y.eq_ignore_ascii_case(s)) {
-        Some(true)
-    } else if NO.iter().any(|n| n.eq_ignore_ascii_case(s)) {
-        Some(false)
-    } else {
-        None
     }
 }
 
@@ -215,8 +247,11 @@ pub(crate) enum Cond {
 
 /// What a condition needs to look at one lead.
 pub(crate) trait Lookup {
+    /// The field's value, normalized ([`Val::normalize`]).
     fn value(&self, field: &Field) -> Val<'_>;
     fn framework_met(&self, index: u32) -> bool;
+    /// The missing-token test of list elements.
+    fn is_missing(&self, text: &str) -> bool;
 }
 
 impl Cond {
@@ -276,11 +311,11 @@ impl Cond {
 
     pub fn holds<L: Lookup + ?Sized>(&self, l: &L) -> bool {
         match self {
-            Cond::Equals(f, lit) => lit.matches(l.value(f)),
-            Cond::OneOf(f, set) => set.matches(l.value(f)),
+            Cond::Equals(f, lit) => lit.matches(l.value(f), &|t| l.is_missing(t)),
+            Cond::OneOf(f, set) => set.matches(l.value(f), &|t| l.is_missing(t)),
             Cond::NotOneOf(f, set) => {
                 let v = l.value(f);
-                !matches!(v, Val::Missing) && !set.matches(v)
+                !matches!(v, Val::Missing) && !set.matches(v, &|t| l.is_missing(t))
             }
             Cond::Range(f, min, max) => l.value(f).number().is_some_and(|n| *min <= n && n <= *max),
             Cond::Pattern(f, re) => match l.value(f) {

@@ -41,6 +41,10 @@ impl<S: Source> Lookup for Env<'_, S> {
     fn framework_met(&self, index: u32) -> bool {
         index < 64 && self.frameworks & (1u64 << index) != 0
     }
+
+    fn is_missing(&self, text: &str) -> bool {
+        qualify_core::value::is_missing_text(text, self.missing)
+    }
 }
 
 impl CompiledRules {
@@ -80,7 +84,7 @@ impl CompiledRules {
         as_of: DateTime<Utc>,
         out: &mut RuleOutcome<'r>,
     ) {
-        self.run(&FlatSource::new(row), as_of, out);
+        self.run(&FlatSource::new(row, &self.missing), as_of, out);
     }
 
     fn run<'r, S: Source>(&'r self, src: &S, as_of: DateTime<Utc>, out: &mut RuleOutcome<'r>) {

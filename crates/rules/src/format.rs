@@ -144,5 +144,10 @@ pub const TOP_LEVEL_KEYS: &[&str] = &[
     "default_route",
 ];
 
+/// The largest size of any points value, cap or stage threshold a file may write (a
+/// billion): far beyond any real rule, and small enough that sums of whole hundredths stay
+/// exact. A larger value is an error, not silently capped.
+pub const MAX_POINTS: f64 = 1e9;
+
 /// The format version this crate reads.
 pub const FORMAT_VERSION: u32 = 1;

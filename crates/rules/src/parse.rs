@@ -25,8 +25,10 @@ pub struct RulesFile {
     pub version: u32,
     pub name: Option<String>,
     pub description: Option<String>,
-    /// Text values that mean "not answered" (e.g. "Select"), compared case-insensitively.
-    pub missing_values: Vec<String>,
+    /// Text values that mean "not answered" (e.g. "Select"), compared trimmed and
+    /// case-insensitively; `None` (the key absent) means the schema's defaults
+    /// ([`qualify_core::schema::DEFAULT_MISSING_TOKENS`]), so rules and model agree.
+    pub missing_values: Option<Vec<String>>,
     /// Default decay of engagement rules.
     pub decay: DecaySpec,
     pub fit: Vec<FitRule>,
@@ -134,7 +136,7 @@ impl RulesFile {
                 version: file.version.unwrap_or(crate::format::FORMAT_VERSION),
                 name: file.name,
                 description: file.description,
-                missing_values: file.missing_values.unwrap_or_default(),
+                missing_values: file.missing_values,
                 decay: file.decay.unwrap_or_default(),
                 fit: file.fit,
                 engagement: file.engagement,
@@ -161,6 +163,20 @@ impl RulesFile {
             source,
         })?;
         RulesFile::parse(&text, &path.display().to_string())
+    }
+
+    /// The tokens read as missing (besides blank text): the file's `missing_values`, else
+    /// the schema defaults.
+    pub fn missing_tokens(&self) -> impl Iterator<Item = &str> {
+        let defaults = self
+            .missing_values
+            .is_none()
+            .then_some(qualify_core::schema::DEFAULT_MISSING_TOKENS.iter().copied());
+        self.missing_values
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(defaults.into_iter().flatten())
     }
 
     /// The origin given to [`RulesFile::parse`].

@@ -2,7 +2,7 @@
 //! 1,000 rows (bulk rescoring):
 //! - `logistic_40`: a 40-feature logistic model through tract;
 //! - `trees_100x31`: 100 trees × 31 leaves on 40 features (leaf-wise random trees, like
-//!   LightGBM's `num_leaves = 31`), written by `qualify_train::onnx_trees`, scored by the
+//!   LightGBM's `num_leaves = 31`), written by `qualify_onnx::trees`, scored by the
 //!   native evaluator (`native`) and by tract on the same graph (`tract`), and explained by
 //!   TreeSHAP (`treeshap_1_row`).
 //!
@@ -17,10 +17,10 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use qualify_core::trees::{Node, Tree, TreeEnsemble};
+use qualify_onnx::logistic_to_onnx;
+use qualify_onnx::trees::tree_ensemble_to_onnx;
 use qualify_runtime::explain::Explainer;
 use qualify_runtime::onnx::OnnxModel;
-use qualify_train::onnx::logistic_to_onnx;
-use qualify_train::onnx_trees::tree_ensemble_to_onnx;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -53,26 +53,27 @@ fn logistic(c: &mut Criterion) {
 fn leafwise_tree(rng: &mut StdRng, leaves: usize) -> Tree {
     let mut nodes = vec![Node::Leaf {
         value: 0.0,
-        cover: 1000.0,
+        cover: Some(1000.0),
     }];
     let mut open = vec![0usize];
     while open.len() < leaves {
         let i = open.swap_remove(rng.random_range(0..open.len()));
-        let cover = nodes[i].cover();
+        let cover = nodes[i].cover().unwrap_or(0.0);
         let share = rng.random_range(0.2..0.8);
         let left = nodes.len();
         for c in [cover * share, cover * (1.0 - share)] {
             nodes.push(Node::Leaf {
                 value: rng.random_range(-0.2..0.2),
-                cover: c,
+                cover: Some(c),
             });
         }
         nodes[i] = Node::Split {
             feature: rng.random_range(0..N_FEATURES),
             threshold: rng.random_range(-1.5f32..1.5),
+            nan_left: false,
             left,
             right: left + 1,
-            cover,
+            cover: Some(cover),
         };
         open.extend([left, left + 1]);
     }
@@ -90,7 +91,7 @@ fn trees(c: &mut Criterion) {
     };
     let bytes = tree_ensemble_to_onnx(&ensemble, "bench").expect("export");
     let model = OnnxModel::from_bytes(&bytes).expect("load");
-    assert_eq!(model.native_kind(), "trees");
+    assert_eq!(model.native_kind(), qualify_runtime::NativeKind::Trees);
     let x: Vec<f32> = (0..1000 * N_FEATURES)
         .map(|_| rng.random_range(-2.0..2.0))
         .collect();

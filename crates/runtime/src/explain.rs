@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::forest::{Forest, shap};
+use crate::forest::shap::TreeShap;
 use crate::native::Native;
 
 /// One column's contribution to a lead's raw score.
@@ -52,7 +52,7 @@ pub struct Explanation {
 #[derive(Debug, Clone)]
 pub enum Explainer {
     Linear { weights: Vec<f64>, bias: f64 },
-    Trees { forest: Forest, expected: f64 },
+    Trees(TreeShap),
 }
 
 impl Explainer {
@@ -63,11 +63,7 @@ impl Explainer {
                 weights: weights.iter().map(|&w| f64::from(w)).collect(),
                 bias: f64::from(*bias),
             }),
-            Native::Trees { forest, .. } if forest.has_covers() => Some(Explainer::Trees {
-                expected: shap::expected_value(forest),
-                forest: forest.clone(),
-            }),
-            Native::Trees { .. } => None,
+            Native::Trees { ensemble, .. } => TreeShap::new(ensemble.clone()).map(Explainer::Trees),
         }
     }
 
@@ -82,10 +78,10 @@ impl Explainer {
                     .map(|(&w, &v)| w * f64::from(v))
                     .collect(),
             ),
-            Explainer::Trees { forest, expected } => {
-                let mut phi = vec![0.0; forest.n_features()];
-                shap::add_shap_values(forest, x, &mut phi);
-                (*expected, phi)
+            Explainer::Trees(shap) => {
+                let mut phi = vec![0.0; shap.ensemble().n_features];
+                shap.add_shap_values(x, &mut phi);
+                (shap.expected_value(), phi)
             }
         }
     }

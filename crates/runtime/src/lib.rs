@@ -4,8 +4,9 @@
 //! Scoring is encode (qualify-core's encoder) → model (the bundle's ONNX graph, run by tract;
 //! tree ensembles by the native evaluator in [`forest`], checked against tract at load) →
 //! calibrate (qualify-core's calibrator). A bundle only loads when its golden rows reproduce.
-//! [`Model::explain_json`] adds per-column contributions in log-odds ([`explain`]). No polars
-//! and no trainer here.
+//! [`Model::explain_json`] adds per-column contributions in log-odds ([`explain`]). The graph
+//! contract, and the reading of the graphs qualify writes, are qualify-onnx's; trees are
+//! qualify-core's one tree type. No polars and no trainer here.
 //!
 //! ```no_run
 //! use qualify_runtime::Model;
@@ -22,6 +23,7 @@ pub mod model;
 pub mod native;
 pub mod onnx;
 
-pub use error::RuntimeError;
+pub use error::{RuntimeError, Unexplainable};
 pub use explain::{Explanation, Reason};
 pub use model::{Model, Scored};
+pub use native::NativeKind;

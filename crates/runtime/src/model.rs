@@ -20,8 +20,9 @@ use qualify_core::encoder::Warning;
 use qualify_core::value::{RawTable, RawValue};
 use serde::Serialize;
 
-use crate::error::RuntimeError;
+use crate::error::{RuntimeError, Unexplainable};
 use crate::explain::{Explainer, Explanation, explanation};
+use crate::native::NativeKind;
 use crate::onnx::OnnxModel;
 
 /// A bundle ready to score.
@@ -46,18 +47,31 @@ pub struct Scored {
 impl Model {
     /// Loads and verifies the bundle in `dir` (a bundle directory, or a model directory whose
     /// latest version is taken).
+    ///
+    /// # Errors
+    /// [`RuntimeError::Bundle`], [`RuntimeError::Graph`], [`RuntimeError::Width`],
+    /// [`RuntimeError::GoldenRecord`] or [`RuntimeError::GoldenMismatch`]: each names the
+    /// bundle directory and the check that failed.
     pub fn load(dir: &Path) -> Result<Model, RuntimeError> {
-        let bundle = Bundle::read(dir)?;
-        let graph = OnnxModel::from_bytes(&bundle.onnx).map_err(|e| {
-            RuntimeError::Bundle(format!("{}: model.onnx: {e}", bundle.dir.display()))
+        let bundle = Bundle::read(dir).map_err(|error| RuntimeError::Bundle {
+            dir: dir.to_path_buf(),
+            error: Box::new(error),
         })?;
+        let graph = match OnnxModel::from_bytes(&bundle.onnx) {
+            Ok(graph) => graph,
+            Err(error) => {
+                return Err(RuntimeError::Graph {
+                    dir: bundle.dir,
+                    error,
+                });
+            }
+        };
         if graph.n_features() != bundle.manifest.model.n_features {
-            return Err(RuntimeError::Bundle(format!(
-                "{}: model.onnx reads {} features, the manifest says {}",
-                bundle.dir.display(),
-                graph.n_features(),
-                bundle.manifest.model.n_features
-            )));
+            return Err(RuntimeError::Width {
+                dir: bundle.dir,
+                graph: graph.n_features(),
+                manifest: bundle.manifest.model.n_features,
+            });
         }
         let explainer = graph.native().and_then(Explainer::for_native);
         let model = Model {
@@ -70,18 +84,33 @@ impl Model {
         Ok(model)
     }
 
+    /// Replays the golden rows through the JSON encoder and the graph; a failure is the
+    /// bundle's, never an input error.
     fn check_golden(&self, golden: &qualify_core::bundle::Golden) -> Result<(), RuntimeError> {
-        for (i, row) in golden.rows.iter().enumerate() {
-            let scored = self.score_json(&row.record, golden.as_of)?;
-            let diff = (scored.propensity - row.propensity).abs();
+        let dir = || self.dir.clone();
+        for (row, g) in golden.rows.iter().enumerate() {
+            let mut x = vec![0.0f32; self.n_features()];
+            self.manifest
+                .encoder
+                .encode_json(&g.record, golden.as_of, &mut x)
+                .map_err(|error| RuntimeError::GoldenRecord {
+                    dir: dir(),
+                    row,
+                    error,
+                })?;
+            let logit = self
+                .graph
+                .logit(&x)
+                .map_err(|error| RuntimeError::Graph { dir: dir(), error })?;
+            let got = self.manifest.calibrator.apply(logit);
+            let diff = (got - g.propensity).abs();
             if diff.is_nan() || diff > GOLDEN_TOLERANCE {
-                return Err(RuntimeError::Bundle(format!(
-                    "{}: golden row {i} scores {} but the bundle expects {} (tolerance {GOLDEN_TOLERANCE}); \
-                     the bundle is corrupt or was written by an incompatible version",
-                    self.dir.display(),
-                    scored.propensity,
-                    row.propensity
-                )));
+                return Err(RuntimeError::GoldenMismatch {
+                    dir: dir(),
+                    row,
+                    expected: g.propensity,
+                    got,
+                });
             }
         }
         Ok(())
@@ -110,14 +139,14 @@ impl Model {
     pub fn logits(&self, x: &[f32], rows: usize) -> Result<Vec<f64>, RuntimeError> {
         self.graph
             .logits(x, rows)
-            .map_err(|e| RuntimeError::Score(e.to_string()))
+            .map_err(|error| RuntimeError::Score { error })
     }
 
     fn scored(&self, x: &[f32], warnings: Vec<Warning>) -> Result<Scored, RuntimeError> {
         let logit = self
             .graph
             .logit(x)
-            .map_err(|e| RuntimeError::Score(e.to_string()))?;
+            .map_err(|error| RuntimeError::Score { error })?;
         Ok(Scored {
             propensity: self.manifest.calibrator.apply(logit),
             logit,
@@ -145,11 +174,13 @@ impl Model {
     ) -> Result<Vec<f64>, RuntimeError> {
         let encoder = &self.manifest.encoder;
         let rows: Vec<usize> = (0..table.rows()).collect();
-        let x = encoder.encode_table(
-            table,
-            &rows,
-            as_of.unwrap_or_else(|| encoder.reference_time()),
-        )?;
+        let x = encoder
+            .encode_table(
+                table,
+                &rows,
+                as_of.unwrap_or_else(|| encoder.reference_time()),
+            )
+            .map_err(RuntimeError::input)?;
         self.score_matrix(&x, rows.len())
     }
 
@@ -161,7 +192,11 @@ impl Model {
         as_of: DateTime<Utc>,
     ) -> Result<Scored, RuntimeError> {
         let mut x = vec![0.0f32; self.n_features()];
-        let warnings = self.manifest.encoder.encode_flat(record, as_of, &mut x)?;
+        let warnings = self
+            .manifest
+            .encoder
+            .encode_flat(record, as_of, &mut x)
+            .map_err(RuntimeError::input)?;
         self.scored(&x, warnings)
     }
 
@@ -173,7 +208,11 @@ impl Model {
         as_of: DateTime<Utc>,
     ) -> Result<Scored, RuntimeError> {
         let mut x = vec![0.0f32; self.n_features()];
-        let warnings = self.manifest.encoder.encode_json(record, as_of, &mut x)?;
+        let warnings = self
+            .manifest
+            .encoder
+            .encode_json(record, as_of, &mut x)
+            .map_err(RuntimeError::input)?;
         self.scored(&x, warnings)
     }
 
@@ -198,7 +237,11 @@ impl Model {
     ) -> Result<(Scored, Explanation), RuntimeError> {
         let explainer = self.explainer()?;
         let mut x = vec![0.0f32; self.n_features()];
-        let warnings = self.manifest.encoder.encode_flat(record, as_of, &mut x)?;
+        let warnings = self
+            .manifest
+            .encoder
+            .encode_flat(record, as_of, &mut x)
+            .map_err(RuntimeError::input)?;
         let scored = self.scored(&x, warnings)?;
         let value_of = |c: &str| {
             record
@@ -222,34 +265,45 @@ impl Model {
     ) -> Result<(Scored, Explanation), RuntimeError> {
         let explainer = self.explainer()?;
         let mut x = vec![0.0f32; self.n_features()];
-        let warnings = self.manifest.encoder.encode_json(record, as_of, &mut x)?;
+        let warnings = self
+            .manifest
+            .encoder
+            .encode_json(record, as_of, &mut x)
+            .map_err(RuntimeError::input)?;
         let scored = self.scored(&x, warnings)?;
         let value_of = |c: &str| record.get(c).cloned().unwrap_or(serde_json::Value::Null);
         Ok((scored, self.explain_encoded(explainer, &x, value_of, top_k)))
     }
 
     /// Why [`Model::can_explain`] is false (`None` when it is true).
-    pub fn why_not_explainable(&self) -> Option<String> {
-        if self.explainer.is_some() {
-            return None;
+    pub fn unexplainable(&self) -> Option<Unexplainable> {
+        self.explainer
+            .is_none()
+            .then(|| self.unexplainable_reason())
+    }
+
+    fn unexplainable_reason(&self) -> Unexplainable {
+        match self.graph.native_kind() {
+            NativeKind::Trees => Unexplainable::NoCovers,
+            NativeKind::Linear | NativeKind::Graph => Unexplainable::Unrecognised {
+                why: self.graph.not_native_reason().cloned(),
+            },
         }
-        let why = match self.graph.native_kind() {
-            "trees" => "its tree ensemble carries no node covers".to_owned(),
-            _ => format!(
-                "its graph is neither a logistic model nor a tree ensemble qualify can read{}",
-                self.graph
-                    .not_native_reason()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
-            ),
-        };
-        Some(format!("{}: {why}", self.dir.display()))
+    }
+
+    /// [`Model::unexplainable`] as `"<bundle dir>: <reason>"`.
+    pub fn why_not_explainable(&self) -> Option<String> {
+        self.unexplainable()
+            .map(|why| format!("{}: {why}", self.dir.display()))
     }
 
     fn explainer(&self) -> Result<&Explainer, RuntimeError> {
-        self.explainer.as_ref().ok_or_else(|| {
-            RuntimeError::NotExplainable(self.why_not_explainable().unwrap_or_default())
-        })
+        self.explainer
+            .as_ref()
+            .ok_or_else(|| RuntimeError::NotExplainable {
+                dir: self.dir.clone(),
+                reason: self.unexplainable_reason(),
+            })
     }
 
     /// Explains an encoded row.

@@ -1,182 +1,127 @@
-//! Graph shapes the runtime also understands natively, recognised from the ONNX protobuf.
+//! Graphs the runtime also understands natively: the two shapes qualify writes, recognised
+//! by qualify-onnx ([`qualify_onnx::recognise`]).
 //!
 //! Why: tract runs any graph, but it is slow on tree ensembles, and explanations need the
 //! model's parameters (the logistic weights, the trees and their covers), not just its
-//! output. The two shapes qualify writes are recognised exactly; any other graph is left to
-//! tract alone (and cannot be explained):
-//!
-//! ```text
-//! trees:   features → TreeEnsembleClassifier → scores[:, 1:2] (Slice) → logit
-//! linear:  features → MatMul(W [F, 1]) → Add(B [1]) → logit
-//! ```
+//! output. A recognised tree ensemble is packed for scoring ([`FlatForest`]); before it
+//! scores anything, [`probe_rows`] gives the rows on which it must agree with tract.
 
-use tract_onnx::pb;
+use std::fmt;
 
-use crate::forest::Forest;
-use crate::forest::flat::FlatForest;
+use qualify_core::trees::{Node, TreeEnsemble};
+use qualify_onnx::Recognised;
+use serde::{Deserialize, Serialize};
 
-/// `metadata_props` key holding the node covers (written by `qualify_train::onnx_trees`).
-pub const NODE_COVERS_KEY: &str = "qualify.node_covers";
+use crate::forest::flat::{FlatForest, PackError};
 
 /// A recognised graph, with what native evaluation and explanations need.
 #[derive(Debug, Clone)]
 pub enum Native {
-    /// A tree ensemble; scored by `flat`, explained (when it has covers) from `forest`.
-    Trees { forest: Forest, flat: FlatForest },
+    /// A tree ensemble: scored by `flat`, explained (when it has covers) from `ensemble`.
+    Trees {
+        ensemble: TreeEnsemble,
+        flat: FlatForest,
+    },
     /// `logit = features · weights + bias`.
     Linear { weights: Vec<f32>, bias: f32 },
 }
 
-/// Recognises the graph behind output `logit` of a model whose single input is `input`
-/// (`n_features` wide). `Ok(None)`: a graph of another shape; `Err`: a tree-ensemble graph the
-/// native evaluator cannot reproduce, with the reason (tract then scores it alone).
-pub fn recognise(
-    proto: &pb::ModelProto,
-    input: &str,
-    logit: &str,
-    n_features: usize,
-) -> Result<Option<Native>, String> {
-    let Some(graph) = proto.graph.as_ref() else {
-        return Ok(None);
-    };
-    let Some(last) = producer(graph, logit) else {
-        return Ok(None);
-    };
-    match last.op_type.as_str() {
-        "Slice" => trees(proto, graph, last, input, n_features),
-        "Add" => Ok(linear(graph, last, input, n_features)),
-        _ => Ok(None),
+/// Which evaluator scores a model: shown by the server and `qualify import`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NativeKind {
+    /// A tree ensemble scored by the native evaluator.
+    Trees,
+    /// A logistic graph (scored by tract, explained from its weights).
+    Linear,
+    /// Any other graph: tract alone, not explainable.
+    Graph,
+}
+
+impl NativeKind {
+    /// The lowercase name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NativeKind::Trees => "trees",
+            NativeKind::Linear => "linear",
+            NativeKind::Graph => "graph",
+        }
     }
 }
 
-fn producer<'g>(graph: &'g pb::GraphProto, name: &str) -> Option<&'g pb::NodeProto> {
-    graph
-        .node
-        .iter()
-        .find(|n| n.output.iter().any(|o| o == name))
+impl fmt::Display for NativeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
-fn trees(
-    proto: &pb::ModelProto,
-    graph: &pb::GraphProto,
-    slice: &pb::NodeProto,
-    input: &str,
-    n_features: usize,
-) -> Result<Option<Native>, String> {
-    let Some(scores) = slice.input.first() else {
-        return Ok(None);
-    };
-    let Some(tec) = producer(graph, scores) else {
-        return Ok(None);
-    };
-    if tec.op_type != "TreeEnsembleClassifier"
-        || tec.output.get(1) != Some(scores)
-        || tec.input.first().map(String::as_str) != Some(input)
-    {
-        return Ok(None);
+impl Native {
+    /// The native form of a recognised graph.
+    ///
+    /// # Errors
+    /// [`PackError`] when a tree ensemble cannot be packed.
+    pub fn from_recognised(recognised: Recognised) -> Result<Native, PackError> {
+        Ok(match recognised {
+            Recognised::Trees(ensemble) => Native::Trees {
+                flat: FlatForest::new(&ensemble)?,
+                ensemble,
+            },
+            Recognised::Linear { weights, bias } => Native::Linear { weights, bias },
+        })
     }
-    let bound = |i: usize| {
-        slice
-            .input
-            .get(i)
-            .and_then(|name| constant_i64(graph, name))
-    };
-    let column_one = bound(1) == Some(vec![1])
-        && bound(2) == Some(vec![2])
-        && matches!(bound(3).as_deref(), Some([1] | [-1]))
-        && slice.input.get(4).is_none_or(|_| bound(4) == Some(vec![1]));
-    if !column_one {
-        return Err("`logit` is not column 1 of the classifier's scores".to_owned());
+
+    pub fn kind(&self) -> NativeKind {
+        match self {
+            Native::Trees { .. } => NativeKind::Trees,
+            Native::Linear { .. } => NativeKind::Linear,
+        }
     }
-    let covers = match proto
-        .metadata_props
-        .iter()
-        .find(|p| p.key == NODE_COVERS_KEY)
-    {
-        Some(entry) => Some(
-            serde_json::from_str::<Vec<Vec<f64>>>(&entry.value).map_err(|e| {
-                format!("metadata {NODE_COVERS_KEY} is not a JSON array of arrays of numbers: {e}")
-            })?,
-        ),
-        None => None,
-    };
-    let forest = Forest::from_node(tec, n_features, covers.as_deref())?;
-    let flat = FlatForest::new(&forest)?;
-    Ok(Some(Native::Trees { forest, flat }))
 }
 
-fn linear(
-    graph: &pb::GraphProto,
-    add: &pb::NodeProto,
-    input: &str,
-    n_features: usize,
-) -> Option<Native> {
-    let [a, b] = add.input.as_slice() else {
-        return None;
-    };
-    // Either operand order: Add(xw, B) or Add(B, xw).
-    let (matmul, bias) = [(a, b), (b, a)].into_iter().find_map(|(m, c)| {
-        let node = producer(graph, m).filter(|n| n.op_type == "MatMul")?;
-        Some((node, initializer_f32(graph, c)?))
-    })?;
-    let [x, w] = matmul.input.as_slice() else {
-        return None;
-    };
-    if x != input {
-        return None;
+/// `rows` rows that send every split both ways: feature `f` of row `r` is one of the
+/// thresholds the ensemble compares `f` with (the exact value, or the next `f32` above it),
+/// chosen by a fixed hash of `(r, f)`; 0 for a feature no split reads.
+pub fn probe_rows(ensemble: &TreeEnsemble, rows: usize) -> Vec<f32> {
+    let n = ensemble.n_features;
+    let mut thresholds: Vec<Vec<f32>> = vec![Vec::new(); n];
+    for node in ensemble.trees.iter().flat_map(|t| &t.nodes) {
+        if let Node::Split {
+            feature, threshold, ..
+        } = *node
+            && let Some(ts) = thresholds.get_mut(feature)
+        {
+            ts.push(threshold);
+        }
     }
-    let (weights, dims) = initializer_f32(graph, w)?;
-    let width_ok = dims == [n_features as i64, 1] || dims == [n_features as i64];
-    let (bias, bias_dims) = bias;
-    let bias_ok = bias.len() == 1 && bias_dims.iter().product::<i64>() == 1;
-    (width_ok && bias_ok && weights.len() == n_features).then(|| Native::Linear {
-        weights,
-        bias: bias[0],
-    })
+    let mut x = vec![0.0f32; rows * n];
+    for (r, row) in x.chunks_exact_mut(n.max(1)).enumerate() {
+        for (f, (cell, ts)) in row.iter_mut().zip(&thresholds).enumerate() {
+            if ts.is_empty() {
+                continue;
+            }
+            // SplitMix64 of (r, f): deterministic, and spread over all thresholds.
+            let mut z = ((r as u64) << 32 ^ f as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            let t = ts[(z >> 1) as usize % ts.len()];
+            *cell = if z & 1 == 0 { t } else { t.next_up() };
+        }
+    }
+    x
 }
 
-/// The values and dims of a float initializer named `name`.
-fn initializer_f32(graph: &pb::GraphProto, name: &str) -> Option<(Vec<f32>, Vec<i64>)> {
-    let t = graph.initializer.iter().find(|t| t.name == name)?;
-    if t.data_type != pb::tensor_proto::DataType::Float as i32 {
-        return None;
-    }
-    let values = if t.raw_data.is_empty() {
-        t.float_data.clone()
-    } else {
-        t.raw_data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    };
-    (values.len() as i64 == t.dims.iter().product::<i64>()).then(|| (values, t.dims.clone()))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The values of an int64 constant (a `Constant` node's `value` or an initializer).
-fn constant_i64(graph: &pb::GraphProto, name: &str) -> Option<Vec<i64>> {
-    let tensor = graph
-        .initializer
-        .iter()
-        .find(|t| t.name == name)
-        .or_else(|| {
-            let node = producer(graph, name).filter(|n| n.op_type == "Constant")?;
-            node.attribute
-                .iter()
-                .find(|a| a.name == "value")
-                .and_then(|a| a.t.as_ref())
-        })?;
-    if tensor.data_type != pb::tensor_proto::DataType::Int64 as i32 {
-        return None;
-    }
-    if tensor.raw_data.is_empty() {
-        Some(tensor.int64_data.clone())
-    } else {
-        Some(
-            tensor
-                .raw_data
-                .chunks_exact(8)
-                .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-                .collect(),
-        )
+    #[test]
+    fn native_kind_serialises_lowercase() {
+        for kind in [NativeKind::Trees, NativeKind::Linear, NativeKind::Graph] {
+            let json = serde_json::to_string(&kind).expect("json");
+            assert_eq!(json, format!("\"{kind}\""));
+            assert_eq!(serde_json::from_str::<NativeKind>(&json).ok(), Some(kind));
+        }
     }
 }

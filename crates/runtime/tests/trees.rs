@@ -5,22 +5,24 @@ mod common;
 
 use common::{random_ensemble, random_rows};
 use proptest::prelude::*;
+use qualify_core::trees::{Node, TreeEnsemble, goes_left};
+use qualify_onnx::trees::tree_ensemble_to_onnx;
+use qualify_onnx::{Dim, ML_DOMAIN, ModelBuilder, NODE_COVERS_KEY, attr};
+use qualify_runtime::NativeKind;
 use qualify_runtime::explain::Explainer;
 use qualify_runtime::forest::shap::child_shares;
-use qualify_runtime::forest::{Forest, TreeNode, goes_left};
-use qualify_runtime::native::{NODE_COVERS_KEY, Native};
+use qualify_runtime::native::Native;
 use qualify_runtime::onnx::OnnxModel;
-use qualify_train::onnx::{Dim, ML_DOMAIN, ModelBuilder, attr};
-use qualify_train::onnx_trees::tree_ensemble_to_onnx;
 
-fn load(ensemble: &qualify_core::trees::TreeEnsemble) -> OnnxModel {
+fn load(ensemble: &TreeEnsemble) -> OnnxModel {
     let bytes = tree_ensemble_to_onnx(ensemble, "test").expect("export");
     OnnxModel::from_bytes(&bytes).expect("load")
 }
 
-fn forest(model: &OnnxModel) -> &Forest {
+/// The ensemble the runtime read back from the graph.
+fn read_back(model: &OnnxModel) -> &TreeEnsemble {
     match model.native() {
-        Some(Native::Trees { forest, .. }) => forest,
+        Some(Native::Trees { ensemble, .. }) => ensemble,
         other => panic!("expected a native tree ensemble, got {other:?}"),
     }
 }
@@ -38,7 +40,7 @@ proptest! {
     ) {
         let ensemble = random_ensemble(seed, n_features, n_trees, depth);
         let model = load(&ensemble);
-        prop_assert_eq!(model.native_kind(), "trees");
+        prop_assert_eq!(model.native_kind(), NativeKind::Trees);
         let x = random_rows(seed, n_features, rows);
         let native = model.logits(&x, rows).expect("native");
         let tract = model.tract_logits(&x, rows).expect("tract");
@@ -74,10 +76,10 @@ proptest! {
 
 /// `E[f(x) | x_S]` by the path-dependent definition: follow `x` on features in `s`, average
 /// the children by their cover shares elsewhere.
-fn conditional(nodes: &[TreeNode], i: usize, x: &[f32], s: u32) -> f64 {
+fn conditional(nodes: &[Node], i: usize, x: &[f32], s: u32) -> f64 {
     match nodes[i] {
-        TreeNode::Leaf { value, .. } => value,
-        TreeNode::Split {
+        Node::Leaf { value, .. } => value,
+        Node::Split {
             feature,
             threshold,
             nan_left,
@@ -101,13 +103,13 @@ fn conditional(nodes: &[TreeNode], i: usize, x: &[f32], s: u32) -> f64 {
 }
 
 /// Shapley values by enumerating every coalition.
-fn brute_force_shap(forest: &Forest, x: &[f32]) -> Vec<f64> {
-    let m = forest.n_features();
+fn brute_force_shap(ensemble: &TreeEnsemble, x: &[f32]) -> Vec<f64> {
+    let m = ensemble.n_features;
     let value = |s: u32| -> f64 {
-        forest
-            .trees()
+        ensemble
+            .trees
             .iter()
-            .map(|nodes| conditional(nodes, 0, x, s))
+            .map(|t| conditional(&t.nodes, 0, x, s))
             .sum()
     };
     let factorial = |n: usize| (1..=n).map(|k| k as f64).product::<f64>();
@@ -136,18 +138,18 @@ fn treeshap_equals_brute_force_shapley_values() {
         if seed % 3 == 0 {
             for tree in &mut ensemble.trees {
                 for (k, node) in tree.nodes.iter_mut().enumerate() {
-                    if let qualify_core::trees::Node::Split { cover, .. } = node {
-                        *cover *= 1.0 + (k % 3) as f64 * 0.37;
+                    if let Node::Split { cover: Some(c), .. } = node {
+                        *c *= 1.0 + (k % 3) as f64 * 0.37;
                     }
                 }
             }
         }
         let model = load(&ensemble);
         let explainer = Explainer::for_native(model.native().expect("native")).expect("covers");
-        let forest = forest(&model);
+        let read = read_back(&model);
         for row in random_rows(seed, n_features, 5).chunks(n_features) {
             let (_, phi) = explainer.attribute(row);
-            let expected = brute_force_shap(forest, row);
+            let expected = brute_force_shap(read, row);
             for (f, (a, b)) in phi.iter().zip(&expected).enumerate() {
                 assert!(
                     (a - b).abs() < 1e-9,
@@ -158,11 +160,6 @@ fn treeshap_equals_brute_force_shapley_values() {
         }
     }
     assert_eq!(checked, 300);
-}
-
-#[test]
-fn covers_key_matches_the_writer() {
-    assert_eq!(NODE_COVERS_KEY, qualify_train::onnx_trees::NODE_COVERS_KEY);
 }
 
 /// A hand-written classifier node: two trees, with a `BRANCH_LT` split whose NaN goes to the
@@ -198,27 +195,14 @@ fn handmade(post_transform: &str, with_covers: bool) -> Vec<u8> {
     ]);
     b.node("Slice", &["scores", "starts", "ends", "axes"], &["logit"]);
     b.output("logit", &[Dim::param("N"), Dim::Fixed(1)]);
-    let mut proto = b.build("t");
-    let graph = proto.graph.as_mut().expect("graph");
     // The Slice bounds as int64 initializers (the writer uses Constant nodes).
     for (name, v) in [("starts", 1i64), ("ends", 2), ("axes", 1)] {
-        graph.initializer.push(tract_onnx::pb::TensorProto {
-            name: name.to_owned(),
-            dims: vec![1],
-            data_type: tract_onnx::pb::tensor_proto::DataType::Int64 as i32,
-            int64_data: vec![v],
-            ..Default::default()
-        });
+        b.initializer_i64(name, &[1], &[v]).expect("bound");
     }
     if with_covers {
-        proto
-            .metadata_props
-            .push(tract_onnx::pb::StringStringEntryProto {
-                key: NODE_COVERS_KEY.to_owned(),
-                value: "[[10, 4, 6, 3, 3], [10]]".to_owned(),
-            });
+        b.metadata(NODE_COVERS_KEY, "[[10, 4, 6, 3, 3], [10]]".to_owned());
     }
-    prost::Message::encode_to_vec(&proto)
+    b.to_bytes("t")
 }
 
 #[test]
@@ -226,7 +210,7 @@ fn branch_lt_and_nan_tracking_match_tract() {
     let model = OnnxModel::from_bytes(&handmade("NONE", true)).expect("load");
     assert_eq!(
         model.native_kind(),
-        "trees",
+        NativeKind::Trees,
         "{:?}",
         model.not_native_reason()
     );
@@ -259,8 +243,8 @@ fn branch_lt_and_nan_tracking_match_tract() {
 #[test]
 fn graphs_the_native_evaluator_does_not_reproduce_are_left_to_tract() {
     let model = OnnxModel::from_bytes(&handmade("LOGISTIC", true)).expect("load");
-    assert_eq!(model.native_kind(), "graph");
-    let why = model.not_native_reason().expect("a reason");
+    assert_eq!(model.native_kind(), NativeKind::Graph);
+    let why = model.not_native_reason().expect("a reason").to_string();
     assert!(why.contains("post_transform LOGISTIC"), "{why}");
     // tract still scores it: sigmoid of the sum of leaves.
     let got = model.logits(&[1.0, -1.0], 1).expect("tract");
@@ -270,6 +254,6 @@ fn graphs_the_native_evaluator_does_not_reproduce_are_left_to_tract() {
     );
 
     let model = OnnxModel::from_bytes(&handmade("NONE", false)).expect("load");
-    assert_eq!(model.native_kind(), "trees");
+    assert_eq!(model.native_kind(), NativeKind::Trees);
     assert!(Explainer::for_native(model.native().expect("native")).is_none());
 }

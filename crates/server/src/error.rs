@@ -9,6 +9,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use qualify_core::encoder::EncodeError;
 use qualify_runtime::RuntimeError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -178,20 +179,28 @@ impl From<RuntimeError> for ApiError {
     /// that fails while serving is ours (500, logged).
     fn from(e: RuntimeError) -> ApiError {
         match e {
-            RuntimeError::Input(input) => match input {
-                qualify_core::Error::Field { field, message } => {
-                    ApiError::invalid_field(field.clone(), format!("field {field:?}: {message}"))
+            RuntimeError::Input { error, .. } => match error {
+                EncodeError::Field { field, source } => {
+                    ApiError::invalid_field(field.clone(), format!("field {field:?}: {source}"))
                 }
-                qualify_core::Error::Invalid(message) => {
-                    ApiError::new(ErrorCode::InvalidRecord, message)
+                e @ EncodeError::Cell { .. } => {
+                    ApiError::new(ErrorCode::InvalidRecord, e.to_string())
                 }
-                e @ (qualify_core::Error::Io { .. } | qualify_core::Error::Parse { .. }) => {
-                    internal_error(&e)
-                }
+                // A record never trains, and every column a record lacks is imputed: these
+                // are a bundle that does not fit its own encoder.
+                e @ (EncodeError::BadCells { .. }
+                | EncodeError::Overflow { .. }
+                | EncodeError::MissingColumn { .. }
+                | EncodeError::RawType { .. }
+                | EncodeError::Width { .. }) => internal_error(&e),
             },
-            e @ (RuntimeError::Bundle(_)
-            | RuntimeError::NotExplainable(_)
-            | RuntimeError::Score(_)) => internal_error(&e),
+            e @ (RuntimeError::Bundle { .. }
+            | RuntimeError::Graph { .. }
+            | RuntimeError::Width { .. }
+            | RuntimeError::GoldenRecord { .. }
+            | RuntimeError::GoldenMismatch { .. }
+            | RuntimeError::NotExplainable { .. }
+            | RuntimeError::Score { .. }) => internal_error(&e),
         }
     }
 }
@@ -216,13 +225,17 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qualify_core::encoder::ValueError;
 
     #[test]
     fn runtime_errors_map_by_whose_fault_they_are() {
-        let e = ApiError::from(RuntimeError::Input(qualify_core::Error::Field {
-            field: "employees".into(),
-            message: "too big".into(),
-        }));
+        let e = ApiError::from(RuntimeError::Input {
+            field: Some("employees".into()),
+            error: EncodeError::Field {
+                field: "employees".into(),
+                source: ValueError::NotFinite(f64::NAN),
+            },
+        });
         assert_eq!(
             (e.status, e.code(), e.body.error.field.as_deref()),
             (
@@ -231,14 +244,14 @@ mod tests {
                 Some("employees")
             )
         );
-        let e = ApiError::from(RuntimeError::Input(qualify_core::Error::Invalid(
-            "x".into(),
-        )));
-        assert_eq!(e.code(), ErrorCode::InvalidRecord);
-        let e = ApiError::from(RuntimeError::Score("tract".into()));
+        // An encoder that does not fit its own bundle is ours, not the client's.
+        let e = ApiError::from(RuntimeError::Input {
+            field: None,
+            error: EncodeError::Width { got: 3, want: 4 },
+        });
         assert_eq!(
-            (e.status, e.retry_after),
-            (StatusCode::INTERNAL_SERVER_ERROR, None)
+            (e.status, e.code(), e.retry_after),
+            (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, None)
         );
     }
 

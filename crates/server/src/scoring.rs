@@ -108,6 +108,8 @@ pub enum WarningCode {
     UnseenCategory,
     /// Missing; imputed as in training.
     Imputed,
+    /// A number far outside its training range, scored as the nearest tolerated value.
+    OutOfRange,
 }
 
 /// Something the caller should know; the lead was still scored.
@@ -145,6 +147,19 @@ impl ResponseWarning {
             Warning::Imputed { column } => ResponseWarning {
                 code: WarningCode::Imputed,
                 message: "missing; imputed as in training".into(),
+                field: Some(column),
+                count: None,
+            },
+            Warning::OutOfRange {
+                column,
+                value,
+                min,
+                max,
+            } => ResponseWarning {
+                code: WarningCode::OutOfRange,
+                message: format!(
+                    "{value} is far outside the training range {min}..{max}; scored as the nearest tolerated value"
+                ),
                 field: Some(column),
                 count: None,
             },

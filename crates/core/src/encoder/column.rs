@@ -10,6 +10,14 @@
 //!   unseen), then `__missing__`;
 //! - raw (the input of an imported model, `qualify import`): `[value as is]` (a boolean as
 //!   0/1), a missing value filled with the median of the data it was fitted on.
+//!
+//! Numbers (numeric, timestamp and raw numeric columns) also remember their training range.
+//! A value far outside it, beyond the range widened by its own width on each side
+//! ([`TrainingRange::band`]), is clamped to the edge of that band and reported as
+//! [`Warning::OutOfRange`]: a model extrapolates linearly (or not at all, for trees) from
+//! what it saw, so `employees = 10^18` must not become a confident 1.0. Values inside the
+//! band are encoded as they are. Bundles written before ranges were recorded have none and
+//! encode as before.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Warning;
-use super::parse::{self, IsMissing};
+use super::parse::{self, IsMissing, ValueError};
 use crate::value::Cell;
 
 /// Suffix of a missing-indicator output column.
@@ -47,7 +55,56 @@ pub enum ColumnState {
         boolean: bool,
         /// Value written for a missing cell.
         fill: f64,
+        /// Range of the numbers it was fitted on (absent for booleans and old bundles).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        range: Option<TrainingRange>,
     },
+}
+
+/// The smallest and largest value a numeric feature took in training (for a timestamp:
+/// days before the reference time).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRange {
+    pub min: f64,
+    pub max: f64,
+}
+
+impl TrainingRange {
+    /// The range of `values` (sorted ascending); `None` when there are none.
+    fn of_sorted(values: &[f64]) -> Option<TrainingRange> {
+        Some(TrainingRange {
+            min: *values.first()?,
+            max: *values.last()?,
+        })
+    }
+
+    /// The values encoded as they are: the range widened by its width on each side (a
+    /// constant column by its value's magnitude, at least 1). Outside it a value is "far
+    /// outside the training range".
+    pub fn band(&self) -> (f64, f64) {
+        let width = self.max - self.min;
+        let margin = if width > 0.0 {
+            width
+        } else {
+            self.min.abs().max(1.0)
+        };
+        (self.min - margin, self.max + margin)
+    }
+
+    /// `value` clamped into [`TrainingRange::band`], with the warning when it had to be.
+    fn admit(&self, column: &str, value: f64) -> (f64, Option<Warning>) {
+        let (low, high) = self.band();
+        if (low..=high).contains(&value) {
+            return (value, None);
+        }
+        let warning = Warning::OutOfRange {
+            column: column.to_string(),
+            value,
+            min: self.min,
+            max: self.max,
+        };
+        (value.clamp(low, high), Some(warning))
+    }
 }
 
 /// Median imputation and standardisation of a number.
@@ -57,16 +114,21 @@ pub struct Scaling {
     pub mean: f64,
     /// Standard deviation; 1 when the column is constant.
     pub std: f64,
+    /// The training range (absent in bundles written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<TrainingRange>,
 }
 
 impl Scaling {
     /// Fits on the observed (non-missing) values; all-missing columns get median 0, std 1.
+    /// The statistics of values near `f64::MAX` overflow: see [`Scaling::is_finite`].
     pub fn fit(values: &mut [f64]) -> Scaling {
         if values.is_empty() {
             return Scaling {
                 median: 0.0,
                 mean: 0.0,
                 std: 1.0,
+                range: None,
             };
         }
         values.sort_by(f64::total_cmp);
@@ -79,24 +141,51 @@ impl Scaling {
         let mean = values.iter().sum::<f64>() / n as f64;
         let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
         let std = if var.sqrt() > 1e-12 { var.sqrt() } else { 1.0 };
-        Scaling { median, mean, std }
+        Scaling {
+            median,
+            mean,
+            std,
+            range: TrainingRange::of_sorted(values),
+        }
     }
 
-    /// Writes the standardised value and the missing indicator. A value so far outside the
-    /// training range that it overflows `f32` once standardised is an error, never an
+    /// Whether the statistics are finite (values near `f64::MAX` overflow the mean or the
+    /// variance; such a scaling cannot be used or written to a manifest).
+    pub fn is_finite(&self) -> bool {
+        self.median.is_finite() && self.mean.is_finite() && self.std.is_finite()
+    }
+
+    /// Writes the standardised value and the missing indicator; a value far outside the
+    /// training range is clamped ([`TrainingRange::band`]) and reported. A value that still
+    /// overflows `f32` once standardised (a bundle without a range) is an error, never an
     /// infinite feature (which would score 0 or 1, or NaN).
-    fn write(&self, value: Option<f64>, out: &mut [f32]) -> Result<(), String> {
-        let v = value.unwrap_or(self.median);
+    fn write(
+        &self,
+        column: &str,
+        value: Option<f64>,
+        out: &mut [f32],
+    ) -> Result<Option<Warning>, ValueError> {
+        let (v, warning) = match (value, &self.range) {
+            (Some(v), Some(range)) => range.admit(column, v),
+            (Some(v), None) => (v, None),
+            (None, _) => (
+                self.median,
+                Some(Warning::Imputed {
+                    column: column.to_string(),
+                }),
+            ),
+        };
         let z = ((v - self.mean) / self.std) as f32;
         if !z.is_finite() {
-            return Err(format!(
-                "{v} is too far outside the training range (mean {:.6}, std {:.6}) to encode",
-                self.mean, self.std
-            ));
+            return Err(ValueError::BeyondScale {
+                value: v,
+                mean: self.mean,
+                std: self.std,
+            });
         }
         out[0] = z;
         out[1] = if value.is_none() { 1.0 } else { 0.0 };
-        Ok(())
+        Ok(warning)
     }
 }
 
@@ -137,7 +226,8 @@ impl ColumnState {
     }
 
     /// Writes one cell into `out` (exactly `width()` slots, zeroed by the caller for the
-    /// one-hot layouts). Returns a warning for an unseen level or an imputed value.
+    /// one-hot layouts). Returns a warning for an unseen level, an imputed value or a value
+    /// far outside the training range.
     pub fn encode_cell(
         &self,
         column: &str,
@@ -145,7 +235,7 @@ impl ColumnState {
         is_missing: IsMissing<'_>,
         as_of: DateTime<Utc>,
         out: &mut [f32],
-    ) -> Result<Option<Warning>, String> {
+    ) -> Result<Option<Warning>, ValueError> {
         let imputed = || {
             Some(Warning::Imputed {
                 column: column.to_string(),
@@ -154,29 +244,33 @@ impl ColumnState {
         match self {
             ColumnState::Numeric(scaling) => {
                 let value = parse::parse_number(cell, is_missing)?;
-                scaling.write(value, out)?;
-                Ok(value.is_none().then(imputed).flatten())
+                scaling.write(column, value, out)
             }
             ColumnState::Timestamp(scaling) => {
                 let value = parse::parse_time(cell, is_missing)?.map(|t| days_before(t, as_of));
-                scaling.write(value, out)?;
-                Ok(value.is_none().then(imputed).flatten())
+                scaling.write(column, value, out)
             }
-            ColumnState::Raw { boolean, fill } => {
+            ColumnState::Raw {
+                boolean,
+                fill,
+                range,
+            } => {
                 let value = if *boolean {
                     parse::parse_bool(cell, is_missing)?.map(|b| if b { 1.0 } else { 0.0 })
                 } else {
                     parse::parse_number(cell, is_missing)?
                 };
-                let x = value.unwrap_or(*fill) as f32;
+                let (v, warning) = match (value, range) {
+                    (Some(v), Some(range)) => range.admit(column, v),
+                    (Some(v), None) => (v, None),
+                    (None, _) => (*fill, imputed()),
+                };
+                let x = v as f32;
                 if !x.is_finite() {
-                    return Err(format!(
-                        "{} does not fit the model's 32-bit input",
-                        value.unwrap_or(*fill)
-                    ));
+                    return Err(ValueError::BeyondF32(v));
                 }
                 out[0] = x;
-                Ok(value.is_none().then(imputed).flatten())
+                Ok(warning)
             }
             ColumnState::Boolean => {
                 let value = parse::parse_bool(cell, is_missing)?;
@@ -255,14 +349,55 @@ mod tests {
         let s = Scaling::fit(&mut [1.0, 2.0, 3.0, 10.0]);
         assert_eq!(s.median, 2.5);
         let mut out = [0.0f32; 2];
-        s.write(None, &mut out).expect("the median is finite");
+        let w = s.write("x", None, &mut out).expect("the median is finite");
+        assert!(matches!(w, Some(Warning::Imputed { .. })));
         assert!((f64::from(out[0]) - (2.5 - s.mean) / s.std).abs() < 1e-6);
         assert_eq!(out[1], 1.0);
         assert_eq!(Scaling::fit(&mut [4.0, 4.0]).std, 1.0);
+        // Without a recorded range (an old bundle), an overflow is an error.
+        let old = Scaling { range: None, ..s };
         let mut out = [0.0f32; 2];
-        let err = s.write(Some(1e300), &mut out).expect_err("overflows f32");
-        assert!(err.contains("training range"), "{err}");
-        assert!(s.write(Some(1e6), &mut out).is_ok());
+        let err = old
+            .write("x", Some(1e300), &mut out)
+            .expect_err("overflows f32");
+        assert!(err.to_string().contains("training range"), "{err}");
+        assert!(old.write("x", Some(1e6), &mut out).is_ok());
+    }
+
+    #[test]
+    fn far_values_are_clamped_to_the_band_and_reported() {
+        let s = Scaling::fit(&mut [1.0, 2.0, 3.0, 10.0]);
+        assert_eq!(
+            s.range,
+            Some(TrainingRange {
+                min: 1.0,
+                max: 10.0
+            })
+        );
+        assert_eq!(s.range.map(|r| r.band()), Some((-8.0, 19.0)));
+        let mut inside = [0.0f32; 2];
+        assert_eq!(s.write("x", Some(19.0), &mut inside), Ok(None));
+        let mut far = [0.0f32; 2];
+        let w = s
+            .write("x", Some(1e300), &mut far)
+            .expect("clamped, not an error");
+        assert_eq!(far, inside);
+        assert_eq!(
+            w,
+            Some(Warning::OutOfRange {
+                column: "x".into(),
+                value: 1e300,
+                min: 1.0,
+                max: 10.0
+            })
+        );
+        let mut low = [0.0f32; 2];
+        s.write("x", Some(-1e18), &mut low).expect("clamped");
+        let mut edge = [0.0f32; 2];
+        s.write("x", Some(-8.0), &mut edge).expect("inside");
+        assert_eq!(low, edge);
+        let constant = TrainingRange { min: 0.0, max: 0.0 };
+        assert_eq!(constant.band(), (-1.0, 1.0));
     }
 
     #[test]

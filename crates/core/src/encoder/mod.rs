@@ -29,6 +29,7 @@
 //! ```
 
 mod column;
+mod error;
 pub mod parse;
 
 use std::borrow::Cow;
@@ -37,20 +38,36 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use column::{ColumnState, MISSING_SUFFIX, OTHER_LEVEL, Scaling, days_before};
+pub use column::{ColumnState, MISSING_SUFFIX, OTHER_LEVEL, Scaling, TrainingRange, days_before};
+pub use error::{EncodeError, Reader};
+pub use parse::{Expected, ValueError};
 
-use crate::error::{Error, Result};
+use crate::lead::{Derived, SourceField, flat_fact};
 use crate::schema::{ColumnSpec, ColumnType, Schema};
-use crate::value::{Cell, RawColumn, RawTable, RawValue};
+use crate::value::{Cell, RawColumn, RawTable, RawValue, is_missing_text};
 
-/// Something a caller should know about an encoded row; never an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+type Result<T, E = EncodeError> = std::result::Result<T, E>;
+
+/// Something a caller should know about an encoded row; never an error. Serialised with
+/// a snake_case `kind` (`unseen_level`, `imputed`, `out_of_range`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Warning {
     /// A categorical or set level the model never saw; encoded as `__other__`.
     UnseenLevel { column: String, value: String },
     /// A missing value; imputed (numbers: training median) or encoded as missing.
     Imputed { column: String },
+    /// A number far outside the range the column took in training (for a timestamp: days
+    /// before the scoring time), clamped to the edge of the tolerated band
+    /// ([`TrainingRange::band`]) before scoring.
+    OutOfRange {
+        column: String,
+        /// The value as sent (days before the scoring time, for a timestamp).
+        value: f64,
+        /// The training range.
+        min: f64,
+        max: f64,
+    },
 }
 
 /// One fitted feature column.
@@ -64,12 +81,7 @@ pub struct FittedColumn {
 
 impl FittedColumn {
     fn is_missing(&self, text: &str) -> bool {
-        let t = text.trim();
-        t.is_empty()
-            || self
-                .missing_tokens
-                .iter()
-                .any(|m| m.eq_ignore_ascii_case(t))
+        is_missing_text(text, &self.missing_tokens)
     }
 
     fn encode(
@@ -77,9 +89,61 @@ impl FittedColumn {
         cell: Cell<'_>,
         as_of: DateTime<Utc>,
         out: &mut [f32],
-    ) -> Result<Option<Warning>, String> {
+    ) -> Result<Option<Warning>, ValueError> {
         self.state
             .encode_cell(&self.name, cell, &|t| self.is_missing(t), as_of, out)
+    }
+
+    /// The source field of a derived column (`email_domain_type` from `email`, `seniority`
+    /// from `job_title`), if this column is one that flat rows can derive.
+    fn source(&self) -> Option<&'static str> {
+        derived_source(&self.name)
+    }
+}
+
+/// The source column of a column that flat rows derive ([`flat_fact`]); counts and
+/// `last_activity_at` come from dated activities, which flat rows do not have.
+fn derived_source(name: &str) -> Option<&'static str> {
+    match Derived::of(name)?.source() {
+        SourceField::Activities => None,
+        source => Some(source.into()),
+    }
+}
+
+/// A feature column of a table, read with the one derivation: its own cells, and for a
+/// derived column, its source column's.
+struct TableColumn<'t> {
+    name: &'t str,
+    own: Option<&'t RawColumn>,
+    source: Option<(&'static str, &'t RawColumn)>,
+}
+
+impl<'t> TableColumn<'t> {
+    /// `None` when the table has neither the column nor a source to derive it from.
+    fn find(table: &'t RawTable, name: &'t str) -> Option<TableColumn<'t>> {
+        let own = table.column(name);
+        let source = derived_source(name).and_then(|s| table.column(s).map(|c| (s, c)));
+        (own.is_some() || source.is_some()).then_some(TableColumn { name, own, source })
+    }
+
+    fn cell(&self, row: usize, is_missing: &dyn Fn(&str) -> bool) -> Cell<'t> {
+        if self.source.is_none() {
+            return self.own.map_or(Cell::Missing, |c| c.cell(row));
+        }
+        flat_fact(
+            self.name,
+            |n| {
+                if n == self.name {
+                    self.own.map_or(Cell::Missing, |c| c.cell(row))
+                } else {
+                    match self.source {
+                        Some((s, c)) if s == n => c.cell(row),
+                        _ => Cell::Missing,
+                    }
+                }
+            },
+            is_missing,
+        )
     }
 }
 
@@ -95,6 +159,10 @@ pub struct Encoder {
 impl Encoder {
     /// Fits on `rows` of `table`, for the feature columns of `schema`. `reference_time` is the
     /// "now" of the training data for timestamp features (default: the latest time in them).
+    ///
+    /// # Errors
+    /// A schema column missing from the table, unreadable cells (the first few, with rows), a
+    /// number too large to standardise (with its row).
     pub fn fit(
         schema: &Schema,
         table: &RawTable,
@@ -113,35 +181,36 @@ impl Encoder {
                 state: ColumnState::Boolean,
             };
             let is_missing = |t: &str| probe.is_missing(t);
+            let cell = |r: usize| data.cell(r, &is_missing);
             let mut errors = CellErrors::new(&spec.name);
             let state = match kind {
                 ColumnType::Numeric => {
-                    let mut values: Vec<f64> = rows
+                    let mut values: Vec<(usize, f64)> = rows
                         .iter()
                         .filter_map(|&r| {
-                            errors.keep(r, parse::parse_number(data.cell(r), &is_missing))
+                            errors
+                                .keep(r, parse::parse_number(cell(r), &is_missing))
+                                .flatten()
+                                .map(|v| (r, v))
                         })
-                        .flatten()
                         .collect();
-                    ColumnState::Numeric(Scaling::fit(&mut values))
+                    errors.finish()?;
+                    ColumnState::Numeric(fit_scaling(&spec.name, &mut values)?)
                 }
                 ColumnType::Timestamp => {
-                    let times: Vec<DateTime<Utc>> = rows
+                    let mut days: Vec<(usize, f64)> = rows
                         .iter()
                         .filter_map(|&r| {
-                            errors.keep(r, parse::parse_time(data.cell(r), &is_missing))
+                            let t = errors.keep(r, parse::parse_time(cell(r), &is_missing))??;
+                            reference.map(|as_of| (r, days_before(t, as_of)))
                         })
-                        .flatten()
                         .collect();
-                    let mut days: Vec<f64> = match reference {
-                        Some(as_of) => times.iter().map(|t| days_before(*t, as_of)).collect(),
-                        None => Vec::new(),
-                    };
-                    ColumnState::Timestamp(Scaling::fit(&mut days))
+                    errors.finish()?;
+                    ColumnState::Timestamp(fit_scaling(&spec.name, &mut days)?)
                 }
                 ColumnType::Boolean => {
                     for &r in rows {
-                        errors.keep(r, parse::parse_bool(data.cell(r), &is_missing));
+                        errors.keep(r, parse::parse_bool(cell(r), &is_missing));
                     }
                     ColumnState::Boolean
                 }
@@ -149,7 +218,7 @@ impl Encoder {
                     let mut counts = BTreeMap::new();
                     for &r in rows {
                         if let Some(Some(level)) =
-                            errors.keep(r, parse::parse_level(data.cell(r), &is_missing))
+                            errors.keep(r, parse::parse_level(cell(r), &is_missing))
                         {
                             *counts.entry(level).or_insert(0) += 1;
                         }
@@ -163,7 +232,7 @@ impl Encoder {
                     let mut counts = BTreeMap::new();
                     for &r in rows {
                         if let Some(Some(items)) =
-                            errors.keep(r, parse::parse_set(data.cell(r), &separator, &is_missing))
+                            errors.keep(r, parse::parse_set(cell(r), &separator, &is_missing))
                         {
                             for item in items {
                                 *counts.entry(item).or_insert(0) += 1;
@@ -199,39 +268,39 @@ impl Encoder {
                 Some(ColumnType::Numeric) => false,
                 Some(ColumnType::Boolean) => true,
                 other => {
-                    return Err(Error::Invalid(format!(
-                        "column {:?} is {}: a raw encoder reads numeric and boolean columns only",
-                        spec.name,
-                        other.map_or("untyped".to_owned(), |t| format!("{t:?}").to_lowercase())
-                    )));
+                    return Err(EncodeError::RawType {
+                        column: spec.name.clone(),
+                        kind: other,
+                    });
                 }
             };
             let (data, missing_tokens) = column_input(schema, spec, table)?;
             let mut column = FittedColumn {
                 name: spec.name.clone(),
                 missing_tokens,
-                state: ColumnState::Raw { boolean, fill: 0.0 },
+                state: ColumnState::Boolean,
             };
             let is_missing = |t: &str| column.is_missing(t);
             let mut errors = CellErrors::new(&spec.name);
-            let mut values: Vec<f64> = rows
+            let mut values: Vec<(usize, f64)> = rows
                 .iter()
                 .filter_map(|&r| {
-                    let cell = data.cell(r);
+                    let cell = data.cell(r, &is_missing);
                     let value = if boolean {
                         parse::parse_bool(cell, &is_missing)
                             .map(|b| b.map(|b| if b { 1.0 } else { 0.0 }))
                     } else {
                         parse::parse_number(cell, &is_missing)
                     };
-                    errors.keep(r, value)
+                    errors.keep(r, value).flatten().map(|v| (r, v))
                 })
-                .flatten()
                 .collect();
             errors.finish()?;
+            let scaling = fit_scaling(&spec.name, &mut values)?;
             column.state = ColumnState::Raw {
                 boolean,
-                fill: Scaling::fit(&mut values).median,
+                fill: scaling.median,
+                range: if boolean { None } else { scaling.range },
             };
             columns.push(column);
         }
@@ -281,7 +350,8 @@ impl Encoder {
     }
 
     /// Encodes `rows` of `table` into a row-major matrix (`rows.len()` × `n_features()`).
-    /// Errors name the column and the (1-based) data row.
+    /// Errors name the column and the (1-based) data row. Warnings are not collected: batch
+    /// callers that need them score row by row.
     pub fn encode_table(
         &self,
         table: &RawTable,
@@ -292,18 +362,21 @@ impl Encoder {
         let mut x = vec![0.0f32; rows.len() * width];
         let mut offset = 0;
         for col in &self.columns {
-            let data = table.column(&col.name).ok_or_else(|| {
-                Error::Invalid(format!(
-                    "column {:?} that the model reads is not in the data",
-                    col.name
-                ))
-            })?;
+            let data =
+                TableColumn::find(table, &col.name).ok_or_else(|| EncodeError::MissingColumn {
+                    column: col.name.clone(),
+                    reader: Reader::Model,
+                })?;
+            let is_missing = |t: &str| col.is_missing(t);
             let w = col.state.width();
             for (i, &r) in rows.iter().enumerate() {
                 let out = &mut x[i * width + offset..i * width + offset + w];
-                col.encode(data.cell(r), as_of, out).map_err(|m| {
-                    Error::Invalid(format!("column {:?}, row {}: {m}", col.name, r + 1))
-                })?;
+                col.encode(data.cell(r, &is_missing), as_of, out)
+                    .map_err(|source| EncodeError::Cell {
+                        column: col.name.clone(),
+                        row: r + 1,
+                        source,
+                    })?;
             }
             offset += w;
         }
@@ -357,11 +430,10 @@ impl Encoder {
         out: &mut [f32],
     ) -> Result<Vec<Warning>> {
         if out.len() != self.n_features() {
-            return Err(Error::Invalid(format!(
-                "output has {} slots, the encoder writes {}",
-                out.len(),
-                self.n_features()
-            )));
+            return Err(EncodeError::Width {
+                got: out.len(),
+                want: self.n_features(),
+            });
         }
         out.fill(0.0);
         let mut warnings = Vec::new();
@@ -369,9 +441,30 @@ impl Encoder {
         for col in &self.columns {
             let w = col.state.width();
             let value = get(&col.name);
+            let source = col.source().map(|s| (s, get(s)));
+            let is_missing = |t: &str| col.is_missing(t);
+            let cell = match &source {
+                None => value.cell(),
+                Some((s, source)) => flat_fact(
+                    &col.name,
+                    |n| {
+                        if n == col.name {
+                            value.cell()
+                        } else if n == *s {
+                            source.cell()
+                        } else {
+                            Cell::Missing
+                        }
+                    },
+                    &is_missing,
+                ),
+            };
             let warning = col
-                .encode(value.cell(), as_of, &mut out[offset..offset + w])
-                .map_err(|m| Error::field(&col.name, m))?;
+                .encode(cell, as_of, &mut out[offset..offset + w])
+                .map_err(|source| EncodeError::Field {
+                    field: col.name.clone(),
+                    source,
+                })?;
             warnings.extend(warning);
             offset += w;
         }
@@ -379,15 +472,37 @@ impl Encoder {
     }
 }
 
-/// A feature column's data and its missing tokens (the schema's and the column's own,
-/// trimmed): what fitting any column state starts from.
+/// Fits a scaling on `(row, value)` pairs; values whose statistics overflow are an error
+/// naming the row of the largest one.
+fn fit_scaling(column: &str, values: &mut [(usize, f64)]) -> Result<Scaling> {
+    let mut plain: Vec<f64> = values.iter().map(|(_, v)| *v).collect();
+    let scaling = Scaling::fit(&mut plain);
+    if scaling.is_finite() {
+        return Ok(scaling);
+    }
+    let (row, value) = values
+        .iter()
+        .copied()
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .unwrap_or((0, f64::NAN));
+    Err(EncodeError::Overflow {
+        column: column.to_string(),
+        row: row + 1,
+        value,
+    })
+}
+
+/// A feature column's data (its own cells, or its source's for a derived column) and its
+/// missing tokens (the schema's and the column's own, trimmed): what fitting any column
+/// state starts from.
 fn column_input<'t>(
     schema: &Schema,
-    spec: &ColumnSpec,
+    spec: &'t ColumnSpec,
     table: &'t RawTable,
-) -> Result<(&'t RawColumn, Vec<String>)> {
-    let data = table.column(&spec.name).ok_or_else(|| {
-        Error::Invalid(format!("schema column {:?} is not in the data", spec.name))
+) -> Result<(TableColumn<'t>, Vec<String>)> {
+    let data = TableColumn::find(table, &spec.name).ok_or_else(|| EncodeError::MissingColumn {
+        column: spec.name.clone(),
+        reader: Reader::Schema,
     })?;
     let missing_tokens = schema
         .missing_tokens
@@ -418,7 +533,7 @@ fn latest_time(schema: &Schema, table: &RawTable, rows: &[usize]) -> Option<Date
 struct CellErrors<'a> {
     column: &'a str,
     count: usize,
-    first: Vec<String>,
+    first: Vec<(usize, ValueError)>,
 }
 
 impl<'a> CellErrors<'a> {
@@ -430,29 +545,30 @@ impl<'a> CellErrors<'a> {
         }
     }
 
-    fn keep<T>(&mut self, row: usize, result: Result<T, String>) -> Option<T> {
+    fn keep<T>(&mut self, row: usize, result: Result<T, ValueError>) -> Option<T> {
         match result {
             Ok(v) => Some(v),
-            Err(message) => {
+            Err(e) => {
                 self.count += 1;
                 if self.first.len() < 3 {
-                    self.first.push(format!("row {}: {message}", row + 1));
+                    self.first.push((row + 1, e));
                 }
                 None
             }
         }
     }
 
-    fn finish(self) -> Result<()> {
+    /// The collected errors, if any; clears them.
+    fn finish(&mut self) -> Result<()> {
         if self.count == 0 {
             return Ok(());
         }
-        Err(Error::Invalid(format!(
-            "column {:?}: {} bad value(s); first: {}",
-            self.column,
-            self.count,
-            self.first.join("; ")
-        )))
+        let count = std::mem::take(&mut self.count);
+        Err(EncodeError::BadCells {
+            column: self.column.to_string(),
+            count,
+            first: std::mem::take(&mut self.first),
+        })
     }
 }
 

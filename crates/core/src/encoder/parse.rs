@@ -1,72 +1,143 @@
 //! Reading one cell as the type its schema column declares.
 //!
-//! These functions are the only place where text becomes a number, a boolean, a level or a
-//! time, for both the batch path (files) and the single-row path (JSON), so the two cannot
-//! drift apart. Each returns `Ok(None)` for a missing value and an error message (without the
-//! column name, which the caller adds) for a value of the wrong type.
+//! These functions are the only place where a raw value becomes a number, a boolean, a
+//! level, a set or a time, for the batch path (files), the single-row path (JSON) and the
+//! rules engine alike, so none of them can drift apart: `1`, `"1"`, `"yes"` and `true` are
+//! the same boolean to the model and to a rule `equals = true`. Each returns `Ok(None)` for a
+//! missing value and a [`ValueError`] (without the column name, which the caller adds) for a
+//! value of the wrong type. `docs/values.md` describes the accepted forms.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-use crate::value::Cell;
+use crate::value::{Cell, ValueKind};
+
+/// What a reader expected to find, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::Display)]
+pub enum Expected {
+    #[strum(to_string = "a number")]
+    Number,
+    #[strum(to_string = "a boolean (yes/no, true/false, 1/0)")]
+    Boolean,
+    #[strum(to_string = "a single category")]
+    Category,
+    #[strum(to_string = "an RFC 3339 time or a YYYY-MM-DD date")]
+    Time,
+}
+
+/// A value that cannot be read as its column's type, or encoded at all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    /// A value of another kind (a list where a number belongs, a number where a time does).
+    #[error("expected {expected}, found a {found} value")]
+    WrongKind {
+        expected: Expected,
+        found: ValueKind,
+    },
+    /// Text that does not read as the expected type.
+    #[error("expected {expected}, found text {text:?}")]
+    Unreadable { expected: Expected, text: String },
+    /// A number where a boolean belongs that is neither 0 nor 1.
+    #[error("expected a boolean (0 or 1), found {0}")]
+    NotZeroOrOne(f64),
+    /// NaN or an infinity.
+    #[error("expected a finite number, found {0}")]
+    NotFinite(f64),
+    /// A number so far outside the training range that it overflows `f32` once standardised.
+    #[error(
+        "{value} is too far outside the training range (mean {mean:.6}, std {std:.6}) to encode"
+    )]
+    BeyondScale { value: f64, mean: f64, std: f64 },
+    /// A number that does not fit the 32-bit input of an imported model.
+    #[error("{0} does not fit the model's 32-bit input")]
+    BeyondF32(f64),
+}
 
 /// A missing-token test for one column.
 pub(crate) type IsMissing<'a> = &'a dyn Fn(&str) -> bool;
 
 /// A finite number. Text is parsed (after trimming); NaN and infinities are errors.
-pub fn parse_number(cell: Cell<'_>, is_missing: IsMissing<'_>) -> Result<Option<f64>, String> {
+pub fn parse_number(cell: Cell<'_>, is_missing: IsMissing<'_>) -> Result<Option<f64>, ValueError> {
     let value = match cell {
         Cell::Missing => return Ok(None),
         Cell::Number(v) => v,
         Cell::Text(t) if is_missing(t) => return Ok(None),
-        Cell::Text(t) => t
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| format!("expected a number, found text {t:?}"))?,
-        other => return Err(format!("expected a number, found a {}", other.kind())),
+        Cell::Text(t) => number_from_text(t).ok_or_else(|| ValueError::Unreadable {
+            expected: Expected::Number,
+            text: t.to_string(),
+        })?,
+        other => {
+            return Err(ValueError::WrongKind {
+                expected: Expected::Number,
+                found: other.kind(),
+            });
+        }
     };
     if value.is_finite() {
         Ok(Some(value))
     } else {
-        Err(format!("expected a finite number, found {value}"))
+        Err(ValueError::NotFinite(value))
     }
 }
 
+/// A number written as text (trimmed), in Rust's `f64` syntax (`12`, `-3.5`, `1e6`);
+/// `None` when it is not one. Infinities and NaN parse here: [`parse_number`] refuses them.
+pub fn number_from_text(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok()
+}
+
 /// A boolean: true/false, yes/no, y/n, 1/0 in any case, or a JSON boolean or 0/1 number.
-pub fn parse_bool(cell: Cell<'_>, is_missing: IsMissing<'_>) -> Result<Option<bool>, String> {
+pub fn parse_bool(cell: Cell<'_>, is_missing: IsMissing<'_>) -> Result<Option<bool>, ValueError> {
     match cell {
         Cell::Missing => Ok(None),
         Cell::Bool(b) => Ok(Some(b)),
         Cell::Number(0.0) => Ok(Some(false)),
         Cell::Number(1.0) => Ok(Some(true)),
-        Cell::Number(v) => Err(format!("expected a boolean (0 or 1), found {v}")),
+        Cell::Number(v) => Err(ValueError::NotZeroOrOne(v)),
         Cell::Text(t) if is_missing(t) => Ok(None),
         Cell::Text(t) => bool_from_text(t)
             .map(Some)
-            .ok_or_else(|| format!("expected a boolean (yes/no, true/false, 1/0), found {t:?}")),
-        Cell::List(_) => Err("expected a boolean, found a list".into()),
+            .ok_or_else(|| ValueError::Unreadable {
+                expected: Expected::Boolean,
+                text: t.to_string(),
+            }),
+        Cell::List(_) => Err(ValueError::WrongKind {
+            expected: Expected::Boolean,
+            found: ValueKind::List,
+        }),
     }
 }
 
-/// true/false, yes/no, y/n, 1/0, in any case.
+/// true/false, yes/no, y/n, 1/0 (also `1.0`/`0.0`), trimmed, in any case.
 pub fn bool_from_text(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "y" | "1" | "1.0" => Some(true),
-        "false" | "no" | "n" | "0" | "0.0" => Some(false),
-        _ => None,
+    const YES: &[&str] = &["true", "yes", "y", "1", "1.0"];
+    const NO: &[&str] = &["false", "no", "n", "0", "0.0"];
+    let t = text.trim();
+    if YES.iter().any(|w| w.eq_ignore_ascii_case(t)) {
+        Some(true)
+    } else if NO.iter().any(|w| w.eq_ignore_ascii_case(t)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
 /// A categorical level: trimmed text; numbers and booleans are written as text (integers
 /// without a decimal point), so `5` and `"5"` are the same level.
-pub fn parse_level(cell: Cell<'_>, is_missing: IsMissing<'_>) -> Result<Option<String>, String> {
+pub fn parse_level(
+    cell: Cell<'_>,
+    is_missing: IsMissing<'_>,
+) -> Result<Option<String>, ValueError> {
     match cell {
         Cell::Missing => Ok(None),
         Cell::Text(t) if is_missing(t) => Ok(None),
         Cell::Text(t) => Ok(Some(t.trim().to_string())),
         Cell::Number(v) if v.is_finite() => Ok(Some(number_text(v))),
-        Cell::Number(v) => Err(format!("expected a category, found {v}")),
+        Cell::Number(v) => Err(ValueError::NotFinite(v)),
         Cell::Bool(b) => Ok(Some(b.to_string())),
-        Cell::List(_) => Err("expected a single category, found a list".into()),
+        Cell::List(_) => Err(ValueError::WrongKind {
+            expected: Expected::Category,
+            found: ValueKind::List,
+        }),
     }
 }
 
@@ -76,7 +147,7 @@ pub fn parse_set(
     cell: Cell<'_>,
     separator: &str,
     is_missing: IsMissing<'_>,
-) -> Result<Option<Vec<String>>, String> {
+) -> Result<Option<Vec<String>>, ValueError> {
     let items: Vec<String> = match cell {
         Cell::Missing => return Ok(None),
         Cell::Text(t) => t
@@ -102,17 +173,20 @@ pub fn parse_set(
 pub fn parse_time(
     cell: Cell<'_>,
     is_missing: IsMissing<'_>,
-) -> Result<Option<DateTime<Utc>>, String> {
+) -> Result<Option<DateTime<Utc>>, ValueError> {
     match cell {
         Cell::Missing => Ok(None),
         Cell::Text(t) if is_missing(t) => Ok(None),
         Cell::Text(t) => time_from_text(t)
             .map(Some)
-            .ok_or_else(|| format!("expected an RFC 3339 time or a YYYY-MM-DD date, found {t:?}")),
-        other => Err(format!(
-            "expected a time (RFC 3339 text), found a {}",
-            other.kind()
-        )),
+            .ok_or_else(|| ValueError::Unreadable {
+                expected: Expected::Time,
+                text: t.to_string(),
+            }),
+        other => Err(ValueError::WrongKind {
+            expected: Expected::Time,
+            found: other.kind(),
+        }),
     }
 }
 
@@ -132,7 +206,7 @@ pub fn time_from_text(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// A number as a level name: integers without a decimal point.
-fn number_text(v: f64) -> String {
+pub fn number_text(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {
@@ -155,6 +229,7 @@ mod tests {
         assert!(
             parse_number(Cell::Text("abc"), &none)
                 .expect_err("text")
+                .to_string()
                 .contains("\"abc\"")
         );
         assert!(parse_number(Cell::Number(f64::NAN), &none).is_err());

@@ -174,7 +174,7 @@ fn json_errors_name_the_field() {
         .encode_json(&record, enc.reference_time(), &mut out)
         .expect_err("type");
     assert!(
-        matches!(err, Error::Field { ref field, .. } if field == "employees"),
+        matches!(err, EncodeError::Field { ref field, .. } if field == "employees"),
         "{err}"
     );
 }
@@ -271,7 +271,21 @@ fn raw_encoder_passes_numbers_and_booleans_through() {
     assert_eq!((out, warnings.len()), ([2.25, 0.0], 0));
     let huge: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(r#"{"n": 1e300}"#).expect("json");
-    let err = enc
+    // Far outside the range 1.5..7 (band -4..12.5): clamped to 12.5 and reported.
+    let warnings = enc
+        .encode_json(&huge, enc.reference_time(), &mut out)
+        .expect("clamped");
+    assert_eq!(out[0], 12.5);
+    assert!(
+        matches!(&warnings[0], Warning::OutOfRange { column, .. } if column == "n"),
+        "{warnings:?}"
+    );
+    // A bundle written before ranges were recorded: an overflow is still an error.
+    let mut old = enc.clone();
+    if let ColumnState::Raw { range, .. } = &mut old.columns[0].state {
+        *range = None;
+    }
+    let err = old
         .encode_json(&huge, enc.reference_time(), &mut out)
         .expect_err("overflows f32");
     assert!(err.to_string().contains("\"n\""), "{err}");
@@ -283,4 +297,98 @@ fn raw_encoder_passes_numbers_and_booleans_through() {
     .expect("schema");
     let err = Encoder::raw(&categorical, &table, &[0]).expect_err("categorical");
     assert!(err.to_string().contains("\"c\" is categorical"), "{err}");
+}
+
+/// Issue 11, item 6: a numeric cell of 1e308 overflowed the column's statistics, and the
+/// failure surfaced as a manifest parse error; it must name the column and the row.
+#[test]
+fn a_value_that_overflows_the_statistics_names_column_and_row() {
+    let mut t = sample();
+    t = {
+        let mut fixed = RawTable::new();
+        for (name, col) in t.columns() {
+            let col = if name == "employees" {
+                RawColumn::Number(vec![Some(10.0), None, Some(1e308), Some(50.0), Some(70.0)])
+            } else {
+                col.clone()
+            };
+            fixed.push(name, col).expect("col");
+        }
+        fixed
+    };
+    let err = Encoder::fit(&schema(), &t, &[0, 1, 2, 3, 4], None).expect_err("overflow");
+    assert!(
+        matches!(
+            err,
+            EncodeError::Overflow { ref column, row: 3, value } if column == "employees" && value == 1e308
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("row 3"), "{err}");
+    // A fitted encoder holds finite statistics only: its JSON (the manifest) has no null.
+    let enc = Encoder::fit(&schema(), &sample(), &[0, 1, 2, 3, 4], None).expect("fit");
+    let json = serde_json::to_string(&enc).expect("serialises");
+    assert!(!json.contains("null"), "{json}");
+}
+
+/// Issue 11, R5: absurd numbers and times get a bounded encoding and an `out_of_range`
+/// warning naming the field, the value and the training range.
+#[test]
+fn absurd_values_are_clamped_and_reported() {
+    let enc = Encoder::fit(&schema(), &sample(), &[0, 1, 2, 3, 4], None).expect("fit");
+    let as_of = enc.reference_time();
+    let encode = |json: &str| {
+        let record: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(json).expect("json");
+        let mut out = vec![0.0f32; enc.n_features()];
+        let warnings = enc.encode_json(&record, as_of, &mut out).expect("encodes");
+        (out, warnings)
+    };
+    // Training range of employees: 10..70 (width 60), so the band is -50..130.
+    let (edge, none) = encode(r#"{"employees": 130, "seen_at": "2026-01-01"}"#);
+    assert!(
+        none.iter()
+            .all(|w| !matches!(w, Warning::OutOfRange { .. })),
+        "{none:?}"
+    );
+    let (far, warnings) = encode(r#"{"employees": 1e18, "seen_at": "0000-01-01"}"#);
+    assert_eq!(far[0], edge[0], "1e18 is encoded as the band's edge");
+    assert!(
+        warnings.contains(&Warning::OutOfRange {
+            column: "employees".into(),
+            value: 1e18,
+            min: 10.0,
+            max: 70.0,
+        }),
+        "{warnings:?}"
+    );
+    // seen_at trained 0..30 days before the reference time: year 0 is far outside.
+    assert!(
+        warnings.iter().any(
+            |w| matches!(w, Warning::OutOfRange { column, value, min, max }
+                if column == "seen_at" && *value > 700_000.0 && *min == 0.0 && *max == 30.0)
+        ),
+        "{warnings:?}"
+    );
+    let json = serde_json::to_value(&warnings[0]).expect("serialises");
+    assert_eq!(json["kind"], "out_of_range");
+    // The table path clamps the same way.
+    let mut t = RawTable::new();
+    t.push("employees", RawColumn::Number(vec![Some(1e18)]))
+        .expect("col");
+    for name in ["industry", "budget", "stack"] {
+        t.push(name, RawColumn::Text(vec![None])).expect("col");
+    }
+    t.push("seen_at", RawColumn::Text(vec![Some("0000-01-01".into())]))
+        .expect("col");
+    let x = enc.encode_table(&t, &[0], as_of).expect("table");
+    assert_eq!(x, far);
+}
+
+/// Bundles written before training ranges were recorded still load and encode as before.
+#[test]
+fn scalings_without_a_range_still_load() {
+    let old: Scaling =
+        serde_json::from_str(r#"{"median": 1.0, "mean": 2.0, "std": 3.0}"#).expect("old form");
+    assert_eq!(old.range, None);
 }

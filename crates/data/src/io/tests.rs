@@ -132,3 +132,86 @@ fn schema_text_columns_keep_leading_zeros() {
     );
     assert_eq!(t.column("n").expect("n").get(0), RawValue::Number(1.0));
 }
+
+/// Issue 11, item 8: a row with extra fields failed with polars' "found more fields than
+/// defined in 'Schema'", without the row.
+#[test]
+fn a_row_with_extra_fields_names_its_line_and_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(&dir, "long.csv", "id,n\n1,2\n2,3\n3,4,5\n");
+    let err = read_table(&path, &ReadOptions::default()).expect_err("extra field");
+    assert!(
+        matches!(err, DataError::LongRow { line: 4, row: 3, found: 3, expected: 2, ref last_column, .. } if last_column == "n"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("line 4 (data row 3)"), "{err}");
+    let crlf = write(&dir, "long-crlf.csv", "id,n\r\n1,2\r\n2,3\r\n3,4,5\r\n");
+    let err = read_table(&crlf, &ReadOptions::default()).expect_err("extra field");
+    assert!(
+        matches!(
+            err,
+            DataError::LongRow {
+                line: 4,
+                row: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+/// Issue 11, R7: a short row was filled with nulls and scored; it is an error naming the
+/// row and the first missing column. A quoted field spanning lines counts as one record.
+#[test]
+fn a_short_row_names_its_row_and_the_missing_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        &dir,
+        "short.csv",
+        "id,note,n,country\n1,\"two\nlines\",2,GB\n2,x\n",
+    );
+    let err = read_table(&path, &ReadOptions::default()).expect_err("short row");
+    assert!(
+        matches!(err, DataError::ShortRow { line: 4, row: 2, found: 2, ref column, .. } if column == "n"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("column \"n\""), "{err}");
+}
+
+/// Issue 11, R7: a duplicate header was renamed `country_duplicated_0` and trained on.
+#[test]
+fn a_duplicate_header_is_an_error_naming_the_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(&dir, "dup.csv", "id;country;n;country\n1;GB;2;FR\n");
+    let err = read_table(&path, &ReadOptions::default()).expect_err("duplicate");
+    assert!(
+        matches!(err, DataError::DuplicateColumn { ref column, first: 2, second: 4, .. } if column == "country"),
+        "{err}"
+    );
+}
+
+/// polars reads a blank line as a row of nulls (a lead scored on nothing): an error naming
+/// the line, in the middle of a file and at its end.
+#[test]
+fn blank_lines_are_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (text, line) in [
+        ("id,n\n1,2\n\n2,3\n", 3),
+        ("id,n\n1,\"a\nb\"\n\n2,3\n", 4),
+        ("id,n\r\n1,2\r\n2,3\r\n\r\n", 4),
+    ] {
+        let path = write(&dir, "blank.csv", text);
+        let err = read_table(&path, &ReadOptions::default()).expect_err("blank line");
+        assert!(
+            matches!(err, DataError::BlankLine { line: l, .. } if l == line),
+            "{text:?}: {err}"
+        );
+    }
+    let path = write(&dir, "fine.csv", "id,n\n1,\"a\nb\"\n2,3");
+    assert_eq!(
+        read_table(&path, &ReadOptions::default())
+            .expect("no blank line")
+            .rows(),
+        2
+    );
+}

@@ -4,24 +4,42 @@
 //! synthetic file cannot drift from what the encoder and the server expect; only the
 //! multi-valued `tech_stack` is joined into one text cell (";"), as CRM exports write sets.
 
-use qualify_core::Error;
 use qualify_core::lead::{ActivityType, EMAIL_DOMAIN_TYPE, LAST_ACTIVITY_AT};
-use qualify_core::value::{RawColumn, RawTable, RawValue};
+use qualify_core::value::{RawColumn, RawTable, RawValue, TableError, ValueKind};
 
 use super::SynthLead;
 
 /// Separator of the values of a multi-valued cell.
 pub const SET_SEPARATOR: &str = ";";
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
+/// The canonical record changed and the synthetic table layout did not follow it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LayoutError {
+    #[error("synthetic lead {row}: flat column {column:?} is not in the synthetic table layout")]
+    UnknownColumn { row: usize, column: String },
+    #[error(
+        "column {column:?}: the synthetic table expects {expected:?} cells, got a {found} value"
+    )]
+    WrongCell {
+        column: String,
+        expected: Kind,
+        found: ValueKind,
+    },
+    #[error(transparent)]
+    Table(#[from] TableError),
+}
+
+/// The cell types of the synthetic table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
     Text,
     Number,
     Bool,
 }
 
-/// The canonical scalar columns after `id`, in order, with their cell type.
-const FIELDS: &[(&str, Kind)] = &[
+/// The canonical attribute columns after `id` (who the lead is), in order, with their cell
+/// type: the flat table's first fields and the history's leads table.
+pub(super) const ATTRIBUTES: &[(&str, Kind)] = &[
     ("email", Kind::Text),
     (EMAIL_DOMAIN_TYPE, Kind::Text),
     ("job_title", Kind::Text),
@@ -33,6 +51,11 @@ const FIELDS: &[(&str, Kind)] = &[
     ("crm", Kind::Text),
     ("marketing_automation", Kind::Text),
     ("tech_stack", Kind::Text),
+];
+
+/// The qualification answers after the attributes (flat table only: in a history they are
+/// not known when the lead is created).
+const ANSWERS: &[(&str, Kind)] = &[
     ("budget_confirmed", Kind::Bool),
     ("need_confirmed", Kind::Bool),
     ("timeline_days", Kind::Number),
@@ -41,7 +64,12 @@ const FIELDS: &[(&str, Kind)] = &[
 /// Column names and types of [`to_raw_table`], in order.
 fn layout() -> Vec<(String, Kind)> {
     let mut cols = vec![("id".to_string(), Kind::Text)];
-    cols.extend(FIELDS.iter().map(|(n, k)| (n.to_string(), *k)));
+    cols.extend(
+        ATTRIBUTES
+            .iter()
+            .chain(ANSWERS)
+            .map(|(n, k)| (n.to_string(), *k)),
+    );
     cols.extend(
         ActivityType::ALL
             .iter()
@@ -56,7 +84,7 @@ fn layout() -> Vec<(String, Kind)> {
 ///
 /// An error if `to_flat` yields a column this layout does not know or a cell of the wrong
 /// type: the canonical record changed and the generator must follow it.
-pub fn to_raw_table(leads: &[SynthLead]) -> Result<RawTable, Error> {
+pub fn to_raw_table(leads: &[SynthLead]) -> Result<RawTable, LayoutError> {
     let layout = layout();
     let mut cells: Vec<Vec<RawValue>> = vec![Vec::with_capacity(leads.len()); layout.len()];
     for (row, synth) in leads.iter().enumerate() {
@@ -65,9 +93,10 @@ pub fn to_raw_table(leads: &[SynthLead]) -> Result<RawTable, Error> {
             column.push(flat.remove(name).unwrap_or(RawValue::Missing));
         }
         if let Some(name) = flat.keys().next() {
-            return Err(Error::Invalid(format!(
-                "synthetic lead {row}: flat column {name:?} is not in the synthetic table layout"
-            )));
+            return Err(LayoutError::UnknownColumn {
+                row,
+                column: name.clone(),
+            });
         }
     }
     let mut table = RawTable::new();
@@ -96,10 +125,15 @@ pub fn to_raw_table(leads: &[SynthLead]) -> Result<RawTable, Error> {
     Ok(table)
 }
 
-fn to_column(name: &str, kind: Kind, values: Vec<RawValue>) -> Result<RawColumn, Error> {
-    let wrong = |v: &RawValue| Error::Field {
-        field: name.to_string(),
-        message: format!("synthetic table expects {kind:?} cells, got {}", v.kind()),
+pub(super) fn to_column(
+    name: &str,
+    kind: Kind,
+    values: Vec<RawValue>,
+) -> Result<RawColumn, LayoutError> {
+    let wrong = |v: &RawValue| LayoutError::WrongCell {
+        column: name.to_string(),
+        expected: kind,
+        found: v.kind(),
     };
     Ok(match kind {
         Kind::Text => RawColumn::Text(

@@ -3,6 +3,7 @@
 
 use std::str::FromStr;
 
+use qualify_core::encoder::parse::{bool_from_text, number_from_text, time_from_text};
 use qualify_core::lead::{EmailDomainType, Seniority};
 
 use super::{Checker, Place};
@@ -109,6 +110,12 @@ impl Checker<'_> {
                 self.error(&format!("{path}.{key}"), format!("`{key}` is not a number"));
             }
         }
+        if op == "min/max" && matches!(kind, Some(Kind::Time)) {
+            self.error(
+                &format!("{path}.field"),
+                format!("`{field}` is a time; min/max need a number (decay measures the age of activities)"),
+            );
+        }
         if op == "min/max" && matches!(kind, Some(Kind::Text | Kind::Bool | Kind::List)) {
             self.error(
                 &format!("{path}.field"),
@@ -148,17 +155,22 @@ impl Checker<'_> {
 /// Why `v` can never equal a value of canonical field `field`, if it cannot.
 fn value_problem(field: &str, kind: Option<Kind>, v: &Scalar) -> Option<String> {
     let kind = kind?;
+    // What can match is what core's value parser reads (the encoder's reading).
     let bad_kind = match (kind, v) {
-        (Kind::Number, Scalar::Text(t)) => t.trim().parse::<f64>().is_err(),
+        (Kind::Number, Scalar::Text(t)) => number_from_text(t).is_none(),
         (Kind::Number, Scalar::Bool(_)) => true,
-        (Kind::Bool, Scalar::Number(_) | Scalar::Text(_)) => true,
-        (Kind::Text | Kind::List | Kind::Time, Scalar::Bool(_)) => true,
+        (Kind::Bool, Scalar::Number(_)) => true,
+        (Kind::Bool, Scalar::Text(t)) => bool_from_text(t).is_none(),
+        (Kind::Time, Scalar::Text(t)) => time_from_text(t).is_none(),
+        (Kind::Time, Scalar::Number(_) | Scalar::Bool(_)) => true,
+        (Kind::Text | Kind::List, Scalar::Bool(_)) => true,
         _ => false,
     };
     if bad_kind {
         let want = match kind {
             Kind::Number => "a number",
             Kind::Bool => "true or false",
+            Kind::Time => "a time",
             _ => "text",
         };
         return Some(format!(

@@ -6,7 +6,7 @@
 //! leaf value. A row costs one compare and one select per level and no allocation; 100
 //! trees × 31 leaves take about 47 KB, which stays in L2.
 
-use super::{Forest, TreeNode, goes_left};
+use qualify_core::trees::{Node, TreeEnsemble, TreeError, goes_left};
 
 /// Set on a child reference that points into the leaf values.
 pub const LEAF_BIT: u32 = 1 << 31;
@@ -22,10 +22,22 @@ struct Split {
     children: [u32; 2],
 }
 
+/// Why an ensemble cannot be packed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PackError {
+    #[error("invalid tree ensemble: {error}")]
+    Invalid { error: TreeError },
+    #[error("the ensemble has more than 2^31 splits or leaves")]
+    TooLarge,
+    #[error("feature index {feature} is too large to pack")]
+    Feature { feature: usize },
+}
+
 /// A forest in the packed layout (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlatForest {
     n_features: usize,
+    base_score: f64,
     /// Child reference of each tree's root.
     roots: Vec<u32>,
     splits: Vec<Split>,
@@ -33,37 +45,45 @@ pub struct FlatForest {
 }
 
 impl FlatForest {
-    /// Packs `forest`.
+    /// Packs `ensemble`.
     ///
     /// # Errors
-    /// When the forest has more than 2³¹ splits or leaves.
-    pub fn new(forest: &Forest) -> Result<FlatForest, String> {
+    /// When the ensemble fails [`TreeEnsemble::validate`], has more than 2³¹ splits or
+    /// leaves, or a feature index that does not fit.
+    pub fn new(ensemble: &TreeEnsemble) -> Result<FlatForest, PackError> {
+        ensemble
+            .validate()
+            .map_err(|error| PackError::Invalid { error })?;
         let mut flat = FlatForest {
-            n_features: forest.n_features(),
-            roots: Vec::with_capacity(forest.trees().len()),
+            n_features: ensemble.n_features,
+            base_score: ensemble.base_score,
+            roots: Vec::with_capacity(ensemble.trees.len()),
             splits: Vec::new(),
             leaves: Vec::new(),
         };
-        for nodes in forest.trees() {
-            let root = flat.push(nodes, 0)?;
+        for tree in &ensemble.trees {
+            let root = flat.push(&tree.nodes, 0)?;
             flat.roots.push(root);
         }
         Ok(flat)
     }
 
-    /// Appends the subtree of `nodes[i]` depth-first; returns its child reference.
-    fn push(&mut self, nodes: &[TreeNode], i: usize) -> Result<u32, String> {
-        let too_big = || "the forest has more than 2^31 splits or leaves".to_owned();
+    /// Appends the subtree of `nodes[i]` (a validated tree) depth-first; returns its child
+    /// reference.
+    fn push(&mut self, nodes: &[Node], i: usize) -> Result<u32, PackError> {
+        let index = |len: usize| {
+            u32::try_from(len)
+                .ok()
+                .filter(|r| r & LEAF_BIT == 0)
+                .ok_or(PackError::TooLarge)
+        };
         match nodes[i] {
-            TreeNode::Leaf { value, .. } => {
-                let r = u32::try_from(self.leaves.len())
-                    .ok()
-                    .filter(|r| r & LEAF_BIT == 0)
-                    .ok_or_else(too_big)?;
+            Node::Leaf { value, .. } => {
+                let r = index(self.leaves.len())?;
                 self.leaves.push(value);
                 Ok(r | LEAF_BIT)
             }
-            TreeNode::Split {
+            Node::Split {
                 feature,
                 threshold,
                 nan_left,
@@ -71,14 +91,11 @@ impl FlatForest {
                 right,
                 ..
             } => {
-                let r = u32::try_from(self.splits.len())
-                    .ok()
-                    .filter(|r| r & LEAF_BIT == 0)
-                    .ok_or_else(too_big)?;
+                let r = index(self.splits.len())?;
                 let feature = u32::try_from(feature)
                     .ok()
                     .filter(|f| f & NAN_LEFT == 0)
-                    .ok_or_else(|| format!("feature index {feature} is too large"))?;
+                    .ok_or(PackError::Feature { feature })?;
                 self.splits.push(Split {
                     threshold,
                     feature: feature | if nan_left { NAN_LEFT } else { 0 },
@@ -102,7 +119,7 @@ impl FlatForest {
     #[inline]
     pub fn raw_score(&self, x: &[f32]) -> f64 {
         let x = &x[..self.n_features];
-        let mut sum = 0.0;
+        let mut sum = self.base_score;
         for &root in &self.roots {
             let mut r = root;
             while r & LEAF_BIT == 0 {

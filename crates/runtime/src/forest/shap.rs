@@ -9,8 +9,11 @@
 //! game's value of the empty set. A child's share is `cover(child) / (cover(left) +
 //! cover(right))` (½ each when both are 0), so the shares of a split always add to 1 even
 //! when the stored covers do not add up exactly.
+//!
+//! The game needs every node's cover: [`TreeShap::new`] only accepts an ensemble that has
+//! them ([`TreeEnsemble::has_covers`]).
 
-use super::{Forest, TreeNode, goes_left};
+use qualify_core::trees::{Node, TreeEnsemble, goes_left};
 
 const NO_FEATURE: usize = usize::MAX;
 
@@ -29,9 +32,11 @@ const EMPTY: PathElement = PathElement {
     pweight: 0.0,
 };
 
-/// Shares of the left and right child of a split (see the module docs).
-pub fn child_shares(nodes: &[TreeNode], left: usize, right: usize) -> (f64, f64) {
-    let (l, r) = (nodes[left].cover(), nodes[right].cover());
+/// Shares of the left and right child of a split (see the module docs; a missing cover
+/// counts as 0).
+pub fn child_shares(nodes: &[Node], left: usize, right: usize) -> (f64, f64) {
+    let cover = |i: usize| nodes[i].cover().unwrap_or(0.0);
+    let (l, r) = (cover(left), cover(right));
     let total = l + r;
     if total > 0.0 {
         (l / total, r / total)
@@ -40,43 +45,74 @@ pub fn child_shares(nodes: &[TreeNode], left: usize, right: usize) -> (f64, f64)
     }
 }
 
-/// The game's value of the empty set: Σ over trees of the cover-weighted mean leaf value.
-pub fn expected_value(forest: &Forest) -> f64 {
-    fn mean(nodes: &[TreeNode], i: usize) -> f64 {
+/// TreeSHAP over a validated ensemble that carries every node's cover.
+#[derive(Debug, Clone)]
+pub struct TreeShap {
+    ensemble: TreeEnsemble,
+    expected: f64,
+}
+
+impl TreeShap {
+    /// `None` when `ensemble` lacks covers or fails [`TreeEnsemble::validate`].
+    pub fn new(ensemble: TreeEnsemble) -> Option<TreeShap> {
+        let usable = ensemble.has_covers() && ensemble.validate().is_ok();
+        usable.then(|| TreeShap {
+            expected: expected_value(&ensemble),
+            ensemble,
+        })
+    }
+
+    /// The game's value of the empty set: the base score plus, over trees, the
+    /// cover-weighted mean leaf value.
+    pub fn expected_value(&self) -> f64 {
+        self.expected
+    }
+
+    /// The ensemble explained.
+    pub fn ensemble(&self) -> &TreeEnsemble {
+        &self.ensemble
+    }
+
+    /// Adds each feature's SHAP value for row `x` (`n_features` long) into `phi`
+    /// (`n_features` long).
+    pub fn add_shap_values(&self, x: &[f32], phi: &mut [f64]) {
+        for tree in &self.ensemble.trees {
+            let nodes = tree.nodes.as_slice();
+            let depth = max_depth(nodes, 0);
+            let mut path = vec![EMPTY; (depth + 2) * (depth + 3) / 2];
+            let mut walk = Walk { nodes, x, phi };
+            walk.recurse(0, &mut path, 0, 0, 1.0, 1.0, NO_FEATURE);
+        }
+    }
+}
+
+fn expected_value(ensemble: &TreeEnsemble) -> f64 {
+    fn mean(nodes: &[Node], i: usize) -> f64 {
         match nodes[i] {
-            TreeNode::Leaf { value, .. } => value,
-            TreeNode::Split { left, right, .. } => {
+            Node::Leaf { value, .. } => value,
+            Node::Split { left, right, .. } => {
                 let (sl, sr) = child_shares(nodes, left, right);
                 sl * mean(nodes, left) + sr * mean(nodes, right)
             }
         }
     }
-    forest.trees().iter().map(|nodes| mean(nodes, 0)).sum()
+    ensemble.base_score
+        + ensemble
+            .trees
+            .iter()
+            .map(|t| mean(&t.nodes, 0))
+            .sum::<f64>()
 }
 
-/// Adds each feature's SHAP value for row `x` into `phi` (`n_features()` long).
-///
-/// The forest must carry covers ([`Forest::has_covers`]); without them every share is NaN.
-pub fn add_shap_values(forest: &Forest, x: &[f32], phi: &mut [f64]) {
-    for nodes in forest.trees() {
-        let depth = max_depth(nodes, 0);
-        let mut path = vec![EMPTY; (depth + 2) * (depth + 3) / 2];
-        let mut walk = Walk { nodes, x, phi };
-        walk.recurse(0, &mut path, 0, 0, 1.0, 1.0, NO_FEATURE);
-    }
-}
-
-fn max_depth(nodes: &[TreeNode], i: usize) -> usize {
+fn max_depth(nodes: &[Node], i: usize) -> usize {
     match nodes[i] {
-        TreeNode::Leaf { .. } => 0,
-        TreeNode::Split { left, right, .. } => {
-            1 + max_depth(nodes, left).max(max_depth(nodes, right))
-        }
+        Node::Leaf { .. } => 0,
+        Node::Split { left, right, .. } => 1 + max_depth(nodes, left).max(max_depth(nodes, right)),
     }
 }
 
 struct Walk<'a> {
-    nodes: &'a [TreeNode],
+    nodes: &'a [Node],
     x: &'a [f32],
     phi: &'a mut [f64],
 }
@@ -101,14 +137,14 @@ impl Walk<'_> {
         extend(path, depth, zero_fraction, one_fraction, feature);
 
         match self.nodes[node] {
-            TreeNode::Leaf { value, .. } => {
+            Node::Leaf { value, .. } => {
                 for i in 1..=depth {
                     let w = unwound_sum(path, depth, i);
                     let el = path[i];
                     self.phi[el.feature] += w * (el.one_fraction - el.zero_fraction) * value;
                 }
             }
-            TreeNode::Split {
+            Node::Split {
                 feature: split,
                 threshold,
                 nan_left,

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod bundle;
+
 use qualify_core::trees::{Node, Tree, TreeEnsemble};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -41,16 +43,17 @@ fn grow(rng: &mut StdRng, n_features: usize, depth: u32, nodes: &mut Vec<Node>) 
         let cover = f64::from(rng.random_range(1u32..=20));
         nodes.push(Node::Leaf {
             value: rng.random_range(-1.0..1.0),
-            cover,
+            cover: Some(cover),
         });
         return cover;
     }
     nodes.push(Node::Leaf {
         value: 0.0,
-        cover: 0.0,
+        cover: None,
     });
     let feature = rng.random_range(0..n_features);
     let threshold = grid(rng);
+    let nan_left = rng.random_bool(0.3);
     let left = nodes.len();
     let lc = grow(rng, n_features, depth - 1, nodes);
     let right = nodes.len();
@@ -58,23 +61,23 @@ fn grow(rng: &mut StdRng, n_features: usize, depth: u32, nodes: &mut Vec<Node>) 
     nodes[index] = Node::Split {
         feature,
         threshold,
+        nan_left,
         left,
         right,
-        cover: lc + rc,
+        cover: Some(lc + rc),
     };
     lc + rc
 }
 
-/// `rows` random rows on the grid (plus the odd off-grid value).
+/// `rows` random rows on the grid (plus the odd off-grid value, and the odd NaN, which
+/// splits route by their `nan_left`).
 pub fn random_rows(seed: u64, n_features: usize, rows: usize) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     (0..rows * n_features)
-        .map(|_| {
-            if rng.random_bool(0.8) {
-                grid(&mut rng)
-            } else {
-                rng.random_range(-2.5f32..2.5)
-            }
+        .map(|_| match rng.random_range(0..20) {
+            0 => f32::NAN,
+            1..=4 => rng.random_range(-2.5f32..2.5),
+            _ => grid(&mut rng),
         })
         .collect()
 }

@@ -10,14 +10,18 @@ use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::registry::{LoadedModel, Role};
 use crate::routes::unknown_model;
+use qualify_core::bundle::ModelKind;
+use qualify_runtime::NativeKind;
 
 /// One served model, briefly.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModelSummary {
     pub name: String,
     pub version: String,
-    /// `logistic`, `gbm`, ...
-    pub kind: String,
+    /// What produced the model.
+    pub kind: ModelKind,
+    /// What scores it: the native tree evaluator, tract for a logistic graph, or tract alone.
+    pub evaluator: NativeKind,
     pub schema_hash: String,
     pub created_at: DateTime<Utc>,
     pub role: Role,
@@ -49,7 +53,8 @@ fn summary(m: &LoadedModel, role: Role) -> ModelSummary {
     ModelSummary {
         name: manifest.name.clone(),
         version: manifest.version.clone(),
-        kind: manifest.model.kind.clone(),
+        kind: manifest.model.kind,
+        evaluator: m.model.graph().native_kind(),
         schema_hash: manifest.schema_hash.clone(),
         created_at: manifest.created_at,
         role,
@@ -57,8 +62,8 @@ fn summary(m: &LoadedModel, role: Role) -> ModelSummary {
         n_features: manifest.model.n_features,
         test_metrics: manifest
             .metrics
-            .get("test")
-            .cloned()
+            .as_ref()
+            .and_then(|m| serde_json::to_value(&m.test).ok())
             .unwrap_or(serde_json::Value::Null),
     }
 }
@@ -99,7 +104,11 @@ pub async fn detail(
     let manifest = m.model.manifest();
     Ok(Json(ModelDetail {
         summary: summary(m, role),
-        metrics: manifest.metrics.clone(),
+        metrics: manifest
+            .metrics
+            .as_ref()
+            .and_then(|m| serde_json::to_value(m).ok())
+            .unwrap_or_else(|| serde_json::json!({})),
         hyperparameters: manifest.model.hyperparameters.clone(),
         training_data: serde_json::to_value(&manifest.training_data)
             .unwrap_or(serde_json::Value::Null),

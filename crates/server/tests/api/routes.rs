@@ -14,7 +14,10 @@ async fn score_answers_propensity_grade_rules_and_warnings() {
     let (router, state) = open(f.config.clone());
     let mut lead = sample_leads(1).remove(0);
     lead["shoe_size"] = json!(44);
-    let (status, headers, body) = send_json(&router, post("/v1/score", lead.to_string())).await;
+    // One moment for both requests: the record's timestamps age with the clock.
+    let at = "as_of=2026-06-30T00:00:00Z";
+    let (status, headers, body) =
+        send_json(&router, post(&format!("/v1/score?{at}"), lead.to_string())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(headers.contains_key("x-request-id"));
     assert_eq!(body["id"], lead["id"]);
@@ -80,7 +83,7 @@ async fn score_answers_propensity_grade_rules_and_warnings() {
         explanation["top_negative"][0]["column"].is_string(),
         "{explanation}"
     );
-    let (_, _, plain) = send_json(&router, post("/v1/score?explain=false", lead.to_string())).await;
+    let (_, _, plain) = send_json(&router, post(&format!("/v1/score?explain=false&{at}"), lead.to_string())).await;
     assert!(plain.get("explanation").is_none());
     assert_eq!(plain["propensity"], body["propensity"]);
 }

@@ -7,18 +7,35 @@
 //! means.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::value::RawValue;
+use crate::encoder::parse;
+use crate::schema::DEFAULT_MISSING_TOKENS;
+use crate::value::{RawValue, is_missing_text};
+
+mod derived;
+mod vocabulary;
+
+pub use derived::{Derived, Fact, LeadError, SourceField, flat_fact};
+pub use vocabulary::{
+    ActivityType, EMAIL_DOMAIN_TYPE, EmailDomainType, LAST_ACTIVITY_AT, PERSONAL_DOMAINS,
+    Seniority, UnknownVariant, Vocabulary, classify_email, seniority_from_title,
+};
 
 /// One lead as services send it. Every field is optional; fields outside the canonical set are
 /// kept in [`LeadRecord::extra`] (a bundle's schema or a rules file may read them).
+///
+/// Deserializing checks the record ([`LeadRecord::check`]): a derived field sent beside its
+/// source (`demo_request_count` beside `activities`, `email_domain_type` beside `email`) must
+/// agree with it. `budget_confirmed` and `need_confirmed` read every boolean form the encoder
+/// reads (`true`, `1`, `"yes"`, `"Y"`, ...; a missing token is absent).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+// `remote = "Self"`: the derives become inherent functions that the trait impls below wrap,
+// so deserializing can check the record without a second copy of the field list.
+#[serde(remote = "Self")]
 pub struct LeadRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -55,9 +72,17 @@ pub struct LeadRecord {
     pub tech_stack: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub activities: Vec<Activity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flexible_bool"
+    )]
     pub budget_confirmed: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flexible_bool"
+    )]
     pub need_confirmed: Option<bool>,
     #[serde(
         default,
@@ -73,6 +98,29 @@ pub struct LeadRecord {
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
+impl Serialize for LeadRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        LeadRecord::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for LeadRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let record = LeadRecord::deserialize(deserializer)?;
+        record.check().map_err(serde::de::Error::custom)?;
+        Ok(record)
+    }
+}
+
+/// A boolean field read by the one boolean parser ([`parse::parse_bool`]): JSON booleans,
+/// `0`/`1`, and the yes/no texts; a missing token (the schema defaults) is absent.
+fn flexible_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    let raw = RawValue::from_json(&value);
+    parse::parse_bool(raw.cell(), &|t| is_missing_text(t, DEFAULT_MISSING_TOKENS))
+        .map_err(serde::de::Error::custom)
+}
+
 /// One behavioural event.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,222 +128,6 @@ pub struct Activity {
     #[serde(rename = "type")]
     pub kind: ActivityType,
     pub at: DateTime<Utc>,
-}
-
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The wire name (snake_case).
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownVariant;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let lower = s.trim().to_ascii_lowercase();
-                $name::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == lower)
-                    .ok_or_else(|| UnknownVariant {
-                        kind: stringify!($name),
-                        value: s.to_string(),
-                        expected: $name::ALL.iter().map(|v| v.as_str()).collect(),
-                    })
-            }
-        }
-    };
-}
-
-string_enum!(
-    /// Activity types of the canonical record.
-    ActivityType {
-        WebsiteVisit => "website_visit",
-        PricingPageVisit => "pricing_page_visit",
-        CareersPageVisit => "careers_page_visit",
-        DemoRequest => "demo_request",
-        WebinarAttended => "webinar_attended",
-        CaseStudyDownload => "case_study_download",
-        EbookDownload => "ebook_download",
-        BlogDownload => "blog_download",
-        EmailOpen => "email_open",
-        NewsletterSignup => "newsletter_signup",
-        TrialSignup => "trial_signup",
-        TeammateInvited => "teammate_invited",
-        CoreFeatureUsed => "core_feature_used",
-    }
-);
-
-string_enum!(
-    /// Contact seniority, lowest first.
-    Seniority {
-        Intern => "intern",
-        IndividualContributor => "individual_contributor",
-        Manager => "manager",
-        Director => "director",
-        Vp => "vp",
-        CLevel => "c_level",
-    }
-);
-
-string_enum!(
-    /// What an email address says about the lead.
-    EmailDomainType {
-        Business => "business",
-        Personal => "personal",
-        Missing => "missing",
-    }
-);
-
-/// A string that names no variant of a canonical enum.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {kind} {value:?}; expected one of {expected:?}")]
-pub struct UnknownVariant {
-    pub kind: &'static str,
-    pub value: String,
-    pub expected: Vec<&'static str>,
-}
-
-impl ActivityType {
-    /// Column name of this activity's count in flat files.
-    pub fn count_column(self) -> String {
-        format!("{}_count", self.as_str())
-    }
-}
-
-/// Flat-file column holding the time of the most recent activity.
-pub const LAST_ACTIVITY_AT: &str = "last_activity_at";
-/// Flat-file column holding the classified email domain.
-pub const EMAIL_DOMAIN_TYPE: &str = "email_domain_type";
-
-/// Free-mail domains; an address there says nothing about an employer.
-pub const PERSONAL_DOMAINS: &[&str] = &[
-    "gmail.com",
-    "googlemail.com",
-    "yahoo.com",
-    "yahoo.co.uk",
-    "hotmail.com",
-    "hotmail.co.uk",
-    "outlook.com",
-    "live.com",
-    "msn.com",
-    "aol.com",
-    "icloud.com",
-    "me.com",
-    "mac.com",
-    "protonmail.com",
-    "proton.me",
-    "gmx.com",
-    "gmx.de",
-    "web.de",
-    "mail.com",
-    "yandex.ru",
-    "qq.com",
-    "163.com",
-    "orange.fr",
-    "free.fr",
-    "btinternet.com",
-    "zoho.com",
-];
-
-/// Classifies an email address by its domain: a free-mail provider is `Personal`, any other
-/// well-formed domain `Business`, an absent or malformed address `Missing`. Allocation-free:
-/// the rules engine calls it once per lead.
-pub fn classify_email(email: Option<&str>) -> EmailDomainType {
-    let Some((_, domain)) = email.map(str::trim).and_then(|e| e.rsplit_once('@')) else {
-        return EmailDomainType::Missing;
-    };
-    if domain.is_empty() || !domain.contains('.') {
-        EmailDomainType::Missing
-    } else if PERSONAL_DOMAINS
-        .iter()
-        .any(|d| d.eq_ignore_ascii_case(domain))
-    {
-        EmailDomainType::Personal
-    } else {
-        EmailDomainType::Business
-    }
-}
-
-/// Derives seniority from a free-text job title; `None` when the title is blank.
-///
-/// One pass over the title's words (ASCII case ignored), no allocation: the rules engine calls
-/// it once per lead that sends no seniority. Precedence, highest first: intern-like words
-/// (`intern*`, `trainee`, `student`, `apprentice`), C-level (`ceo`, `cto`, ..., `chief`,
-/// `founder`, `owner`, `president` not after `vice`), VP (`vp`, `svp`, `evp`,
-/// `vice president`), director (`director`, `head of`), manager (`manager`, `supervisor`,
-/// `lead`), else individual contributor.
-pub fn seniority_from_title(title: &str) -> Option<Seniority> {
-    let is = |word: &str, options: &[&str]| options.iter().any(|o| word.eq_ignore_ascii_case(o));
-    let starts = |word: &str, prefix: &str| {
-        word.len() >= prefix.len()
-            && word.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-    };
-    let mut best: Option<Seniority> = None;
-    let mut previous = "";
-    for word in title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        let found = if ["intern", "trainee", "student", "apprentice"]
-            .iter()
-            .any(|p| starts(word, p))
-        {
-            Seniority::Intern
-        } else if is(word, &["president"]) && is(previous, &["vice"]) {
-            Seniority::Vp
-        } else if is(
-            word,
-            &[
-                "ceo",
-                "cto",
-                "cfo",
-                "cmo",
-                "coo",
-                "cio",
-                "chief",
-                "founder",
-                "owner",
-                "president",
-            ],
-        ) {
-            Seniority::CLevel
-        } else if is(word, &["vp", "svp", "evp"]) {
-            Seniority::Vp
-        } else if is(word, &["director"]) || (is(word, &["of"]) && is(previous, &["head"])) {
-            Seniority::Director
-        } else if is(word, &["manager", "supervisor", "lead"]) {
-            Seniority::Manager
-        } else {
-            Seniority::IndividualContributor
-        };
-        best = Some(match best {
-            // An intern-like word wins over any rank ("CEO intern" is an intern).
-            Some(Seniority::Intern) => Seniority::Intern,
-            _ if found == Seniority::Intern => Seniority::Intern,
-            Some(b) => b.max(found),
-            None => found,
-        });
-        previous = word;
-    }
-    best
 }
 
 impl LeadRecord {
@@ -315,28 +147,30 @@ impl LeadRecord {
         self.activities.iter().map(|a| a.at).max()
     }
 
-    /// The flat form training files carry: canonical scalar fields, `email_domain_type`,
-    /// a `seniority` derived from the title when absent, one `<type>_count` per activity type
-    /// and `last_activity_at` (RFC 3339). Extra fields are passed through as JSON values.
+    /// The flat form training files carry: canonical scalar fields, the derived fields
+    /// (`email_domain_type`, `seniority`, one `<type>_count` per activity type,
+    /// `last_activity_at` as RFC 3339) through [`LeadRecord::fact`], and the other extra
+    /// fields as JSON values.
     pub fn to_flat(&self) -> BTreeMap<String, RawValue> {
         let mut flat = BTreeMap::new();
         let mut put = |name: &str, value: RawValue| {
             flat.insert(name.to_string(), value);
         };
         let text = |v: &Option<String>| v.clone().map_or(RawValue::Missing, RawValue::Text);
-        put("id", text(&self.id));
-        put("email", text(&self.email));
-        put(
-            EMAIL_DOMAIN_TYPE,
-            RawValue::Text(classify_email(self.email.as_deref()).as_str().to_string()),
-        );
-        put("job_title", text(&self.job_title));
-        put(
-            "seniority",
-            self.effective_seniority().map_or(RawValue::Missing, |s| {
+        let fact = |field: Derived| match self.fact(field) {
+            Fact::Sent(v) => RawValue::from_json(v),
+            Fact::Count(n) => RawValue::Number(n as f64),
+            Fact::Time(t) => t.map_or(RawValue::Missing, |t| RawValue::Text(t.to_rfc3339())),
+            Fact::EmailDomain(d) => RawValue::Text(d.as_str().to_string()),
+            Fact::Seniority(s) => s.map_or(RawValue::Missing, |s| {
                 RawValue::Text(s.as_str().to_string())
             }),
-        );
+        };
+        put("id", text(&self.id));
+        put("email", text(&self.email));
+        put(EMAIL_DOMAIN_TYPE, fact(Derived::EmailDomainType));
+        put("job_title", text(&self.job_title));
+        put("seniority", fact(Derived::Seniority));
         put("industry", text(&self.industry));
         put("employees", opt_number(self.employees.map(|v| v as f64)));
         put("annual_revenue", opt_number(self.annual_revenue));
@@ -352,16 +186,9 @@ impl LeadRecord {
             },
         );
         for &kind in ActivityType::ALL {
-            put(
-                &kind.count_column(),
-                RawValue::Number(self.activity_count(kind) as f64),
-            );
+            put(&kind.count_column(), fact(Derived::Count(kind)));
         }
-        put(
-            LAST_ACTIVITY_AT,
-            self.last_activity_at()
-                .map_or(RawValue::Missing, |t| RawValue::Text(t.to_rfc3339())),
-        );
+        put(LAST_ACTIVITY_AT, fact(Derived::LastActivityAt));
         put(
             "budget_confirmed",
             self.budget_confirmed
@@ -377,7 +204,9 @@ impl LeadRecord {
             opt_number(self.timeline_days.map(f64::from)),
         );
         for (name, value) in &self.extra {
-            flat.insert(name.clone(), RawValue::from_json(value));
+            if Derived::of(name).is_none() {
+                flat.insert(name.clone(), RawValue::from_json(value));
+            }
         }
         flat
     }
@@ -469,6 +298,7 @@ mod whole {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Cell;
 
     #[test]
     fn email_classes() {
@@ -558,6 +388,143 @@ mod tests {
         )
         .expect_err("unknown type");
         assert!(err.to_string().contains("phone_call"), "{err}");
+    }
+
+    /// Issue 10: a record that sends `activities` and a disagreeing derived field is refused,
+    /// naming the field; one that agrees (or sends the derived field alone) is read.
+    #[test]
+    fn derived_fields_sent_beside_their_source_must_agree() {
+        let base = r#""activities": [{"type": "demo_request", "at": "2026-01-02T00:00:00Z"}]"#;
+        for (extra, field) in [
+            (r#""demo_request_count": 0"#, "demo_request_count"),
+            (r#""website_visit_count": "2""#, "website_visit_count"),
+            (r#""last_activity_at": "2025-12-01""#, "last_activity_at"),
+        ] {
+            let err = serde_json::from_str::<LeadRecord>(&format!("{{{base}, {extra}}}"))
+                .expect_err("disagrees");
+            assert!(
+                err.to_string().contains(field) && err.to_string().contains("activities"),
+                "{err}"
+            );
+        }
+        let err = serde_json::from_str::<LeadRecord>(
+            r#"{"email": "ann@gmail.com", "email_domain_type": "business"}"#,
+        )
+        .expect_err("disagrees");
+        assert!(err.to_string().contains("personal"), "{err}");
+        for agreeing in [
+            format!(r#"{{{base}, "demo_request_count": 1, "website_visit_count": "0"}}"#),
+            format!(r#"{{{base}, "last_activity_at": "2026-01-02", "email_open_count": null}}"#),
+            format!(r#"{{{base}, "demo_request_count": "N/A"}}"#),
+            r#"{"email": "ann@gmail.com", "email_domain_type": "Personal"}"#.to_string(),
+        ] {
+            let lead: LeadRecord = serde_json::from_str(&agreeing).expect("agrees");
+            assert_eq!(lead.check(), Ok(()));
+        }
+    }
+
+    /// The precedence, as `to_flat` (the model) sees it: derived from the source when the
+    /// record has one, else as sent.
+    #[test]
+    fn derived_fields_follow_one_precedence() {
+        let sent_only: LeadRecord = serde_json::from_str(
+            r#"{"demo_request_count": 3, "last_activity_at": "2026-01-05",
+                "email_domain_type": "business", "seniority": "vp", "job_title": "Intern"}"#,
+        )
+        .expect("valid");
+        let flat = sent_only.to_flat();
+        assert_eq!(flat["demo_request_count"], RawValue::Number(3.0));
+        assert_eq!(flat["website_visit_count"], RawValue::Number(0.0));
+        assert_eq!(flat[LAST_ACTIVITY_AT], RawValue::Text("2026-01-05".into()));
+        assert_eq!(flat[EMAIL_DOMAIN_TYPE], RawValue::Text("business".into()));
+        assert_eq!(flat["seniority"], RawValue::Text("vp".into()));
+        assert_eq!(
+            sent_only.fact(Derived::Count(ActivityType::DemoRequest)),
+            Fact::Sent(&serde_json::json!(3))
+        );
+        // Built in code, unchecked: the source wins.
+        let mut both = sent_only.clone();
+        both.email = Some("a@gmail.com".into());
+        both.activities = vec![Activity {
+            kind: ActivityType::EmailOpen,
+            at: DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z")
+                .expect("time")
+                .to_utc(),
+        }];
+        assert!(both.check().is_err());
+        let flat = both.to_flat();
+        assert_eq!(flat["demo_request_count"], RawValue::Number(0.0));
+        assert_eq!(flat["email_open_count"], RawValue::Number(1.0));
+        assert_eq!(flat[EMAIL_DOMAIN_TYPE], RawValue::Text("personal".into()));
+        assert_eq!(
+            flat[LAST_ACTIVITY_AT],
+            RawValue::Text("2026-02-01T00:00:00+00:00".into())
+        );
+    }
+
+    #[test]
+    fn flat_rows_derive_what_they_lack() {
+        let none = |t: &str| t.trim().is_empty() || t.eq_ignore_ascii_case("n/a");
+        let row =
+            |email: &'static str, domain: &'static str, title: &'static str, sen: &'static str| {
+                move |name: &str| match name {
+                    "email" => Cell::Text(email),
+                    EMAIL_DOMAIN_TYPE => Cell::Text(domain),
+                    "job_title" => Cell::Text(title),
+                    "seniority" => Cell::Text(sen),
+                    _ => Cell::Missing,
+                }
+            };
+        let get = row("a@gmail.com", "business", "VP Sales", "N/A");
+        assert_eq!(
+            flat_fact(EMAIL_DOMAIN_TYPE, get, &none),
+            Cell::Text("personal")
+        );
+        assert_eq!(flat_fact("seniority", get, &none), Cell::Text("vp"));
+        let get = row("", "business", "VP Sales", "manager");
+        assert_eq!(
+            flat_fact(EMAIL_DOMAIN_TYPE, get, &none),
+            Cell::Text("business")
+        );
+        assert_eq!(flat_fact("seniority", get, &none), Cell::Text("manager"));
+        let get = row("", "", "", "");
+        assert_eq!(flat_fact(EMAIL_DOMAIN_TYPE, get, &none), Cell::Text(""));
+        assert_eq!(flat_fact("seniority", get, &none), Cell::Missing);
+        assert_eq!(flat_fact("country", get, &none), Cell::Missing);
+    }
+
+    /// Issue 10: the record's booleans read every form the encoder reads.
+    #[test]
+    fn booleans_read_every_encoder_form() {
+        for (sent, want) in [
+            ("true", Some(true)),
+            ("1", Some(true)),
+            (r#""1""#, Some(true)),
+            (r#""yes""#, Some(true)),
+            (r#""Y""#, Some(true)),
+            ("0", Some(false)),
+            (r#""No""#, Some(false)),
+            (r#""N/A""#, None),
+            ("null", None),
+        ] {
+            let lead: LeadRecord =
+                serde_json::from_str(&format!(r#"{{"budget_confirmed": {sent}}}"#))
+                    .expect("a boolean form");
+            assert_eq!(lead.budget_confirmed, want, "{sent}");
+        }
+        let err = serde_json::from_str::<LeadRecord>(r#"{"need_confirmed": "maybe"}"#)
+            .expect_err("not a boolean");
+        assert!(err.to_string().contains("maybe"), "{err}");
+    }
+
+    #[test]
+    fn closed_sets_parse_ignoring_case_and_list_their_names() {
+        assert_eq!("C_Level".parse::<Seniority>(), Ok(Seniority::CLevel));
+        assert_eq!(ActivityType::DemoRequest.to_string(), "demo_request");
+        assert_eq!(ActivityType::ALL.len(), 13);
+        let err = "boss".parse::<Seniority>().expect_err("unknown");
+        assert_eq!(err.vocabulary, Vocabulary::Seniority);
+        assert_eq!(err.expected.first(), Some(&"intern"));
     }
 
     #[test]
