@@ -25,7 +25,7 @@ pub struct Reason {
     /// The input column (schema name).
     pub column: String,
     /// The value the record holds for it (`null` when missing).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub value: serde_json::Value,
     /// Contribution to the raw score, in log-odds.
     pub contribution: f64,
