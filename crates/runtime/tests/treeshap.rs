@@ -149,8 +149,9 @@ fn perturb_covers(ensemble: &mut TreeEnsemble, seed: u64) {
 }
 
 /// One path `depth` splits deep with a leaf hanging off each split (on a random side), over
-/// `n_features` features; covers 0..=20 that need not add up.
-fn chain(rng: &mut StdRng, n_features: usize, depth: usize) -> Tree {
+/// `n_features` features (random ones, or with `in_order` level `i` on feature `i mod
+/// n_features`); covers 0..=20 that need not add up.
+fn chain(rng: &mut StdRng, n_features: usize, depth: usize, in_order: bool) -> Tree {
     let mut nodes = Vec::with_capacity(2 * depth + 1);
     let cover = |rng: &mut StdRng| Some(f64::from(rng.random_range(0u32..=20)));
     for level in 0..depth {
@@ -160,8 +161,13 @@ fn chain(rng: &mut StdRng, n_features: usize, depth: usize) -> Tree {
         } else {
             (leaf, spine)
         };
+        let feature = if in_order {
+            level % n_features
+        } else {
+            rng.random_range(0..n_features)
+        };
         nodes.push(Node::Split {
-            feature: rng.random_range(0..n_features),
+            feature,
             threshold: rng.random_range(-8i32..=8) as f32 / 4.0,
             nan_left: rng.random_bool(0.5),
             left,
@@ -186,7 +192,7 @@ fn chains(seed: u64, n_features: usize, depth: usize, n_trees: usize) -> TreeEns
         n_features,
         base_score: 0.25,
         trees: (0..n_trees)
-            .map(|_| chain(&mut rng, n_features, depth))
+            .map(|_| chain(&mut rng, n_features, depth, false))
             .collect(),
     }
 }
@@ -230,6 +236,24 @@ proptest! {
     ) {
         let ensemble = chains(seed, n_features, depth, 2);
         check(&ensemble, &random_rows(seed, n_features, 4), false)?;
+    }
+}
+
+/// Paths of 1 to 48 distinct features need every kernel width (1–8, 12, 16) and, past 32
+/// features, a rule integrated in two blocks of 16 nodes.
+#[test]
+fn every_kernel_width_agrees_with_algorithm_2() {
+    let mut rng = StdRng::seed_from_u64(48);
+    for depth in 1..=48 {
+        let ensemble = TreeEnsemble {
+            n_features: 48,
+            base_score: 0.0,
+            trees: vec![
+                chain(&mut rng, 48, depth, true),
+                chain(&mut rng, 48, depth, false),
+            ],
+        };
+        check(&ensemble, &random_rows(depth as u64, 48, 3), false).expect("equal");
     }
 }
 

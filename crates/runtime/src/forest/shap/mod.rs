@@ -92,12 +92,72 @@ impl std::fmt::Display for Operand {
 pub struct TreeShap {
     n_features: usize,
     expected: f64,
-    trees: Vec<ShapTree>,
-    /// `rules[q - 1]` has `q` nodes, for every order a tree needs.
+    trees: Vec<Planned>,
+    /// The quadrature rules the trees use, each once.
     rules: Vec<Rule>,
-    /// The largest `nodes × order` and node count of a tree: the scratch sizes.
+    /// The largest `splits × block` and split count of a tree: the scratch sizes.
     scratch: usize,
-    max_nodes: usize,
+    max_splits: usize,
+}
+
+/// A tree with the rule it integrates with and the block width of its kernel.
+#[derive(Debug, Clone)]
+struct Planned {
+    tree: ShapTree,
+    rule: usize,
+    block: Block,
+}
+
+/// The block widths the kernel is compiled for: every order up to 8 exactly (a tree of up
+/// to 16 distinct features on a path), then 12 and 16; a longer rule runs in blocks of 16.
+/// A rule longer than the tree needs is still exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Q1,
+    Q2,
+    Q3,
+    Q4,
+    Q5,
+    Q6,
+    Q7,
+    Q8,
+    Q12,
+    Q16,
+}
+
+impl Block {
+    /// The block, and the rule length, for a tree that needs `order` nodes.
+    fn for_order(order: usize) -> (Block, usize) {
+        let block = match order {
+            0 | 1 => Block::Q1,
+            2 => Block::Q2,
+            3 => Block::Q3,
+            4 => Block::Q4,
+            5 => Block::Q5,
+            6 => Block::Q6,
+            7 => Block::Q7,
+            8 => Block::Q8,
+            9..=12 => Block::Q12,
+            _ => Block::Q16,
+        };
+        let width = block.width();
+        (block, order.max(1).next_multiple_of(width))
+    }
+
+    fn width(self) -> usize {
+        match self {
+            Block::Q1 => 1,
+            Block::Q2 => 2,
+            Block::Q3 => 3,
+            Block::Q4 => 4,
+            Block::Q5 => 5,
+            Block::Q6 => 6,
+            Block::Q7 => 7,
+            Block::Q8 => 8,
+            Block::Q12 => 12,
+            Block::Q16 => 16,
+        }
+    }
 }
 
 impl TreeShap {
@@ -105,22 +165,33 @@ impl TreeShap {
     ///
     /// # Errors
     /// [`ShapError::NoCovers`] when it lacks covers, [`ShapError::Invalid`] when it fails
-    /// [`TreeEnsemble::validate`], [`ShapError::TooLarge`] for a tree of 2³² nodes or more.
+    /// [`TreeEnsemble::validate`], [`ShapError::TooLarge`] for a tree of 2³⁰ nodes or more.
     pub fn new(ensemble: &TreeEnsemble) -> Result<TreeShap, ShapError> {
         check(ensemble)?;
-        let trees = ensemble
-            .trees
-            .iter()
-            .enumerate()
-            .map(|(i, t)| ShapTree::new(t, i, ensemble.n_features))
-            .collect::<Result<Vec<_>, _>>()?;
-        let max_order = trees.iter().map(|t| t.order).max().unwrap_or(1);
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut trees = Vec::with_capacity(ensemble.trees.len());
+        for (i, tree) in ensemble.trees.iter().enumerate() {
+            let tree = ShapTree::new(tree, i, ensemble.n_features)?;
+            let (block, length) = Block::for_order(tree.order);
+            let rule = match rules.iter().position(|r| r.len() == length) {
+                Some(r) => r,
+                None => {
+                    rules.push(Rule::new(length));
+                    rules.len() - 1
+                }
+            };
+            trees.push(Planned { tree, rule, block });
+        }
         Ok(TreeShap {
             n_features: ensemble.n_features,
             expected: expected_value(ensemble),
-            scratch: trees.iter().map(|t| t.len() * t.order).max().unwrap_or(0),
-            max_nodes: trees.iter().map(ShapTree::len).max().unwrap_or(0),
-            rules: (1..=max_order).map(Rule::new).collect(),
+            scratch: trees
+                .iter()
+                .map(|t| t.tree.n_splits() * t.block.width())
+                .max()
+                .unwrap_or(0),
+            max_splits: trees.iter().map(|t| t.tree.n_splits()).max().unwrap_or(0),
+            rules,
             trees,
         })
     }
@@ -144,10 +215,24 @@ impl TreeShap {
         check_widths(self.n_features, x, phi)?;
         let mut p = vec![0.0; self.scratch];
         let mut s = vec![0.0; self.scratch];
-        let mut state = vec![0u8; self.max_nodes];
-        for tree in &self.trees {
-            let rule = &self.rules[tree.order - 1];
-            tree.add(rule, x, phi, &mut p, &mut s, &mut state);
+        let mut state = vec![0u8; self.max_splits];
+        for planned in &self.trees {
+            let rule = &self.rules[planned.rule];
+            let (t, omt, w) = (&rule.t[..], &rule.one_minus_t[..], &rule.w[..]);
+            let tree = &planned.tree;
+            let (p, s, st) = (&mut p[..], &mut s[..], &mut state[..]);
+            match planned.block {
+                Block::Q1 => tree.add::<1>(t, omt, w, x, phi, p, s, st),
+                Block::Q2 => tree.add::<2>(t, omt, w, x, phi, p, s, st),
+                Block::Q3 => tree.add::<3>(t, omt, w, x, phi, p, s, st),
+                Block::Q4 => tree.add::<4>(t, omt, w, x, phi, p, s, st),
+                Block::Q5 => tree.add::<5>(t, omt, w, x, phi, p, s, st),
+                Block::Q6 => tree.add::<6>(t, omt, w, x, phi, p, s, st),
+                Block::Q7 => tree.add::<7>(t, omt, w, x, phi, p, s, st),
+                Block::Q8 => tree.add::<8>(t, omt, w, x, phi, p, s, st),
+                Block::Q12 => tree.add::<12>(t, omt, w, x, phi, p, s, st),
+                Block::Q16 => tree.add::<16>(t, omt, w, x, phi, p, s, st),
+            }
         }
         Ok(())
     }

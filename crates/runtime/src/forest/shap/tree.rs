@@ -1,63 +1,68 @@
 //! One tree laid out for [`super::TreeShap`], and the two passes that explain one row with it.
 //!
-//! Nodes are in depth-first preorder (a split's left child follows it), so a parent always
-//! comes before its children: pass 1 walks the array forwards and pass 2 backwards, with no
-//! recursion and no allocation. Everything that does not depend on the row is computed here
-//! once: each edge's cumulative zero fraction `Z` (the product of the cover shares of the
-//! edges on the path that split on the same feature, this one included) and the nearest
-//! ancestor edge on the same feature, whose factor the edge replaces.
+//! Only splits get a slot: in depth-first preorder (a parent before its children), each with
+//! its two outgoing edges; a leaf is a value a child reference points to. Pass 1 walks the
+//! splits forwards, pass 2 backwards, with no recursion and no allocation. What does not
+//! depend on the row is computed once here: each edge's cumulative zero fraction `Z` (the
+//! product of the cover shares of the path's edges on the same feature, this one included),
+//! and the nearest ancestor edge on the same feature, whose factor the edge replaces. An edge
+//! is named `2 × split + side` (side 0 = left).
+//!
+//! The kernel is generic over the number of quadrature nodes it carries per split, `Q`, so
+//! that the per-node arrays are fixed-size and stay in registers; a rule longer than the
+//! largest `Q` is integrated in blocks of `Q` nodes (nodes never interact until the final
+//! weighted sum).
 
 use qualify_core::trees::{Node, Tree, goes_left};
 
-use super::quadrature::Rule;
 use super::{ShapError, child_shares};
 
-/// "No such node": the root's parent, an edge without a same-feature ancestor, a leaf's
-/// right child.
+/// No such split or edge.
 const NONE: u32 = u32::MAX;
-/// Per-row node state: the row satisfies every split on the path on this edge's feature
-/// (`O = 1`).
-const HOT: u8 = 1;
-/// Per-row node state: some coalition reaches the node (`Z > 0` or `O = 1`); a dead subtree
-/// adds nothing and is skipped.
-const ALIVE: u8 = 2;
+/// Set on a child reference that points into the leaf values.
+const LEAF: u32 = 1 << 31;
+/// Per-row split state: some coalition reaches the split (its incoming edge has `Z > 0` or
+/// `O = 1`). Otherwise its subtree adds nothing and is skipped.
+const ALIVE: u8 = 1;
+/// Per-row split state, shifted by the side: the row satisfies every split on the path on
+/// this edge's feature (`O = 1`).
+const HOT: u8 = 2;
+/// Per-row split state, shifted by the side: the edge is reached by some coalition.
+const LIVE_EDGE: u8 = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct ShapNode {
-    /// A split's feature (unused on a leaf).
+struct Split {
     feature: u32,
-    /// A split's threshold (`x <= threshold` goes left).
+    /// `x <= threshold` goes left.
     threshold: f32,
-    /// A split's right child (the left one is the next node); [`NONE`] on a leaf.
-    right: u32,
     nan_left: bool,
-    /// The parent ([`NONE`] on the root).
-    parent: u32,
-    /// The node whose incoming edge is the nearest one above on the same feature, if any.
+    /// `[left, right]`: a split index, or [`LEAF`] | a leaf index.
+    child: [u32; 2],
+    /// `Z` of each outgoing edge.
+    zero: [f64; 2],
+    /// The nearest edge above on the same feature (the same for both sides), or [`NONE`].
     ancestor: u32,
-    /// `Z` of the incoming edge (1 on the root).
-    zero: f64,
-    /// A leaf's value (0 on a split).
-    value: f64,
+    /// That edge's `Z` (1 without one).
+    ancestor_zero: f64,
 }
 
-/// A tree in explanation layout, with the quadrature order its depth needs.
+/// A tree in explanation layout.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct ShapTree {
-    nodes: Vec<ShapNode>,
-    /// The number of quadrature nodes: half the most distinct features on one path, rounded
-    /// up (the integrands' degree is below that count).
+    splits: Vec<Split>,
+    leaves: Vec<f64>,
+    /// Quadrature nodes this tree needs: half the most distinct features on one path,
+    /// rounded up (the integrands' degree is below that count).
     pub order: usize,
 }
 
-/// What a DFS step does: enter a node, or leave an edge (restoring the feature's latest
-/// edge on the path).
+/// A DFS step: enter a node through an edge, or leave an edge (restoring the feature's
+/// latest edge on the path).
 enum Step {
     Enter {
         node: usize,
-        parent: u32,
+        edge: u32,
         share: f64,
-        is_right: bool,
         distinct: usize,
     },
     Leave {
@@ -73,67 +78,61 @@ impl ShapTree {
             tree: index,
             nodes: tree.nodes.len(),
         };
-        if u32::try_from(tree.nodes.len()).map_or(true, |n| n == NONE) {
+        // Both kinds of index, and edge names, fit below LEAF.
+        if tree.nodes.len() >= (LEAF / 2) as usize {
             return Err(too_large());
         }
-        let mut nodes: Vec<ShapNode> = Vec::with_capacity(tree.nodes.len());
-        // The latest edge on the current path per feature, by the node it leads to.
+        let mut splits: Vec<Split> = Vec::new();
+        let mut leaves = Vec::new();
+        // The latest edge on the current path per feature.
         let mut latest = vec![NONE; n_features];
         let mut most_distinct = 0;
         let mut stack = vec![Step::Enter {
             node: 0,
-            parent: NONE,
+            edge: NONE,
             share: 1.0,
-            is_right: false,
             distinct: 0,
         }];
         while let Some(step) = stack.pop() {
-            let (node, parent, share, is_right, mut distinct) = match step {
+            let (node, edge, share, mut distinct) = match step {
                 Step::Leave { feature, saved } => {
                     latest[feature] = saved;
                     continue;
                 }
                 Step::Enter {
                     node,
-                    parent,
+                    edge,
                     share,
-                    is_right,
                     distinct,
-                } => (node, parent, share, is_right, distinct),
+                } => (node, edge, share, distinct),
             };
-            // Fits: the node count was checked above.
-            let k = nodes.len() as u32;
-            let (mut ancestor, mut zero) = (NONE, share);
-            if parent != NONE {
-                let feature = nodes[parent as usize].feature as usize;
-                ancestor = latest[feature];
-                match nodes.get(ancestor as usize) {
-                    Some(a) => zero *= a.zero,
-                    None => distinct += 1,
-                }
+            let (parent, side) = ((edge / 2) as usize, (edge % 2) as usize);
+            if edge != NONE {
+                let feature = splits[parent].feature as usize;
+                let ancestor = latest[feature];
+                let ancestor_zero = match ancestor {
+                    NONE => {
+                        distinct += 1;
+                        1.0
+                    }
+                    a => splits[(a / 2) as usize].zero[(a % 2) as usize],
+                };
+                let p = &mut splits[parent];
+                p.zero[side] = share * ancestor_zero;
+                p.ancestor = ancestor;
+                p.ancestor_zero = ancestor_zero;
                 stack.push(Step::Leave {
                     feature,
                     saved: ancestor,
                 });
-                latest[feature] = k;
-                if is_right {
-                    nodes[parent as usize].right = k;
-                }
+                latest[feature] = edge;
             }
-            let mut laid = ShapNode {
-                feature: 0,
-                threshold: 0.0,
-                right: NONE,
-                nan_left: false,
-                parent,
-                ancestor,
-                zero,
-                value: 0.0,
-            };
-            match tree.nodes[node] {
+            // Fits: the node count was checked above.
+            let reference = match tree.nodes[node] {
                 Node::Leaf { value, .. } => {
-                    laid.value = value;
                     most_distinct = most_distinct.max(distinct);
+                    leaves.push(value);
+                    LEAF | (leaves.len() - 1) as u32
                 }
                 Node::Split {
                     feature,
@@ -143,138 +142,205 @@ impl ShapTree {
                     right,
                     ..
                 } => {
-                    laid.feature = u32::try_from(feature).map_err(|_| too_large())?;
-                    laid.threshold = threshold;
-                    laid.nan_left = nan_left;
+                    let k = splits.len() as u32;
+                    splits.push(Split {
+                        feature: feature as u32,
+                        threshold,
+                        nan_left,
+                        child: [NONE; 2],
+                        zero: [0.0; 2],
+                        ancestor: NONE,
+                        ancestor_zero: 1.0,
+                    });
                     let (share_left, share_right) = child_shares(&tree.nodes, left, right);
-                    for (child, share, is_right) in
-                        [(right, share_right, true), (left, share_left, false)]
-                    {
+                    // Right pushed first, so the left subtree comes next in preorder.
+                    for (child, share, side) in [(right, share_right, 1), (left, share_left, 0)] {
                         stack.push(Step::Enter {
                             node: child,
-                            parent: k,
+                            edge: 2 * k + side,
                             share,
-                            is_right,
                             distinct,
                         });
                     }
+                    k
                 }
+            };
+            if edge != NONE {
+                splits[parent].child[side] = reference;
             }
-            nodes.push(laid);
         }
         Ok(ShapTree {
-            nodes,
+            splits,
+            leaves,
             order: most_distinct.div_ceil(2).max(1),
         })
     }
 
-    /// Number of nodes.
-    pub fn len(&self) -> usize {
-        self.nodes.len()
+    /// Number of splits (the scratch rows a row needs).
+    pub fn n_splits(&self) -> usize {
+        self.splits.len()
     }
 
     /// Adds the tree's SHAP values for row `x` into `phi` (both checked to be `n_features`
-    /// long). `rule` has [`ShapTree::order`] nodes; `p`, `s` and `state` hold at least
-    /// `len() × order`, `len() × order` and `len()` entries.
-    pub fn add(
+    /// long), integrating with the rule `(t, w)` in blocks of `Q` nodes (`t.len()` a multiple
+    /// of `Q`, at least [`ShapTree::order`]). `p` and `s` hold at least `n_splits() × Q`
+    /// entries, `state` `n_splits()`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add<const Q: usize>(
         &self,
-        rule: &Rule,
+        t: &[f64],
+        one_minus_t: &[f64],
+        w: &[f64],
         x: &[f32],
         phi: &mut [f64],
         p: &mut [f64],
         s: &mut [f64],
         state: &mut [u8],
     ) {
-        let nodes = self.nodes.as_slice();
-        let q = rule.len();
-        if nodes.len() < 2 {
+        let n = self.splits.len();
+        if n == 0 {
             return; // a single leaf: no feature changes its value
         }
-        let (t, one_minus_t, w) = (&rule.t[..q], &rule.one_minus_t[..q], &rule.w[..q]);
+        let p = &mut p.as_chunks_mut::<Q>().0[..n];
+        let s = &mut s.as_chunks_mut::<Q>().0[..n];
+        let state = &mut state[..n];
+        let blocks = t
+            .as_chunks::<Q>()
+            .0
+            .iter()
+            .zip(one_minus_t.as_chunks::<Q>().0)
+            .zip(w.as_chunks::<Q>().0);
+        for ((t, omt), w) in blocks {
+            self.forward(t, omt, x, p, state);
+            self.backward(t, omt, w, phi, p, s, state);
+        }
+    }
 
-        // Pass 1, root to leaves: which edges the row satisfies, and the prefix products
-        // P(node) = Π over the path's features of their latest factor F = (1 - t) Z + t O.
-        p[..q].fill(1.0);
-        state[0] = HOT | ALIVE;
-        for (k, node) in nodes.iter().enumerate() {
-            if node.right == NONE {
-                s[k * q..][..q].fill(node.value);
-                continue;
-            }
-            s[k * q..][..q].fill(0.0);
-            let right = node.right as usize;
+    /// Pass 1, root to leaves: which edges the row satisfies and which some coalition
+    /// reaches, and each split's prefix product `P` = Π over its path's features of their
+    /// latest factor `F = (1 - t) Z + t O`.
+    fn forward<const Q: usize>(
+        &self,
+        t: &[f64; Q],
+        omt: &[f64; Q],
+        x: &[f32],
+        p: &mut [[f64; Q]],
+        state: &mut [u8],
+    ) {
+        p[0] = [1.0; Q];
+        state[0] = ALIVE;
+        for (k, split) in self.splits.iter().enumerate() {
             if state[k] & ALIVE == 0 {
-                state[k + 1] = 0;
-                state[right] = 0;
+                for c in split.child {
+                    if c & LEAF == 0 {
+                        state[c as usize] = 0;
+                    }
+                }
                 continue;
             }
-            let left = goes_left(x[node.feature as usize], node.threshold, node.nan_left);
-            for (c, satisfied) in [(k + 1, left), (right, !left)] {
-                let child = &nodes[c];
-                let ancestor = nodes.get(child.ancestor as usize);
-                let hot = satisfied
-                    && (child.ancestor == NONE || state[child.ancestor as usize] & HOT != 0);
-                let alive = hot || child.zero > 0.0;
-                state[c] = u8::from(hot) * HOT | u8::from(alive) * ALIVE;
-                if !alive {
+            let left = goes_left(x[split.feature as usize], split.threshold, split.nan_left);
+            let (ancestor_hot, oa) = match split.ancestor {
+                NONE => (true, 1.0),
+                a => {
+                    let hot = state[(a / 2) as usize] & (HOT << (a % 2)) != 0;
+                    (hot, f64::from(u8::from(hot)))
+                }
+            };
+            let mut st = ALIVE;
+            for side in 0..2 {
+                let hot = ancestor_hot && (side == 0) == left;
+                let live = hot || split.zero[side] > 0.0;
+                st |= u8::from(hot) * (HOT << side) | u8::from(live) * (LIVE_EDGE << side);
+                let c = split.child[side];
+                if c & LEAF != 0 {
                     continue;
                 }
-                let (before, after) = p.split_at_mut(c * q);
-                let (pk, pc) = (&before[k * q..][..q], &mut after[..q]);
-                let o = f64::from(u8::from(hot));
-                match ancestor {
-                    None => {
-                        for m in 0..q {
-                            pc[m] = pk[m] * (one_minus_t[m] * child.zero + o * t[m]);
-                        }
+                let c = c as usize;
+                state[c] = u8::from(live) * ALIVE;
+                if !live {
+                    continue;
+                }
+                let (o, z, za) = (
+                    f64::from(u8::from(hot)),
+                    split.zero[side],
+                    split.ancestor_zero,
+                );
+                let pk = p[k];
+                let pc = &mut p[c];
+                if split.ancestor == NONE {
+                    for m in 0..Q {
+                        pc[m] = pk[m] * (omt[m] * z + o * t[m]);
                     }
-                    Some(a) => {
-                        let oa = f64::from(state[child.ancestor as usize] & HOT);
-                        for m in 0..q {
-                            let f = one_minus_t[m] * child.zero + o * t[m];
-                            let fa = one_minus_t[m] * a.zero + oa * t[m];
-                            pc[m] = pk[m] * f / fa;
-                        }
+                } else {
+                    for m in 0..Q {
+                        pc[m] = pk[m] * (omt[m] * z + o * t[m]) / (omt[m] * za + oa * t[m]);
                     }
                 }
             }
+            state[k] = st;
         }
+    }
 
-        // Pass 2, leaves to root: the suffix sums S(node) = Σ over the leaves below of
-        // value × the factors between, and each edge's share of the integral.
-        for c in (1..nodes.len()).rev() {
-            let st = state[c];
+    /// Pass 2, leaves to root: each split's suffix sum `S` = Σ over the leaves below of value
+    /// × the factors between, and each split's share of the integral for its feature:
+    /// `Σ_side (O - Z) ∫ P S(child)`, less, for a feature met before on the path, the share
+    /// the ancestor edge already counted for these leaves.
+    #[allow(clippy::too_many_arguments)]
+    fn backward<const Q: usize>(
+        &self,
+        t: &[f64; Q],
+        omt: &[f64; Q],
+        w: &[f64; Q],
+        phi: &mut [f64],
+        p: &[[f64; Q]],
+        s: &mut [[f64; Q]],
+        state: &[u8],
+    ) {
+        for (k, split) in self.splits.iter().enumerate().rev() {
+            let st = state[k];
             if st & ALIVE == 0 {
                 continue;
             }
-            let child = &nodes[c];
-            let k = child.parent as usize;
-            let feature = nodes[k].feature as usize;
-            let o = f64::from(st & HOT);
-            let (before, after) = s.split_at_mut(c * q);
-            let (sk, sc) = (&mut before[k * q..][..q], &after[..q]);
-            let pk = &p[k * q..][..q];
-            let mut acc = 0.0;
-            match nodes.get(child.ancestor as usize) {
-                None => {
-                    for m in 0..q {
-                        acc += w[m] * pk[m] * sc[m];
-                        sk[m] += (one_minus_t[m] * child.zero + o * t[m]) * sc[m];
-                    }
-                    acc *= o - child.zero;
+            let mut sk = [0.0; Q];
+            let mut acc = [0.0; Q];
+            let oa = f64::from(u8::from(
+                split.ancestor != NONE
+                    && state[(split.ancestor / 2) as usize] & (HOT << (split.ancestor % 2)) != 0,
+            ));
+            let oza = oa - split.ancestor_zero;
+            for side in 0..2 {
+                if st & (LIVE_EDGE << side) == 0 {
+                    continue;
                 }
-                Some(a) => {
-                    let oa = f64::from(state[child.ancestor as usize] & HOT);
-                    let (oz, oza) = (o - child.zero, oa - a.zero);
-                    for m in 0..q {
-                        let inv = 1.0 / (one_minus_t[m] * a.zero + oa * t[m]);
-                        let r = (one_minus_t[m] * child.zero + o * t[m]) * inv;
-                        acc += w[m] * pk[m] * sc[m] * inv * (oz - oza * r);
+                let c = split.child[side];
+                let sc = if c & LEAF != 0 {
+                    [self.leaves[(c & !LEAF) as usize]; Q]
+                } else {
+                    s[c as usize]
+                };
+                let o = f64::from(u8::from(st & (HOT << side) != 0));
+                let z = split.zero[side];
+                if split.ancestor == NONE {
+                    for m in 0..Q {
+                        sk[m] += (omt[m] * z + o * t[m]) * sc[m];
+                        acc[m] += (o - z) * sc[m];
+                    }
+                } else {
+                    for m in 0..Q {
+                        let inv = 1.0 / (omt[m] * split.ancestor_zero + oa * t[m]);
+                        let r = (omt[m] * z + o * t[m]) * inv;
                         sk[m] += r * sc[m];
+                        acc[m] += inv * (o - z - oza * r) * sc[m];
                     }
                 }
             }
-            phi[feature] += acc;
+            s[k] = sk;
+            let pk = &p[k];
+            let mut total = 0.0;
+            for m in 0..Q {
+                total += w[m] * pk[m] * acc[m];
+            }
+            phi[split.feature as usize] += total;
         }
     }
 }
