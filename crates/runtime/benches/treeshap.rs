@@ -88,6 +88,50 @@ fn bench_shape(c: &mut Criterion, name: &str, ensemble: &TreeEnsemble, x: &[f32]
         });
     }
     group.finish();
+    if std::env::args().any(|a| a == "--bench") {
+        cpu_time(name, &fast, &reference, x);
+    }
+}
+
+/// CPU time this thread has run, from the scheduler (Linux), in nanoseconds.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// µs per row of each algorithm over all rows, per CPU-second of this thread: on a shared
+/// machine wall time counts the time other processes hold the core.
+fn cpu_time(name: &str, fast: &TreeShap, reference: &ReferenceTreeShap, x: &[f32]) {
+    let mut phi = vec![0.0; N_FEATURES];
+    let mut per_row = |passes: usize, explain: &mut dyn FnMut(&[f32], &mut [f64])| {
+        let start = thread_cpu_ns()?;
+        for _ in 0..passes {
+            for row in x.chunks_exact(N_FEATURES) {
+                phi.fill(0.0);
+                explain(black_box(row), &mut phi);
+                black_box(&phi);
+            }
+        }
+        let end = thread_cpu_ns()?;
+        Some((end - start) as f64 / 1e3 / (passes * ROWS) as f64)
+    };
+    let quadrature = per_row(5, &mut |row, phi| {
+        fast.add_shap_values(row, phi).expect("explain");
+    });
+    let algorithm2 = per_row(1, &mut |row, phi| {
+        reference.add_shap_values(row, phi).expect("explain");
+    });
+    if let (Some(q), Some(a)) = (quadrature, algorithm2) {
+        println!(
+            "{name}: CPU time per row over {ROWS} rows: quadrature {q:.1} µs (5 passes), \
+             algorithm 2 {a:.1} µs (1 pass), ratio {:.2}",
+            a / q
+        );
+    }
 }
 
 fn synthetic(c: &mut Criterion) {

@@ -95,7 +95,7 @@ pub struct TreeShap {
     trees: Vec<Planned>,
     /// The quadrature rules the trees use, each once.
     rules: Vec<Rule>,
-    /// The largest `splits × block` and split count of a tree: the scratch sizes.
+    /// The largest `(splits + leaves) × block` and split count of a tree: the scratch sizes.
     scratch: usize,
     max_splits: usize,
 }
@@ -171,7 +171,7 @@ impl TreeShap {
         let mut rules: Vec<Rule> = Vec::new();
         let mut trees = Vec::with_capacity(ensemble.trees.len());
         for (i, tree) in ensemble.trees.iter().enumerate() {
-            let tree = ShapTree::new(tree, i, ensemble.n_features)?;
+            let mut tree = ShapTree::new(tree, i, ensemble.n_features)?;
             let (block, length) = Block::for_order(tree.order);
             let rule = match rules.iter().position(|r| r.len() == length) {
                 Some(r) => r,
@@ -180,6 +180,7 @@ impl TreeShap {
                     rules.len() - 1
                 }
             };
+            tree.set_rule(&rules[rule].t, &rules[rule].one_minus_t);
             trees.push(Planned { tree, rule, block });
         }
         Ok(TreeShap {
@@ -187,7 +188,7 @@ impl TreeShap {
             expected: expected_value(ensemble),
             scratch: trees
                 .iter()
-                .map(|t| t.tree.n_splits() * t.block.width())
+                .map(|t| t.tree.n_rows() * t.block.width())
                 .max()
                 .unwrap_or(0),
             max_splits: trees.iter().map(|t| t.tree.n_splits()).max().unwrap_or(0),
@@ -215,7 +216,7 @@ impl TreeShap {
         check_widths(self.n_features, x, phi)?;
         let mut p = vec![0.0; self.scratch];
         let mut s = vec![0.0; self.scratch];
-        let mut state = vec![0u8; self.max_splits];
+        let mut state = vec![0u8; 2 * self.max_splits + 1];
         for planned in &self.trees {
             let rule = &self.rules[planned.rule];
             let (t, omt, w) = (&rule.t[..], &rule.one_minus_t[..], &rule.w[..]);

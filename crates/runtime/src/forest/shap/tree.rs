@@ -19,16 +19,6 @@ use super::{ShapError, child_shares};
 
 /// No such split or edge.
 const NONE: u32 = u32::MAX;
-/// Set on a child reference that points into the leaf values.
-const LEAF: u32 = 1 << 31;
-/// Per-row split state: some coalition reaches the split (its incoming edge has `Z > 0` or
-/// `O = 1`). Otherwise its subtree adds nothing and is skipped.
-const ALIVE: u8 = 1;
-/// Per-row split state, shifted by the side: the row satisfies every split on the path on
-/// this edge's feature (`O = 1`).
-const HOT: u8 = 2;
-/// Per-row split state, shifted by the side: the edge is reached by some coalition.
-const LIVE_EDGE: u8 = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Split {
@@ -36,17 +26,21 @@ struct Split {
     /// `x <= threshold` goes left.
     threshold: f32,
     nan_left: bool,
-    /// `[left, right]`: a split index, or [`LEAF`] | a leaf index.
+    /// `[left, right]` scratch rows: a split's index, or `n_splits` + a leaf's index.
     child: [u32; 2],
     /// `Z` of each outgoing edge.
     zero: [f64; 2],
-    /// The nearest edge above on the same feature (the same for both sides), or [`NONE`].
+    /// The nearest edge above on the same feature (the same for both sides), or the
+    /// always-satisfied sentinel edge `2 × n_splits`.
     ancestor: u32,
-    /// That edge's `Z` (1 without one).
+    /// That edge's `Z` (1 for the sentinel).
     ancestor_zero: f64,
+    /// First of this split's two rows of `1 / F(ancestor)` (ancestor unsatisfied, satisfied)
+    /// in [`ShapTree::inverse`]; 0 (two rows of ones) without an ancestor.
+    inverse: u32,
 }
 
-/// A tree in explanation layout.
+/// A tree in explanation layout, for one quadrature rule.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct ShapTree {
     splits: Vec<Split>,
@@ -54,6 +48,11 @@ pub(super) struct ShapTree {
     /// Quadrature nodes this tree needs: half the most distinct features on one path,
     /// rounded up (the integrands' degree is below that count).
     pub order: usize,
+    /// Rows of `rule length` values: two rows of ones, then per split with an ancestor
+    /// `1 / F(ancestor)` at each quadrature node with the ancestor unsatisfied
+    /// (`1 / ((1 - t) Z)`, or 0 when that `Z` is 0: the edge below is then unreachable) and
+    /// satisfied (`1 / ((1 - t) Z + t)`).
+    inverse: Vec<f64>,
 }
 
 /// A DFS step: enter a node through an edge, or leave an edge (restoring the feature's
@@ -71,16 +70,19 @@ enum Step {
     },
 }
 
+/// Where a child reference points before the leaves' rows are numbered after the splits.
+const LEAF: u32 = 1 << 31;
+
 impl ShapTree {
-    /// Lays out tree `index` of a validated ensemble with covers over `n_features`.
+    /// Lays out tree `index` of a validated ensemble with covers over `n_features`; call
+    /// [`ShapTree::set_rule`] before explaining with it.
     pub fn new(tree: &Tree, index: usize, n_features: usize) -> Result<ShapTree, ShapError> {
-        let too_large = || ShapError::TooLarge {
-            tree: index,
-            nodes: tree.nodes.len(),
-        };
-        // Both kinds of index, and edge names, fit below LEAF.
+        // Scratch rows, edge names and the sentinel all fit below LEAF.
         if tree.nodes.len() >= (LEAF / 2) as usize {
-            return Err(too_large());
+            return Err(ShapError::TooLarge {
+                tree: index,
+                nodes: tree.nodes.len(),
+            });
         }
         let mut splits: Vec<Split> = Vec::new();
         let mut leaves = Vec::new();
@@ -151,6 +153,7 @@ impl ShapTree {
                         zero: [0.0; 2],
                         ancestor: NONE,
                         ancestor_zero: 1.0,
+                        inverse: 0,
                     });
                     let (share_left, share_right) = child_shares(&tree.nodes, left, right);
                     // Right pushed first, so the left subtree comes next in preorder.
@@ -169,22 +172,70 @@ impl ShapTree {
                 splits[parent].child[side] = reference;
             }
         }
+        // Leaves' rows follow the splits'; no ancestor means the sentinel edge.
+        let n = splits.len() as u32;
+        for split in &mut splits {
+            for c in &mut split.child {
+                if *c & LEAF != 0 {
+                    *c = n + (*c & !LEAF);
+                }
+            }
+            if split.ancestor == NONE {
+                split.ancestor = 2 * n;
+            }
+        }
         Ok(ShapTree {
             splits,
             leaves,
             order: most_distinct.div_ceil(2).max(1),
+            inverse: Vec::new(),
         })
     }
 
-    /// Number of splits (the scratch rows a row needs).
+    /// Computes the ancestors' inverse factors at the nodes `(t, 1 - t)` of the rule this
+    /// tree will be explained with.
+    pub fn set_rule(&mut self, t: &[f64], one_minus_t: &[f64]) {
+        let len = t.len();
+        let mut inverse = vec![1.0; 2 * len];
+        let n = self.splits.len() as u32;
+        for split in &mut self.splits {
+            if split.ancestor == 2 * n {
+                split.inverse = 0;
+                continue;
+            }
+            // Fits: two rows per split, and the split count was checked.
+            split.inverse = (inverse.len() / len) as u32;
+            let za = split.ancestor_zero;
+            // An unsatisfied ancestor with Z = 0 (or so small that 1 / F overflows) leaves
+            // the edges below unreachable, or all but: they add nothing, and 0 keeps them
+            // finite.
+            inverse.extend(one_minus_t.iter().map(|&omt| {
+                let f = omt * za;
+                if f >= f64::MIN_POSITIVE { 1.0 / f } else { 0.0 }
+            }));
+            inverse.extend(
+                t.iter()
+                    .zip(one_minus_t)
+                    .map(|(&t, &omt)| 1.0 / (omt * za + t)),
+            );
+        }
+        self.inverse = inverse;
+    }
+
+    /// Number of splits.
     pub fn n_splits(&self) -> usize {
         self.splits.len()
     }
 
+    /// Number of scratch rows a row needs (splits and leaves).
+    pub fn n_rows(&self) -> usize {
+        self.splits.len() + self.leaves.len()
+    }
+
     /// Adds the tree's SHAP values for row `x` into `phi` (both checked to be `n_features`
-    /// long), integrating with the rule `(t, w)` in blocks of `Q` nodes (`t.len()` a multiple
-    /// of `Q`, at least [`ShapTree::order`]). `p` and `s` hold at least `n_splits() × Q`
-    /// entries, `state` `n_splits()`.
+    /// long), integrating with the rule given to [`ShapTree::set_rule`], `(t, 1 - t, w)`, in
+    /// blocks of `Q` nodes (its length is a multiple of `Q`). `p` and `s` hold at least
+    /// `n_rows() × Q` entries, `hot` `2 × n_splits() + 1`.
     #[allow(clippy::too_many_arguments)]
     pub fn add<const Q: usize>(
         &self,
@@ -195,89 +246,68 @@ impl ShapTree {
         phi: &mut [f64],
         p: &mut [f64],
         s: &mut [f64],
-        state: &mut [u8],
+        hot: &mut [u8],
     ) {
         let n = self.splits.len();
         if n == 0 {
             return; // a single leaf: no feature changes its value
         }
-        let p = &mut p.as_chunks_mut::<Q>().0[..n];
-        let s = &mut s.as_chunks_mut::<Q>().0[..n];
-        let state = &mut state[..n];
+        let rows = self.n_rows();
+        let p = &mut p.as_chunks_mut::<Q>().0[..rows];
+        let s = &mut s.as_chunks_mut::<Q>().0[..rows];
+        let hot = &mut hot[..2 * n + 1];
+        let len = t.len();
         let blocks = t
             .as_chunks::<Q>()
             .0
             .iter()
             .zip(one_minus_t.as_chunks::<Q>().0)
-            .zip(w.as_chunks::<Q>().0);
-        for ((t, omt), w) in blocks {
-            self.forward(t, omt, x, p, state);
-            self.backward(t, omt, w, phi, p, s, state);
+            .zip(w.as_chunks::<Q>().0)
+            .enumerate();
+        for (b, ((t, omt), w)) in blocks {
+            let inverse = self.inverse.get(b * Q..).unwrap_or_default();
+            let lanes = Lanes {
+                t,
+                omt,
+                w,
+                inverse,
+                len,
+            };
+            self.forward(&lanes, x, p, hot);
+            for (row, &value) in s[n..].iter_mut().zip(&self.leaves) {
+                *row = [value; Q];
+            }
+            self.backward(&lanes, phi, p, s, hot);
         }
     }
 
-    /// Pass 1, root to leaves: which edges the row satisfies and which some coalition
-    /// reaches, and each split's prefix product `P` = Π over its path's features of their
-    /// latest factor `F = (1 - t) Z + t O`.
+    /// Pass 1, root to leaves: which edges the row satisfies, and each node's prefix product
+    /// `P` = Π over its path's features of their latest factor `F = (1 - t) Z + t O`.
     fn forward<const Q: usize>(
         &self,
-        t: &[f64; Q],
-        omt: &[f64; Q],
+        l: &Lanes<'_, Q>,
         x: &[f32],
         p: &mut [[f64; Q]],
-        state: &mut [u8],
+        hot: &mut [u8],
     ) {
+        let n = self.splits.len();
         p[0] = [1.0; Q];
-        state[0] = ALIVE;
+        hot[2 * n] = 1;
         for (k, split) in self.splits.iter().enumerate() {
-            if state[k] & ALIVE == 0 {
-                for c in split.child {
-                    if c & LEAF == 0 {
-                        state[c as usize] = 0;
-                    }
-                }
-                continue;
-            }
             let left = goes_left(x[split.feature as usize], split.threshold, split.nan_left);
-            let (ancestor_hot, oa) = match split.ancestor {
-                NONE => (true, 1.0),
-                a => {
-                    let hot = state[(a / 2) as usize] & (HOT << (a % 2)) != 0;
-                    (hot, f64::from(u8::from(hot)))
-                }
-            };
-            let mut st = ALIVE;
+            let oa = hot[split.ancestor as usize];
+            let satisfied = [oa & u8::from(left), oa & u8::from(!left)];
+            hot[2 * k] = satisfied[0];
+            hot[2 * k + 1] = satisfied[1];
+            let g = l.inverse(split.inverse as usize + usize::from(oa));
+            let pk = p[k];
             for side in 0..2 {
-                let hot = ancestor_hot && (side == 0) == left;
-                let live = hot || split.zero[side] > 0.0;
-                st |= u8::from(hot) * (HOT << side) | u8::from(live) * (LIVE_EDGE << side);
-                let c = split.child[side];
-                if c & LEAF != 0 {
-                    continue;
-                }
-                let c = c as usize;
-                state[c] = u8::from(live) * ALIVE;
-                if !live {
-                    continue;
-                }
-                let (o, z, za) = (
-                    f64::from(u8::from(hot)),
-                    split.zero[side],
-                    split.ancestor_zero,
-                );
-                let pk = p[k];
-                let pc = &mut p[c];
-                if split.ancestor == NONE {
-                    for m in 0..Q {
-                        pc[m] = pk[m] * (omt[m] * z + o * t[m]);
-                    }
-                } else {
-                    for m in 0..Q {
-                        pc[m] = pk[m] * (omt[m] * z + o * t[m]) / (omt[m] * za + oa * t[m]);
-                    }
+                let (o, z) = (f64::from(satisfied[side]), split.zero[side]);
+                let pc = &mut p[split.child[side] as usize];
+                for m in 0..Q {
+                    pc[m] = pk[m] * (l.omt[m] * z + o * l.t[m]) * g[m];
                 }
             }
-            state[k] = st;
         }
     }
 
@@ -285,62 +315,60 @@ impl ShapTree {
     /// × the factors between, and each split's share of the integral for its feature:
     /// `Σ_side (O - Z) ∫ P S(child)`, less, for a feature met before on the path, the share
     /// the ancestor edge already counted for these leaves.
-    #[allow(clippy::too_many_arguments)]
     fn backward<const Q: usize>(
         &self,
-        t: &[f64; Q],
-        omt: &[f64; Q],
-        w: &[f64; Q],
+        l: &Lanes<'_, Q>,
         phi: &mut [f64],
         p: &[[f64; Q]],
         s: &mut [[f64; Q]],
-        state: &[u8],
+        hot: &[u8],
     ) {
         for (k, split) in self.splits.iter().enumerate().rev() {
-            let st = state[k];
-            if st & ALIVE == 0 {
-                continue;
-            }
+            let oa = hot[split.ancestor as usize];
+            let g = l.inverse(split.inverse as usize + usize::from(oa));
+            let oza = f64::from(oa) - split.ancestor_zero;
             let mut sk = [0.0; Q];
             let mut acc = [0.0; Q];
-            let oa = f64::from(u8::from(
-                split.ancestor != NONE
-                    && state[(split.ancestor / 2) as usize] & (HOT << (split.ancestor % 2)) != 0,
-            ));
-            let oza = oa - split.ancestor_zero;
             for side in 0..2 {
-                if st & (LIVE_EDGE << side) == 0 {
-                    continue;
-                }
-                let c = split.child[side];
-                let sc = if c & LEAF != 0 {
-                    [self.leaves[(c & !LEAF) as usize]; Q]
-                } else {
-                    s[c as usize]
-                };
-                let o = f64::from(u8::from(st & (HOT << side) != 0));
-                let z = split.zero[side];
-                if split.ancestor == NONE {
-                    for m in 0..Q {
-                        sk[m] += (omt[m] * z + o * t[m]) * sc[m];
-                        acc[m] += (o - z) * sc[m];
-                    }
-                } else {
-                    for m in 0..Q {
-                        let inv = 1.0 / (omt[m] * split.ancestor_zero + oa * t[m]);
-                        let r = (omt[m] * z + o * t[m]) * inv;
-                        sk[m] += r * sc[m];
-                        acc[m] += inv * (o - z - oza * r) * sc[m];
-                    }
+                let sc = &s[split.child[side] as usize];
+                let (o, z) = (f64::from(hot[2 * k + side]), split.zero[side]);
+                for m in 0..Q {
+                    let r = (l.omt[m] * z + o * l.t[m]) * g[m];
+                    sk[m] += r * sc[m];
+                    acc[m] += (o - z - oza * r) * g[m] * sc[m];
                 }
             }
             s[k] = sk;
             let pk = &p[k];
             let mut total = 0.0;
             for m in 0..Q {
-                total += w[m] * pk[m] * acc[m];
+                total += l.w[m] * pk[m] * acc[m];
             }
             phi[split.feature as usize] += total;
         }
+    }
+}
+
+/// One block of `Q` quadrature nodes, and where the tree's inverse rows hold them.
+struct Lanes<'a, const Q: usize> {
+    t: &'a [f64; Q],
+    omt: &'a [f64; Q],
+    w: &'a [f64; Q],
+    /// The inverse table from this block's first node on.
+    inverse: &'a [f64],
+    /// The rule's length: the stride of the inverse rows.
+    len: usize,
+}
+
+impl<const Q: usize> Lanes<'_, Q> {
+    /// Row `row` of the inverse table, at this block's nodes ([`ShapTree::set_rule`] wrote
+    /// every row a split names; ones otherwise).
+    #[inline(always)]
+    fn inverse(&self, row: usize) -> [f64; Q] {
+        self.inverse
+            .get(row * self.len..)
+            .and_then(|r| r.first_chunk::<Q>())
+            .copied()
+            .unwrap_or([1.0; Q])
     }
 }
