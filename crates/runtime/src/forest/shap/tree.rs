@@ -1,12 +1,21 @@
 //! One tree laid out for [`super::TreeShap`], and the two passes that explain one row with it.
 //!
-//! Only splits get a slot: in depth-first preorder (a parent before its children), each with
-//! its two outgoing edges; a leaf is a value a child reference points to. Pass 1 walks the
-//! splits forwards, pass 2 backwards, with no recursion and no allocation. What does not
-//! depend on the row is computed once here: each edge's cumulative zero fraction `Z` (the
-//! product of the cover shares of the path's edges on the same feature, this one included),
-//! and the nearest ancestor edge on the same feature, whose factor the edge replaces. An edge
-//! is named `2 × split + side` (side 0 = left).
+//! Splits are in depth-first preorder (a parent before its children), each with its two
+//! outgoing edges (named `2 × split + side`, side 0 = left); leaves follow as values. Pass 1
+//! walks the splits forwards, pass 2 backwards, with no recursion and no allocation. What
+//! does not depend on the row is computed once here: each edge's cumulative zero fraction `Z`
+//! (the product of the cover shares of the path's edges on the same feature, this one
+//! included), the nearest ancestor edge on the same feature, whose factor the edge replaces,
+//! and the reciprocal of that factor at each quadrature node, for both states of the
+//! ancestor.
+//!
+//! Why branch-free: which child is a leaf, which split repeats a feature and which edge no
+//! coalition reaches vary from split to split, and a mispredicted branch costs as much as the
+//! arithmetic of a split. So every split runs the same arithmetic: a leaf has a scratch row
+//! like a split (its `S` is its value), a split without a same-feature ancestor points at an
+//! always-satisfied sentinel edge and rows of ones, and an unreachable edge (`Z = 0`, `O = 0`)
+//! has `F = 0`, which zeroes everything below it (the reciprocal table holds 0 where
+//! `1 / F` would be infinite, so no NaN appears).
 //!
 //! The kernel is generic over the number of quadrature nodes it carries per split, `Q`, so
 //! that the per-node arrays are fixed-size and stay in registers; a rule longer than the
@@ -237,6 +246,7 @@ impl ShapTree {
     /// blocks of `Q` nodes (its length is a multiple of `Q`). `p` and `s` hold at least
     /// `n_rows() × Q` entries, `hot` `2 × n_splits() + 1`.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub fn add<const Q: usize>(
         &self,
         t: &[f64],
@@ -283,6 +293,7 @@ impl ShapTree {
 
     /// Pass 1, root to leaves: which edges the row satisfies, and each node's prefix product
     /// `P` = Π over its path's features of their latest factor `F = (1 - t) Z + t O`.
+    #[inline(always)]
     fn forward<const Q: usize>(
         &self,
         l: &Lanes<'_, Q>,
@@ -300,12 +311,15 @@ impl ShapTree {
             hot[2 * k] = satisfied[0];
             hot[2 * k + 1] = satisfied[1];
             let g = l.inverse(split.inverse as usize + usize::from(oa));
-            let pk = p[k];
+            let mut pg = p[k];
+            for m in 0..Q {
+                pg[m] *= g[m];
+            }
             for side in 0..2 {
                 let (o, z) = (f64::from(satisfied[side]), split.zero[side]);
                 let pc = &mut p[split.child[side] as usize];
                 for m in 0..Q {
-                    pc[m] = pk[m] * (l.omt[m] * z + o * l.t[m]) * g[m];
+                    pc[m] = pg[m] * (l.omt[m] * z + o * l.t[m]);
                 }
             }
         }
@@ -327,22 +341,25 @@ impl ShapTree {
             let oa = hot[split.ancestor as usize];
             let g = l.inverse(split.inverse as usize + usize::from(oa));
             let oza = f64::from(oa) - split.ancestor_zero;
-            let mut sk = [0.0; Q];
-            let mut acc = [0.0; Q];
+            // u = Σ_side F S(child), d = Σ_side (O - Z) S(child); then S = g u and the
+            // integrand is P g (d - (O_a - Z_a) g u), g = 1 / F(ancestor) (1 without one).
+            let mut u = [0.0; Q];
+            let mut d = [0.0; Q];
             for side in 0..2 {
                 let sc = &s[split.child[side] as usize];
                 let (o, z) = (f64::from(hot[2 * k + side]), split.zero[side]);
+                let oz = o - z;
                 for m in 0..Q {
-                    let r = (l.omt[m] * z + o * l.t[m]) * g[m];
-                    sk[m] += r * sc[m];
-                    acc[m] += (o - z - oza * r) * g[m] * sc[m];
+                    u[m] += (l.omt[m] * z + o * l.t[m]) * sc[m];
+                    d[m] += oz * sc[m];
                 }
             }
-            s[k] = sk;
             let pk = &p[k];
+            let sk = &mut s[k];
             let mut total = 0.0;
             for m in 0..Q {
-                total += l.w[m] * pk[m] * acc[m];
+                sk[m] = g[m] * u[m];
+                total += l.w[m] * pk[m] * g[m] * (d[m] - oza * sk[m]);
             }
             phi[split.feature as usize] += total;
         }
