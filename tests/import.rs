@@ -54,6 +54,20 @@ fn imported_models_reproduce_onnxruntime() {
             String::from_utf8_lossy(&run.stderr)
         );
         let model = qualify_runtime::Model::load(&out).expect("load");
+        // Golden rows: 25 of the 300 data rows, spread evenly, and the all-missing record.
+        let bundle = qualify_core::bundle::Bundle::read(&out).expect("read");
+        assert_eq!(bundle.golden.rows.len(), 26, "{name}");
+        assert_eq!(bundle.golden.rows[1].record["id"], "lead-012", "{name}");
+        assert!(bundle.golden.rows[25].record.is_empty(), "{name}");
+        assert_eq!(
+            bundle.manifest.model.kind,
+            if explains_trees {
+                qualify_core::bundle::ModelKind::ImportedTrees
+            } else {
+                qualify_core::bundle::ModelKind::ImportedLinear
+            }
+        );
+        assert!(bundle.manifest.metrics.is_none());
         assert_eq!(
             model.graph().native_kind(),
             if explains_trees {

@@ -1,12 +1,12 @@
-//! `qualify evaluate`: a bundle's metrics on labelled data, beside the constant prior's.
+//! `qualify evaluate`: a bundle's metrics on labelled data, beside the constant prior's
+//! (`qualify_train::evaluate`), as tables or JSON.
 
 use std::path::PathBuf;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use qualify_data::label::read_labels;
-use qualify_eval::Metrics;
 use qualify_runtime::Model;
+use qualify_train::evaluate::{Evaluation, evaluate};
 
 use super::common::{InputArgs, parse_time, read_table};
 use super::report::{metrics_table, reliability_table};
@@ -37,18 +37,8 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
     let table = read_table(&args.data, &args.input, Some(&model.manifest().schema))?;
     let manifest = model.manifest();
-    let label = args
-        .label
-        .as_deref()
-        .or(manifest.schema.label())
-        .unwrap_or_default();
-    let in_file = |e: String| anyhow!("{}: {e}", args.data.display());
-    let labels = read_labels(&table, label).map_err(in_file)?;
-    let p = model
-        .score_table(&table, args.as_of)
-        .map_err(|e| in_file(e.to_string()))?;
-    let metrics = Metrics::compute(&labels, &p).map_err(|e| in_file(e.to_string()))?;
-    let prior = Metrics::constant_prior(&labels).map_err(|e| in_file(e.to_string()))?;
+    let Evaluation { metrics, prior } = evaluate(&model, &table, args.label.as_deref(), args.as_of)
+        .with_context(|| args.data.display().to_string())?;
     if args.json {
         let mut object = serde_json::to_value(&metrics)?;
         object["prior"] = serde_json::to_value(&prior)?;

@@ -2,8 +2,8 @@
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use qualify_eval::Metrics;
-use qualify_runtime::Model;
 use qualify_train::model::TrainedModel;
+use qualify_train::pipeline::TrainedBundle;
 
 /// The model's metrics beside the constant prior's.
 pub fn metrics_table(model: &Metrics, prior: &Metrics) -> Table {
@@ -56,13 +56,8 @@ fn num(v: f64) -> Cell {
 }
 
 /// What `train` prints when it is done.
-pub fn print_training_summary(
-    model: &Model,
-    trained: &TrainedModel,
-    test: &Metrics,
-    prior: &Metrics,
-) {
-    let m = model.manifest();
+pub fn print_training_summary(trained: &TrainedBundle) {
+    let m = &trained.manifest;
     let mut info = Table::new();
     info.load_preset(UTF8_FULL_CONDENSED);
     let data = &m.training_data;
@@ -94,7 +89,7 @@ pub fn print_training_summary(
             m.model.n_features
         ),
     ]);
-    match trained {
+    match &trained.model {
         TrainedModel::Logistic(t) => {
             let cv: Vec<String> =
                 t.cv.iter()
@@ -119,32 +114,20 @@ pub fn print_training_summary(
             ]);
         }
     }
-    if let Some(selection) = m.metrics.get("selection") {
-        let rows: Vec<String> = selection["candidates"]
-            .as_array()
-            .map(|c| {
-                c.iter()
-                    .map(|c| {
-                        format!(
-                            "{} {:.4}",
-                            c["kind"].as_str().unwrap_or("?"),
-                            c["cv_log_loss"].as_f64().unwrap_or(f64::NAN)
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+    let metrics = &trained.metrics;
+    if let Some(selection) = &metrics.selection {
+        let rows: Vec<String> = selection
+            .candidates
+            .iter()
+            .map(|c| format!("{} {:.4}", c.kind, c.cv_log_loss))
+            .collect();
         info.add_row([
             "auto (CV log loss, calibrated)",
-            &format!(
-                "{} chosen; {}",
-                selection["chosen"].as_str().unwrap_or("?"),
-                rows.join(", ")
-            ),
+            &format!("{} chosen; {}", selection.chosen, rows.join(", ")),
         ]);
     }
     info.add_row(["calibration", m.calibrator.name()]);
     println!("{info}");
-    println!("test split ({} rows):", test.n);
-    println!("{}", metrics_table(test, prior));
+    println!("test split ({} rows):", metrics.test.n);
+    println!("{}", metrics_table(&metrics.test, &metrics.prior));
 }

@@ -52,9 +52,10 @@ impl CapacitySpec {
     pub fn leads(self, n: usize) -> Result<usize, CompareError> {
         match self {
             CapacitySpec::Leads(k) if k <= n => Ok(k),
-            CapacitySpec::Leads(k) => Err(CompareError::Input(format!(
-                "capacity {k} is more than the {n} leads in the data"
-            ))),
+            CapacitySpec::Leads(k) => Err(CompareError::CapacityAboveLeads {
+                capacity: k,
+                leads: n,
+            }),
             CapacitySpec::Fraction(f) => Ok(((f * n as f64).round() as usize).clamp(1, n)),
         }
     }

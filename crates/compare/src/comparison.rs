@@ -115,11 +115,7 @@ impl Comparison {
                 "default: the rules' MQL-or-better count".to_string(),
             ),
             None => {
-                return Err(CompareError::Input(
-                    "the rules mark no lead MQL or better, so there is no default capacity: \
-                     pass --capacity"
-                        .into(),
-                ));
+                return Err(CompareError::NoDefaultCapacity);
             }
         };
         let capacity = capacity(leads, &model, &rules, k, source);

@@ -44,7 +44,7 @@ impl Leads {
     ) -> Result<Leads, CompareError> {
         let n = labels.len();
         if n == 0 {
-            return Err(CompareError::Input("no leads to compare".into()));
+            return Err(CompareError::NoLeads);
         }
         for (name, len) in [
             ("propensities", propensity.len()),
@@ -52,34 +52,34 @@ impl Leads {
             ("stages", stage.len()),
         ] {
             if len != n {
-                return Err(CompareError::Input(format!("{n} labels but {len} {name}")));
+                return Err(CompareError::Length {
+                    labels: n,
+                    len,
+                    what: name,
+                });
             }
         }
         if let Some(i) = propensity
             .iter()
             .position(|p| !(p.is_finite() && (0.0..=1.0).contains(p)))
         {
-            return Err(CompareError::Input(format!(
-                "lead {} (row {}): propensity {} is not a probability",
-                i,
-                i + 1,
-                propensity[i]
-            )));
+            return Err(CompareError::Propensity {
+                index: i,
+                value: propensity[i],
+            });
         }
         if let Some(i) = rule_score.iter().position(|s| !s.is_finite()) {
-            return Err(CompareError::Input(format!(
-                "lead {} (row {}): rule score {} is not finite",
-                i,
-                i + 1,
-                rule_score[i]
-            )));
+            return Err(CompareError::RuleScore {
+                index: i,
+                value: rule_score[i],
+            });
         }
         let positives = labels.iter().filter(|&&y| y).count();
         if positives == 0 || positives == n {
-            return Err(CompareError::Input(format!(
-                "{positives} of {n} leads converted: comparing rankings needs both converted and \
-                 unconverted leads"
-            )));
+            return Err(CompareError::OneClass {
+                positives,
+                leads: n,
+            });
         }
         let decile = deciles(&propensity);
         Ok(Leads {
@@ -106,12 +106,11 @@ impl Leads {
         by_points: Vec<bool>,
     ) -> Result<Leads, CompareError> {
         if anyway.len() != self.n() || by_points.len() != self.n() {
-            return Err(CompareError::Input(format!(
-                "{} leads but a threshold basis of {} and {}",
-                self.n(),
-                anyway.len(),
-                by_points.len()
-            )));
+            return Err(CompareError::ThresholdBasis {
+                leads: self.n(),
+                anyway: anyway.len(),
+                by_points: by_points.len(),
+            });
         }
         self.qualifies_anyway = anyway;
         self.qualifies_by_points = by_points;

@@ -2,9 +2,10 @@
 //!
 //! Analysts must show what a propensity model adds over the rules a marketing team already
 //! runs: which converting leads the rules miss, which MQLs never convert, and what sales
-//! capacity each approach needs. This crate takes leads already scored both ways (the binary
-//! scores them through qualify-runtime and qualify-rules, exactly as `qualify score` and
-//! `qualify rules score` do) and computes every figure of `qualify compare`:
+//! capacity each approach needs. [`pipeline::compare`] scores labelled leads both ways, through
+//! qualify-runtime and qualify-rules exactly as `qualify score` and `qualify rules score` do,
+//! and [`output::write_outputs`] writes what `qualify compare` writes. [`Comparison::compute`]
+//! takes leads already scored both ways and computes every figure:
 //!
 //! - ROC AUC, PR AUC and lift at 10% of the propensity **and of the rule score** as a ranker
 //!   (ties are real for points: [`qualify_eval::Ranking`] treats them as ties);
@@ -39,6 +40,8 @@ mod comparison;
 pub mod disagree;
 mod error;
 mod leads;
+pub mod output;
+pub mod pipeline;
 pub mod report;
 mod selection;
 pub mod stages;

@@ -9,14 +9,15 @@
 //!   golden.json     reference raw rows and the calibrated scores they must reproduce
 //! ```
 //!
-//! Bundles are written atomically: into a hidden temporary directory beside the target, then
-//! renamed into place, so an interrupted train never leaves a half bundle, and an existing
-//! version is never overwritten. Readers check the format version, the schema hash and the
-//! ONNX file's hash; the runtime then replays the golden rows before it accepts the bundle.
+//! Bundles are staged in a hidden directory and renamed into place ([`staging`]), so a
+//! reader never sees a half-written or unverified version, and an existing version is never
+//! overwritten. Readers check the format version, the schema hash and the ONNX file's hash;
+//! the runtime then replays the golden rows before it accepts the bundle. The manifest's
+//! figures are typed in [`metrics`].
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -25,8 +26,16 @@ use sha2::{Digest, Sha256};
 
 use crate::calibrate::Calibrator;
 use crate::encoder::Encoder;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::schema::{Schema, hex};
+
+mod error;
+pub mod metrics;
+pub mod staging;
+
+pub use error::BundleError;
+pub use metrics::TrainingMetrics;
+pub use staging::StagedBundle;
 
 /// Bundle format version this build writes and reads.
 pub const BUNDLE_FORMAT_VERSION: u32 = 1;
@@ -51,9 +60,10 @@ pub struct Manifest {
     pub encoder: Encoder,
     pub calibrator: Calibrator,
     pub training_data: DataFingerprint,
-    /// Evaluation-split metrics, the constant-prior baseline and cross-validation results, as
-    /// qualify-eval and qualify-train report them.
-    pub metrics: serde_json::Value,
+    /// Test-split metrics, the constant-prior baseline, cross-validation results and the
+    /// `--model auto` selection; `None` (written `{}`) for an imported model.
+    #[serde(with = "metrics")]
+    pub metrics: Option<TrainingMetrics>,
     /// Versions of the libraries that trained and wrote the bundle.
     pub libraries: BTreeMap<String, String>,
 }
@@ -61,8 +71,7 @@ pub struct Manifest {
 /// The raw model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelInfo {
-    /// "logistic".
-    pub kind: String,
+    pub kind: ModelKind,
     /// Chosen hyper-parameters (e.g. the L2 strength).
     pub hyperparameters: serde_json::Value,
     /// ONNX graph input (f32, [N, n_features]) and the output holding the raw log-odds.
@@ -71,6 +80,46 @@ pub struct ModelInfo {
     pub n_features: usize,
     /// sha256 of `model.onnx`.
     pub onnx_sha256: String,
+}
+
+/// What produced the model's graph; a closed set, written in snake case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// L2-regularised logistic regression trained by qualify.
+    Logistic,
+    /// Gradient-boosted trees trained by qualify.
+    Gbm,
+    /// A `LinearClassifier` imported by `qualify import`.
+    ImportedLinear,
+    /// A `TreeEnsembleClassifier` imported by `qualify import`.
+    ImportedTrees,
+}
+
+impl ModelKind {
+    pub const ALL: [ModelKind; 4] = [
+        ModelKind::Logistic,
+        ModelKind::Gbm,
+        ModelKind::ImportedLinear,
+        ModelKind::ImportedTrees,
+    ];
+
+    /// The name the manifest records (its serde form).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Logistic => "logistic",
+            ModelKind::Gbm => "gbm",
+            ModelKind::ImportedLinear => "imported_linear",
+            ModelKind::ImportedTrees => "imported_trees",
+        }
+    }
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Which data trained the model.
@@ -116,40 +165,29 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-/// A version string for a bundle created at `t`.
+/// A version string for a bundle created at `t` (the first name [`StagedBundle::reserve`]
+/// tries).
 pub fn version_for(t: DateTime<Utc>) -> String {
     t.format("%Y%m%dT%H%M%S%.3fZ").to_string()
 }
 
 impl Bundle {
-    /// Writes the bundle as `models_dir/<manifest.version>/`, atomically. Fails, touching
-    /// nothing, when that version exists.
+    /// Writes the bundle as `models_dir/<manifest.version>/` through a hidden staging
+    /// directory, without checking it. Fails, leaving nothing, when that version exists.
+    /// Producers of new versions use qualify-train's `BundleWriter`, which picks a free version
+    /// and verifies the bundle before publishing it; this is for tools and tests that need a
+    /// given version.
     pub fn write(
         models_dir: &Path,
         manifest: &Manifest,
         onnx: &[u8],
         golden: &Golden,
     ) -> Result<PathBuf> {
-        fs::create_dir_all(models_dir).map_err(|e| Error::io(models_dir, e))?;
-        let target = models_dir.join(&manifest.version);
-        if target.exists() {
-            return Err(Error::Invalid(format!(
-                "{} exists; a bundle version is never overwritten",
-                target.display()
-            )));
-        }
-        let tmp = models_dir.join(format!(".tmp-{}-{}", manifest.version, std::process::id()));
-        let result = (|| {
-            fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
-            write_file(&tmp.join(ONNX_FILE), onnx)?;
-            write_file(&tmp.join(GOLDEN_FILE), &to_json(golden)?)?;
-            write_file(&tmp.join(MANIFEST_FILE), &to_json(manifest)?)?;
-            fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))
-        })();
-        if result.is_err() {
-            let _ = fs::remove_dir_all(&tmp);
-        }
-        result.map(|()| target)
+        let staged = StagedBundle::reserve_exact(models_dir, &manifest.version)?;
+        staged.write_onnx(onnx)?;
+        staged.write_golden(golden)?;
+        staged.write_manifest(manifest)?;
+        Ok(staged.publish()?)
     }
 
     /// Reads a bundle from `dir`: a bundle directory itself, or a model directory whose latest
@@ -157,41 +195,46 @@ impl Bundle {
     pub fn read(dir: &Path) -> Result<Bundle> {
         let dir = resolve_version(dir)?;
         let manifest: Manifest = read_json(&dir.join(MANIFEST_FILE))?;
-        let corrupt = |m: String| Error::Invalid(format!("{}: {m}", dir.display()));
         if manifest.format_version != BUNDLE_FORMAT_VERSION {
-            return Err(corrupt(format!(
-                "bundle format {} is not supported (this build reads {BUNDLE_FORMAT_VERSION})",
-                manifest.format_version
-            )));
+            return Err(BundleError::Format {
+                dir,
+                found: manifest.format_version,
+                supported: BUNDLE_FORMAT_VERSION,
+            }
+            .into());
         }
-        manifest
-            .schema
-            .validate()
-            .map_err(|e| corrupt(format!("schema: {e}")))?;
+        if let Err(source) = manifest.schema.validate() {
+            return Err(BundleError::Schema { dir, source }.into());
+        }
         if manifest.schema.hash() != manifest.schema_hash {
-            return Err(corrupt("schema does not match its recorded hash".into()));
+            return Err(BundleError::SchemaHash { dir }.into());
         }
-        manifest
-            .calibrator
-            .validate()
-            .map_err(|e| corrupt(e.to_string()))?;
+        if let Err(source) = manifest.calibrator.validate() {
+            return Err(BundleError::Calibrator {
+                dir,
+                source: Box::new(source),
+            }
+            .into());
+        }
         if manifest.encoder.n_features() != manifest.model.n_features {
-            return Err(corrupt(format!(
-                "encoder writes {} features, the model reads {}",
-                manifest.encoder.n_features(),
-                manifest.model.n_features
-            )));
+            return Err(BundleError::Width {
+                encoder: manifest.encoder.n_features(),
+                model: manifest.model.n_features,
+                dir,
+            }
+            .into());
         }
         let onnx_path = dir.join(ONNX_FILE);
-        let onnx = fs::read(&onnx_path).map_err(|e| Error::io(&onnx_path, e))?;
+        let onnx = fs::read(&onnx_path).map_err(|source| BundleError::Io {
+            path: onnx_path,
+            source,
+        })?;
         if sha256_hex(&onnx) != manifest.model.onnx_sha256 {
-            return Err(corrupt(format!(
-                "{ONNX_FILE} does not match the sha256 in {MANIFEST_FILE}"
-            )));
+            return Err(BundleError::OnnxHash { dir }.into());
         }
         let golden: Golden = read_json(&dir.join(GOLDEN_FILE))?;
         if golden.rows.is_empty() {
-            return Err(corrupt(format!("{GOLDEN_FILE} holds no rows")));
+            return Err(BundleError::NoGoldenRows { dir }.into());
         }
         Ok(Bundle {
             dir,
@@ -208,39 +251,37 @@ pub fn resolve_version(dir: &Path) -> Result<PathBuf> {
     if dir.join(MANIFEST_FILE).is_file() {
         return Ok(dir.to_path_buf());
     }
-    let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let entries = fs::read_dir(dir).map_err(|source| BundleError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.join(MANIFEST_FILE).is_file()
-                && !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
+                && !p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'))
         })
         .max()
         .ok_or_else(|| {
-            Error::Invalid(format!(
-                "{} is not a model bundle: no {MANIFEST_FILE} in it or in any version directory below it",
-                dir.display()
-            ))
+            BundleError::NotABundle {
+                dir: dir.to_path_buf(),
+            }
+            .into()
         })
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec_pretty(value).map_err(|e| Error::Invalid(format!("serialising: {e}")))
-}
-
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::Parse {
-        path: path.display().to_string(),
-        message: e.to_string(),
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, BundleError> {
+    let bytes = fs::read(path).map_err(|source| BundleError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| BundleError::Json {
+        path: path.to_path_buf(),
+        source,
     })
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]

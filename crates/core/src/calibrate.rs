@@ -99,6 +99,18 @@ fn interpolate(x: &[f64], y: &[f64], at: f64) -> f64 {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// A calibrator written into a manifest reads back bit for bit (serde_json's
+        /// `float_roundtrip`): the golden check must not hide a last-digit drift.
+        #[test]
+        fn parameters_round_trip_through_json_exactly(a in proptest::num::f64::NORMAL, b in proptest::num::f64::NORMAL) {
+            let c = Calibrator::Platt { a, b };
+            let back: Calibrator = serde_json::from_str(&serde_json::to_string(&c).unwrap_or_default())
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            proptest::prop_assert_eq!(back, c);
+        }
+    }
+
     #[test]
     fn sigmoid_is_stable_at_extremes() {
         assert_eq!(sigmoid(0.0), 0.5);

@@ -33,15 +33,9 @@ pub enum Error {
     /// A table that cannot be built.
     #[error(transparent)]
     Table(#[from] TableError),
-}
-
-impl Error {
-    pub(crate) fn io(path: &std::path::Path, error: std::io::Error) -> Self {
-        Error::Io {
-            path: path.display().to_string(),
-            error,
-        }
-    }
+    /// A model bundle that cannot be read, staged or published.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -4,7 +4,9 @@
 //! lives here and nowhere else: the canonical [`lead::LeadRecord`], raw values
 //! ([`value::RawValue`]), the feature [`schema::Schema`], the one fitted
 //! [`encoder::Encoder`], the [`calibrate::Calibrator`]s and the model [`bundle`] format.
-//! It depends on serde, chrono, sha2 and thiserror only: no polars, no tract, no tokio.
+//! It depends on serde, chrono, sha2, toml, thiserror and qualify-eval (whose metric
+//! definitions the manifest records; a leaf crate of pure functions) only: no polars, no
+//! tract, no tokio.
 //!
 //! ```
 //! use qualify_core::lead::LeadRecord;

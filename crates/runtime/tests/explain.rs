@@ -208,7 +208,7 @@ fn unexplainable_and_bad_records_are_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = bundle(
         dir.path(),
-        "imported",
+        "imported_linear",
         b.to_bytes("t"),
         encoder,
         &records[..5],

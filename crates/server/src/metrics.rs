@@ -222,7 +222,7 @@ impl Metrics {
                 .get_or_create(&ModelInfoLabels {
                     model: manifest.name.clone(),
                     version: manifest.version.clone(),
-                    kind: manifest.model.kind.clone(),
+                    kind: manifest.model.kind.to_string(),
                     schema_hash: manifest.schema_hash.clone(),
                     role: role.into(),
                 })

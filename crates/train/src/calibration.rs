@@ -50,14 +50,14 @@ pub fn fit_calibrator(
 pub fn fit_platt(logits: &[f64], labels: &[bool]) -> Result<Calibrator, TrainError> {
     let params = Platt::<f64, ()>::params()
         .check()
-        .map_err(|e| TrainError::Fit(format!("Platt parameters: {e}")))?;
+        .map_err(|source| TrainError::Platt { source })?;
     let (a, b) = platt_newton_method(ArrayView1::from(logits), ArrayView1::from(labels), &params)
-        .map_err(|e| TrainError::Fit(format!("Platt scaling did not converge: {e}")))?;
+        .map_err(|source| TrainError::Platt { source })?;
     // linfa's convention is P = 1 / (1 + exp(a·f + b)); ours is sigmoid(a·f + b).
     let calibrator = Calibrator::Platt { a: -a, b: -b };
     calibrator
         .validate()
-        .map_err(|e| TrainError::Fit(e.to_string()))?;
+        .map_err(|source| TrainError::Calibrator { source })?;
     Ok(calibrator)
 }
 
@@ -122,7 +122,8 @@ fn two_fold_log_loss(
         let (ex, ey) = pick(&eval_rows);
         let calibrator = fit_calibrator(method, &fx, &fy)?;
         let p: Vec<f64> = ex.iter().map(|&z| calibrator.apply(z)).collect();
-        total += qualify_eval::log_loss(&ey, &p).map_err(|e| TrainError::Fit(e.to_string()))?;
+        total += qualify_eval::log_loss(&ey, &p)
+            .map_err(TrainError::metric("calibration check log loss"))?;
     }
     Ok(total / 2.0)
 }

@@ -7,7 +7,6 @@
 
 use ndarray::Array2;
 use qualify_core::calibrate::{Calibrator, sigmoid};
-use serde::{Deserialize, Serialize};
 
 use crate::calibration::{CalibrationMethod, fit_calibrator};
 use crate::error::TrainError;
@@ -38,14 +37,8 @@ impl Default for TrainOptions {
     }
 }
 
-/// One candidate's cross-validation result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CvPoint {
-    pub l2: f64,
-    /// Pooled out-of-fold log loss of the uncalibrated model.
-    pub log_loss: f64,
-    pub roc_auc: f64,
-}
+/// One candidate's cross-validation result (as the manifest records it).
+pub use qualify_core::bundle::metrics::CvPoint;
 
 /// The trained model, its calibrator and how they were chosen.
 #[derive(Debug, Clone)]
@@ -68,16 +61,20 @@ pub fn train_logistic(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<TrainedLogistic, TrainError> {
     if x.len() != y.len() * cols || cols == 0 {
-        return Err(TrainError::Invalid(format!(
-            "matrix of {} values is not {} rows × {cols}",
-            x.len(),
-            y.len()
-        )));
+        return Err(TrainError::Shape {
+            what: "logistic training matrix",
+            values: x.len(),
+            rows: y.len(),
+            cols,
+        });
     }
-    if options.folds < 2 || options.l2_grid.is_empty() {
-        return Err(TrainError::Invalid(
-            "need at least 2 folds and one L2 strength".into(),
-        ));
+    if options.folds < 2 {
+        return Err(TrainError::Folds {
+            folds: options.folds,
+        });
+    }
+    if options.l2_grid.is_empty() {
+        return Err(TrainError::EmptyL2Grid);
     }
     let total = options.l2_grid.len() * options.folds + 1;
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -98,12 +95,12 @@ pub fn train_logistic(
     for &alpha in &options.l2_grid {
         let oof = out_of_fold_logits(&folds, y.len(), alpha, options.solver, &tick)?;
         let p: Vec<f64> = oof.iter().map(|&z| sigmoid(z)).collect();
-        let metric =
-            |r: Result<f64, qualify_eval::EvalError>| r.map_err(|e| TrainError::Fit(e.to_string()));
         let point = CvPoint {
             l2: alpha,
-            log_loss: metric(qualify_eval::log_loss(y, &p))?,
-            roc_auc: metric(qualify_eval::roc_auc(y, &p))?,
+            log_loss: qualify_eval::log_loss(y, &p)
+                .map_err(TrainError::metric("cross-validated log loss"))?,
+            roc_auc: qualify_eval::roc_auc(y, &p)
+                .map_err(TrainError::metric("cross-validated ROC AUC"))?,
         };
         if best
             .as_ref()
@@ -114,9 +111,7 @@ pub fn train_logistic(
         cv.push(point);
     }
     let Some((_, alpha, oof)) = best else {
-        return Err(TrainError::Fit(format!(
-            "no L2 strength gave a finite cross-validated log loss: {cv:?}"
-        )));
+        return Err(TrainError::NoFiniteCv { cv });
     };
     let calibrator = fit_calibrator(options.calibration, &oof, y)?;
     let all: Vec<usize> = (0..y.len()).collect();
@@ -173,11 +168,7 @@ fn out_of_fold_logits(
             .collect();
         handles
             .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(TrainError::Fit("a cross-validation fit panicked".into()))
-                })
-            })
+            .map(|h| h.join().unwrap_or(Err(TrainError::FitPanicked)))
             .collect()
     });
     let mut oof = vec![0.0; rows];

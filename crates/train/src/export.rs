@@ -1,153 +1,165 @@
-//! Turning a trained model into a bundle: ONNX graph, manifest and golden rows.
+//! Turning a trained model into the bundle's graph and what the manifest says about it.
 //!
-//! The golden rows' expected scores are computed here natively from the batch-encoded rows
-//! (logistic: an f64 dot product with the f32 weights the graph holds; GBM:
-//! [`qualify_core::trees::TreeEnsemble::raw_score`]), then the calibrator; the runtime
-//! recomputes them through the JSON encoder path and the ONNX graph at every load. A bundle
-//! therefore only loads when two independent paths agree.
+//! [`export`] writes the ONNX graph and the model's hyperparameters, and keeps the exact
+//! parameters the graph holds so that [`ExportedModel::raw_scores`] computes the golden rows'
+//! expected scores natively (logistic: an f64 dot product with the f32 weights in the graph;
+//! GBM: [`TreeEnsemble::raw_score`]). The runtime recomputes them through the JSON encoder path
+//! and the ONNX graph before a bundle is published and at every load, so a bundle only exists
+//! when two independent paths agree. Writing the bundle is
+//! [`BundleWriter`](crate::bundle_writer::BundleWriter)'s job.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-use qualify_core::bundle::{self, Bundle, DataFingerprint, Golden, GoldenRow, Manifest, ModelInfo};
+use qualify_core::bundle::ModelKind;
+use qualify_core::bundle::metrics::{CvPoint, GbmCv};
 use qualify_core::encoder::Encoder;
-use qualify_core::schema::Schema;
-
+use qualify_core::schema::Monotone;
+use qualify_core::trees::TreeEnsemble;
+use qualify_onnx::logistic_to_onnx;
 use qualify_onnx::trees::tree_ensemble_to_onnx;
-use qualify_onnx::{INPUT_NAME, LOGIT_NAME, logistic_to_onnx};
+use serde::Serialize;
 
 use crate::error::TrainError;
+use crate::gbm::GbmParams;
+use crate::gbm_cv::ClassWeight;
 use crate::model::TrainedModel;
 
-/// Everything a bundle records besides the model itself.
-#[derive(Debug)]
-pub struct BundleSpec<'a> {
-    pub name: &'a str,
-    pub created_at: DateTime<Utc>,
-    pub schema: &'a Schema,
-    pub encoder: &'a Encoder,
-    pub training_data: DataFingerprint,
-    pub metrics: serde_json::Value,
-    /// Reference rows: the raw records, and the same rows encoded by the batch path.
-    pub golden_records: Vec<serde_json::Map<String, serde_json::Value>>,
-    pub golden_x: &'a [f32],
-    pub golden_as_of: DateTime<Utc>,
+/// A trained model as the bundle holds it.
+#[derive(Debug, Clone)]
+pub struct ExportedModel {
+    pub kind: ModelKind,
+    /// The graph (`model.onnx`).
+    pub onnx: Vec<u8>,
+    /// `manifest.model.hyperparameters`.
+    pub hyperparameters: serde_json::Value,
+    native: Native,
 }
 
-/// Writes the bundle under `models_dir` and returns its directory.
-pub fn write_bundle(
-    models_dir: &Path,
-    trained: &TrainedModel,
-    spec: BundleSpec<'_>,
-) -> Result<PathBuf, TrainError> {
-    let cols = spec.encoder.n_features();
-    if spec.golden_x.len() != spec.golden_records.len() * cols {
-        return Err(TrainError::Invalid(
-            "encoder and golden rows disagree on the feature count".into(),
-        ));
+/// The parameters in the graph, for scoring without it.
+#[derive(Debug, Clone)]
+enum Native {
+    Linear { weights: Vec<f32>, bias: f32 },
+    Trees(TreeEnsemble),
+}
+
+impl ExportedModel {
+    /// Raw log-odds of batch-encoded rows (row-major, the encoder's width), computed natively
+    /// from the parameters the graph holds.
+    pub fn raw_scores(&self, x: &[f32]) -> Vec<f64> {
+        match &self.native {
+            Native::Linear { weights, bias } => x
+                .chunks(weights.len().max(1))
+                .map(|row| {
+                    f64::from(*bias)
+                        + row
+                            .iter()
+                            .zip(weights)
+                            .map(|(a, w)| f64::from(*a) * f64::from(*w))
+                            .sum::<f64>()
+                })
+                .collect(),
+            Native::Trees(ensemble) => x
+                .chunks(ensemble.n_features.max(1))
+                .map(|row| ensemble.raw_score(row))
+                .collect(),
+        }
     }
+}
+
+/// `hyperparameters` of a logistic model.
+#[derive(Debug, Serialize)]
+struct LogisticHyperparameters<'a> {
+    l2: f64,
+    penalty: &'static str,
+    cv_folds: usize,
+    cv: &'a [CvPoint],
+}
+
+/// `hyperparameters` of a GBM.
+#[derive(Debug, Serialize)]
+struct GbmHyperparameters<'a> {
+    library: &'static str,
+    trees: usize,
+    params: &'a GbmParams,
+    class_weight: ClassWeight,
+    monotone: Vec<MonotoneFeature<'a>>,
+    cv_folds: usize,
+    early_stopping_share: f64,
+    cv: &'a GbmCv,
+}
+
+#[derive(Debug, Serialize)]
+struct MonotoneFeature<'a> {
+    feature: Option<&'a String>,
+    direction: Monotone,
+}
+
+/// Writes `trained`'s graph; `encoder` is the one it was trained behind.
+pub fn export(trained: &TrainedModel, encoder: &Encoder) -> Result<ExportedModel, TrainError> {
+    let cols = encoder.n_features();
     let version = env!("CARGO_PKG_VERSION");
-    let (onnx, golden_logits, hyperparameters) = match trained {
+    let width_mismatch = |model: usize| TrainError::Width {
+        model,
+        encoder: cols,
+    };
+    let json = |value: Result<serde_json::Value, serde_json::Error>| {
+        value.map_err(|source| TrainError::Hyperparameters { source })
+    };
+    match trained {
         TrainedModel::Logistic(m) => {
             let weights: Vec<f32> = m.model.weights.iter().map(|&w| w as f32).collect();
             let bias = m.model.intercept as f32;
             if weights.len() != cols {
-                return Err(TrainError::Invalid(
-                    "model and encoder disagree on the feature count".into(),
-                ));
+                return Err(width_mismatch(weights.len()));
             }
             let onnx = logistic_to_onnx(&weights, bias, version)
-                .map_err(|e| TrainError::Export(e.to_string()))?;
-            // Expected scores from the f32 weights the graph holds, in f64 arithmetic.
-            let logits: Vec<f64> = spec
-                .golden_x
-                .chunks(cols)
-                .map(|x| {
-                    f64::from(bias)
-                        + x.iter()
-                            .zip(&weights)
-                            .map(|(a, w)| f64::from(*a) * f64::from(*w))
-                            .sum::<f64>()
-                })
-                .collect();
-            let hyperparameters = serde_json::json!({
-                "l2": m.model.alpha,
-                "penalty": "l2 (linfa-logistic alpha: summed log loss + alpha/2 |w|^2)",
-                "cv_folds": m.folds,
-                "cv": m.cv,
-            });
-            (onnx, logits, hyperparameters)
+                .map_err(|e| TrainError::Export { source: e.into() })?;
+            let hyperparameters = json(serde_json::to_value(LogisticHyperparameters {
+                l2: m.model.alpha,
+                penalty: "l2 (linfa-logistic alpha: summed log loss + alpha/2 |w|^2)",
+                cv_folds: m.folds,
+                cv: &m.cv,
+            }))?;
+            Ok(ExportedModel {
+                kind: ModelKind::Logistic,
+                onnx,
+                hyperparameters,
+                native: Native::Linear { weights, bias },
+            })
         }
         TrainedModel::Gbm(m) => {
             if m.ensemble.n_features != cols {
-                return Err(TrainError::Invalid(
-                    "model and encoder disagree on the feature count".into(),
-                ));
+                return Err(width_mismatch(m.ensemble.n_features));
             }
             let onnx = tree_ensemble_to_onnx(&m.ensemble, version)
-                .map_err(|e| TrainError::Export(e.to_string()))?;
-            let logits = spec
-                .golden_x
-                .chunks(cols)
-                .map(|x| m.ensemble.raw_score(x))
-                .collect();
-            let names = spec.encoder.feature_names();
-            let monotone: Vec<serde_json::Value> = m
-                .options
-                .monotone
-                .iter()
-                .map(|(f, d)| serde_json::json!({ "feature": names.get(*f), "direction": d }))
-                .collect();
-            let hyperparameters = serde_json::json!({
-                "library": "forust-ml",
-                "trees": m.ensemble.trees.len(),
-                "params": m.options.params,
-                "class_weight": m.options.class_weight,
-                "monotone": monotone,
-                "cv_folds": m.options.folds,
-                "early_stopping_share": m.options.validation_fraction,
-                "cv": m.cv,
-            });
-            (onnx, logits, hyperparameters)
+                .map_err(|e| TrainError::Export { source: e.into() })?;
+            let names = encoder.feature_names();
+            let hyperparameters = json(serde_json::to_value(GbmHyperparameters {
+                library: "forust-ml",
+                trees: m.ensemble.trees.len(),
+                params: &m.options.params,
+                class_weight: m.options.class_weight,
+                monotone: m
+                    .options
+                    .monotone
+                    .iter()
+                    .map(|&(f, direction)| MonotoneFeature {
+                        feature: names.get(f),
+                        direction,
+                    })
+                    .collect(),
+                cv_folds: m.options.folds,
+                early_stopping_share: m.options.validation_fraction,
+                cv: &m.cv,
+            }))?;
+            Ok(ExportedModel {
+                kind: ModelKind::Gbm,
+                onnx,
+                hyperparameters,
+                native: Native::Trees(m.ensemble.clone()),
+            })
         }
-    };
-    let golden_rows = spec
-        .golden_records
-        .into_iter()
-        .zip(golden_logits)
-        .map(|(record, logit)| GoldenRow {
-            record,
-            propensity: trained.calibrator().apply(logit),
-        })
-        .collect();
-    let manifest = Manifest {
-        format_version: bundle::BUNDLE_FORMAT_VERSION,
-        name: spec.name.to_string(),
-        version: bundle::version_for(spec.created_at),
-        created_at: spec.created_at,
-        model: ModelInfo {
-            kind: trained.kind().into(),
-            hyperparameters,
-            onnx_input: INPUT_NAME.into(),
-            onnx_output: LOGIT_NAME.into(),
-            n_features: cols,
-            onnx_sha256: bundle::sha256_hex(&onnx),
-        },
-        schema: spec.schema.clone(),
-        schema_hash: spec.schema.hash(),
-        encoder: spec.encoder.clone(),
-        calibrator: trained.calibrator().clone(),
-        training_data: spec.training_data,
-        metrics: spec.metrics,
-        libraries: libraries(),
-    };
-    let golden = Golden {
-        as_of: spec.golden_as_of,
-        rows: golden_rows,
-    };
-    Bundle::write(models_dir, &manifest, &onnx, &golden)
-        .map_err(|e| TrainError::Bundle(e.to_string()))
+    }
 }
 
 /// Versions of qualify and the libraries that trained and wrote the model.

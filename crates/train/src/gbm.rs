@@ -83,27 +83,41 @@ impl Default for GbmParams {
 impl GbmParams {
     /// Checks the values forust-ml would otherwise reject late or silently misuse.
     pub fn validate(&self) -> Result<(), TrainError> {
-        let bad = |what: &str| Err(TrainError::Invalid(format!("GBM parameter {what}")));
+        let bad = |name, requirement, value: f64| {
+            Err(TrainError::GbmParameter {
+                name,
+                requirement,
+                value,
+            })
+        };
         if self.max_trees == 0 {
-            return bad("max trees must be at least 1");
+            return bad("max trees", "must be at least 1", 0.0);
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad("learning rate must be a positive number");
+            return bad(
+                "learning rate",
+                "must be a positive number",
+                f64::from(self.learning_rate),
+            );
         }
         if self.max_leaves < 2 {
-            return bad("leaves must be at least 2");
+            return bad("leaves", "must be at least 2", self.max_leaves as f64);
         }
         if !(self.min_leaf_weight.is_finite() && self.min_leaf_weight >= 0.0) {
-            return bad("min leaf weight must be finite and >= 0");
+            return bad(
+                "min leaf weight",
+                "must be finite and >= 0",
+                f64::from(self.min_leaf_weight),
+            );
         }
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
-            return bad("l2 must be finite and >= 0");
+            return bad("l2", "must be finite and >= 0", f64::from(self.l2));
         }
         if self.bins < 2 {
-            return bad("bins must be at least 2");
+            return bad("bins", "must be at least 2", f64::from(self.bins));
         }
         if self.early_stopping_rounds == 0 {
-            return bad("early stopping rounds must be at least 1");
+            return bad("early stopping rounds", "must be at least 1", 0.0);
         }
         Ok(())
     }
@@ -120,29 +134,32 @@ pub struct Rows<'a> {
 }
 
 impl Rows<'_> {
-    fn check(&self, what: &str) -> Result<(), TrainError> {
-        if self.cols == 0
-            || self.x.len() != self.y.len() * self.cols
-            || self.weights.len() != self.y.len()
-        {
-            return Err(TrainError::Invalid(format!(
-                "{what}: {} values, {} labels and {} weights do not form rows of {} features",
-                self.x.len(),
-                self.y.len(),
-                self.weights.len(),
-                self.cols
-            )));
+    fn check(&self, what: &'static str) -> Result<(), TrainError> {
+        if self.cols == 0 || self.x.len() != self.y.len() * self.cols {
+            return Err(TrainError::Shape {
+                what,
+                values: self.x.len(),
+                rows: self.y.len(),
+                cols: self.cols,
+            });
+        }
+        if self.weights.len() != self.y.len() {
+            return Err(TrainError::Rows {
+                what: "row weights",
+                got: self.weights.len(),
+                rows: self.y.len(),
+            });
         }
         if self.y.is_empty() {
-            return Err(TrainError::Invalid(format!("{what}: no rows")));
+            return Err(TrainError::NoRows { what });
         }
         if let Some(i) = self.x.iter().position(|v| !v.is_finite()) {
-            return Err(TrainError::Invalid(format!(
-                "{what}: row {}, feature {} is {} (the encoder never produces that)",
-                i / self.cols,
-                i % self.cols,
-                self.x[i]
-            )));
+            return Err(TrainError::NonFinite {
+                what,
+                row: i / self.cols,
+                feature: i % self.cols,
+                value: self.x[i],
+            });
         }
         Ok(())
     }
@@ -176,9 +193,7 @@ pub fn fit(
     for (row, (features, want)) in train.x.chunks(train.cols).zip(expected).enumerate() {
         let got = ensemble.raw_score(features);
         if (got - want).abs() > CONVERSION_TOLERANCE {
-            return Err(TrainError::Fit(format!(
-                "converted trees disagree with forust-ml on training row {row}: {got} vs {want}"
-            )));
+            return Err(TrainError::Conversion { row, got, want });
         }
     }
     Ok(GbmFit {
@@ -201,15 +216,17 @@ pub fn fit_booster(
     params.validate()?;
     train.check("training rows")?;
     if x.len() != train.x.len() {
-        return Err(TrainError::Invalid(
-            "the f64 matrix does not hold the training rows".into(),
-        ));
+        return Err(TrainError::Rows {
+            what: "the f64 copy of the training matrix",
+            got: x.len(),
+            rows: train.x.len(),
+        });
     }
     if let Some(&(feature, _)) = monotone.iter().find(|(f, _)| *f >= train.cols) {
-        return Err(TrainError::Invalid(format!(
-            "monotone constraint on feature {feature} of {}",
-            train.cols
-        )));
+        return Err(TrainError::MonotoneFeature {
+            feature,
+            features: train.cols,
+        });
     }
     let mut booster = GradientBooster::default();
     booster.objective_type = ObjectiveType::LogLoss;
@@ -243,10 +260,12 @@ pub fn fit_booster(
         Some(v) => {
             v.check("validation rows")?;
             if v.cols != train.cols {
-                return Err(TrainError::Invalid(format!(
-                    "validation rows have {} features, training rows {}",
-                    v.cols, train.cols
-                )));
+                return Err(TrainError::Shape {
+                    what: "validation rows (training rows' width)",
+                    values: v.x.len(),
+                    rows: v.y.len(),
+                    cols: train.cols,
+                });
             }
             booster.evaluation_metric = Some(Metric::LogLoss);
             booster.early_stopping_rounds = Some(params.early_stopping_rounds);
@@ -267,7 +286,7 @@ pub fn fit_booster(
             None,
         ),
     };
-    fitted.map_err(|e| TrainError::Fit(format!("forust-ml: {e}")))?;
+    fitted.map_err(|source| TrainError::Forust { source })?;
     if !monotone.is_empty() {
         for tree in &mut booster.trees {
             clamp_to_monotone_bounds(tree, monotone);
@@ -328,7 +347,7 @@ pub fn to_ensemble(
     };
     ensemble
         .validate()
-        .map_err(|e| TrainError::Fit(format!("converted trees are invalid: {e}")))?;
+        .map_err(|e| TrainError::InvalidTrees { source: e.into() })?;
     Ok(ensemble)
 }
 
@@ -337,17 +356,21 @@ fn convert_tree(tree: &forust_ml::tree::Tree) -> Result<Tree, TrainError> {
     // (forust-ml's node type is not exported; its fields are.)
     let nodes = &tree.nodes;
     if nodes.is_empty() {
-        return Err(TrainError::Fit("forust-ml produced an empty tree".into()));
+        return Err(TrainError::ForustTree {
+            problem: "is empty".into(),
+        });
     }
     let mut out: Vec<Node> = Vec::with_capacity(nodes.len());
     // (forust index, index of the parent's slot to patch, is left child)
     let mut stack = vec![(0usize, None::<(usize, bool)>)];
     while let Some((i, parent)) = stack.pop() {
-        let node = nodes
-            .get(i)
-            .ok_or_else(|| TrainError::Fit(format!("forust-ml tree points to node {i}")))?;
+        let node = nodes.get(i).ok_or_else(|| TrainError::ForustTree {
+            problem: format!("points to node {i}, which it does not have"),
+        })?;
         if out.len() >= nodes.len() {
-            return Err(TrainError::Fit("forust-ml tree has a cycle".into()));
+            return Err(TrainError::ForustTree {
+                problem: "has a cycle".into(),
+            });
         }
         let at = out.len();
         if node.is_leaf {

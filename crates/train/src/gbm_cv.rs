@@ -74,18 +74,8 @@ impl Default for GbmOptions {
     }
 }
 
-/// How cross-validation went.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GbmCv {
-    /// Per fold: trees kept (best validation log loss) and trees grown before stopping.
-    pub best_trees: Vec<usize>,
-    pub trees_grown: Vec<usize>,
-    /// Trees of the final model (mean of `best_trees`).
-    pub final_trees: usize,
-    /// Pooled out-of-fold log loss and ROC AUC of the uncalibrated model.
-    pub log_loss: f64,
-    pub roc_auc: f64,
-}
+/// How cross-validation went (as the manifest records it).
+pub use qualify_core::bundle::metrics::GbmCv;
 
 /// The trained model, its calibrator and how they were chosen.
 #[derive(Debug, Clone)]
@@ -109,20 +99,22 @@ pub fn train_gbm(
 ) -> Result<TrainedGbm, TrainError> {
     options.params.validate()?;
     if x.len() != y.len() * cols || cols == 0 {
-        return Err(TrainError::Invalid(format!(
-            "matrix of {} values is not {} rows × {cols}",
-            x.len(),
-            y.len()
-        )));
+        return Err(TrainError::Shape {
+            what: "GBM training matrix",
+            values: x.len(),
+            rows: y.len(),
+            cols,
+        });
     }
     if options.folds < 2 {
-        return Err(TrainError::Invalid("need at least 2 folds".into()));
+        return Err(TrainError::Folds {
+            folds: options.folds,
+        });
     }
     if !(options.validation_fraction > 0.0 && options.validation_fraction < 0.5) {
-        return Err(TrainError::Invalid(format!(
-            "the early-stopping share must be in (0, 0.5), got {}",
-            options.validation_fraction
-        )));
+        return Err(TrainError::EarlyStoppingShare {
+            share: options.validation_fraction,
+        });
     }
     let total = options.folds + 1;
     let weights = options.class_weight.weights(y);
@@ -146,13 +138,13 @@ pub fn train_gbm(
         };
         let (sp, sn) = classes(&stop_rows);
         if sp == 0 || sn == 0 {
-            return Err(TrainError::Invalid(format!(
-                "fold {}: the early-stopping rows ({} of {}) hold {sp} converted and {sn} other \
-                 leads; need both: use more data or fewer folds",
-                fold + 1,
-                stop_rows.len(),
-                rest.len()
-            )));
+            return Err(TrainError::EarlyStoppingRows {
+                fold: fold + 1,
+                rows: stop_rows.len(),
+                of: rest.len(),
+                positives: sp,
+                negatives: sn,
+            });
         }
         let part = Part::new(x, cols, y, &weights, &fit_rows);
         let watch = Part::new(x, cols, y, &weights, &stop_rows);
@@ -192,14 +184,14 @@ pub fn train_gbm(
     progress(total, total);
     let calibrator = fit_calibrator(options.calibration, &oof, y)?;
     let p: Vec<f64> = oof.iter().map(|&z| sigmoid(z)).collect();
-    let metric =
-        |r: Result<f64, qualify_eval::EvalError>| r.map_err(|e| TrainError::Fit(e.to_string()));
     let cv = GbmCv {
         best_trees,
         trees_grown,
         final_trees,
-        log_loss: metric(qualify_eval::log_loss(y, &p))?,
-        roc_auc: metric(qualify_eval::roc_auc(y, &p))?,
+        log_loss: qualify_eval::log_loss(y, &p)
+            .map_err(TrainError::metric("cross-validated log loss"))?,
+        roc_auc: qualify_eval::roc_auc(y, &p)
+            .map_err(TrainError::metric("cross-validated ROC AUC"))?,
     };
     Ok(TrainedGbm {
         ensemble,
@@ -223,10 +215,9 @@ pub fn monotone_features(
         match (declared, &column.state) {
             (Some(direction), ColumnState::Numeric(_)) => out.push((at, direction)),
             (Some(_), _) => {
-                return Err(TrainError::Invalid(format!(
-                    "column {:?}: monotone applies to numeric columns only",
-                    column.name
-                )));
+                return Err(TrainError::MonotoneNotNumeric {
+                    column: column.name.clone(),
+                });
             }
             (None, _) => {}
         }

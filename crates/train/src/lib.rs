@@ -1,12 +1,18 @@
-//! qualify-train: fitting propensity models and writing them as bundles.
+//! qualify-train: training propensity models and publishing them as verified bundles.
 //!
-//! [`cv::train_logistic`] cross-validates an L2 logistic regression (linfa-logistic) on the
-//! training part, fits its calibrator on out-of-fold scores and refits on the whole part;
-//! [`gbm_cv::train_gbm`] does the same for gradient-boosted trees (forust-ml, converted to
-//! qualify-core's `TreeEnsemble` by [`gbm`]); [`model`] compares the two for `--model auto`;
-//! [`export::write_bundle`] writes the ONNX graph (qualify-onnx's writers), the manifest and golden rows. Splits
-//! ([`split`]) are pure index functions. No polars here: inputs are qualify-core's encoded
-//! matrices.
+//! [`pipeline::train`] is `qualify train` as a library call: a [`pipeline::TrainConfig`], a
+//! table, a model directory and a [`progress::Progress`] in, a published
+//! [`pipeline::TrainedBundle`] out. Underneath, [`cv::train_logistic`] cross-validates an L2
+//! logistic regression (linfa-logistic) on the training part, fits its calibrator on
+//! out-of-fold scores and refits on the whole part; [`gbm_cv::train_gbm`] does the same for
+//! gradient-boosted trees (forust-ml, converted to qualify-core's `TreeEnsemble` by [`gbm`]);
+//! [`model`] compares the two for `auto`; [`export`] turns the kept model into its ONNX graph
+//! (qualify-onnx's writers);
+//! [`bundle_writer::BundleWriter`] writes the manifest and golden rows, checks the staged
+//! bundle through qualify-runtime and only then publishes it. [`evaluate`] measures a bundle
+//! on labelled data. Splits ([`split`]) are pure index functions. The fitting modules work on
+//! qualify-core's encoded matrices; only the pipeline reads tables (labels, schema
+//! inference: qualify-data).
 //!
 //! ```
 //! use qualify_train::cv::{train_logistic, TrainOptions};
@@ -17,15 +23,20 @@
 //! assert!(trained.model.weights[0] > 0.0);
 //! ```
 
+pub mod bundle_writer;
 pub mod calibration;
 pub mod cv;
 pub mod error;
+pub mod evaluate;
 pub mod export;
 pub mod gbm;
 pub mod gbm_cv;
+pub mod import;
 pub mod logistic;
 pub mod matrix;
 pub mod model;
+pub mod pipeline;
+pub mod progress;
 pub mod split;
 
 pub use error::TrainError;

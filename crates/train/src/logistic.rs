@@ -57,16 +57,14 @@ pub fn fit(
     solver: Solver,
 ) -> Result<LogisticModel, TrainError> {
     if x.nrows() != y.len() {
-        return Err(TrainError::Invalid(format!(
-            "{} rows but {} labels",
-            x.nrows(),
-            y.len()
-        )));
+        return Err(TrainError::Rows {
+            what: "labels",
+            got: y.len(),
+            rows: x.nrows(),
+        });
     }
     if !(alpha.is_finite() && alpha >= 0.0) {
-        return Err(TrainError::Invalid(format!(
-            "L2 strength must be finite and >= 0, got {alpha}"
-        )));
+        return Err(TrainError::L2 { alpha });
     }
     let targets = Array1::from(y.to_vec());
     let dataset = DatasetBase::new(x.view(), targets);
@@ -75,7 +73,7 @@ pub fn fit(
         .max_iterations(solver.max_iterations)
         .gradient_tolerance(solver.gradient_tolerance * y.len() as f64)
         .fit(&dataset)
-        .map_err(|e| TrainError::Fit(e.to_string()))?;
+        .map_err(|source| TrainError::Logistic { source })?;
     // linfa's positive class is the more frequent one; orient to "converted".
     let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
     let model = LogisticModel {
@@ -84,9 +82,7 @@ pub fn fit(
         alpha,
     };
     if model.weights.iter().any(|w| !w.is_finite()) || !model.intercept.is_finite() {
-        return Err(TrainError::Fit(
-            "the optimiser diverged (non-finite weights)".into(),
-        ));
+        return Err(TrainError::Diverged { alpha });
     }
     Ok(model)
 }

@@ -5,6 +5,8 @@
 //! each fold, a calibrator fitted on the other folds' out-of-fold scores, with the method the
 //! user asked for, scores that fold — and the pooled log loss decides. No test row is used.
 
+use qualify_core::bundle::ModelKind;
+use qualify_core::bundle::metrics::CvResults;
 use qualify_core::calibrate::Calibrator;
 use serde::{Deserialize, Serialize};
 
@@ -23,11 +25,11 @@ pub enum TrainedModel {
 }
 
 impl TrainedModel {
-    /// `ModelInfo.kind`: "logistic" or "gbm".
-    pub fn kind(&self) -> &'static str {
+    /// `ModelInfo.kind`.
+    pub fn kind(&self) -> ModelKind {
         match self {
-            TrainedModel::Logistic(_) => "logistic",
-            TrainedModel::Gbm(_) => "gbm",
+            TrainedModel::Logistic(_) => ModelKind::Logistic,
+            TrainedModel::Gbm(_) => ModelKind::Gbm,
         }
     }
 
@@ -58,10 +60,10 @@ impl TrainedModel {
     }
 
     /// Cross-validation results as the manifest records them.
-    pub fn cv_json(&self) -> serde_json::Value {
+    pub fn cv(&self) -> CvResults {
         match self {
-            TrainedModel::Logistic(m) => serde_json::json!(m.cv),
-            TrainedModel::Gbm(m) => serde_json::json!(m.cv),
+            TrainedModel::Logistic(m) => CvResults::Logistic(m.cv.clone()),
+            TrainedModel::Gbm(m) => CvResults::Gbm(m.cv.clone()),
         }
     }
 }
@@ -69,7 +71,7 @@ impl TrainedModel {
 /// One candidate's cross-validated result on calibrated out-of-fold probabilities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CandidateScore {
-    pub kind: String,
+    pub kind: ModelKind,
     /// Pooled log loss of the cross-fitted calibrated out-of-fold probabilities.
     pub cv_log_loss: f64,
     pub cv_roc_auc: f64,
@@ -86,11 +88,11 @@ pub fn candidate_score(
 ) -> Result<CandidateScore, TrainError> {
     let oof = model.oof();
     if oof.len() != y.len() {
-        return Err(TrainError::Invalid(format!(
-            "{} out-of-fold scores for {} labels",
-            oof.len(),
-            y.len()
-        )));
+        return Err(TrainError::Rows {
+            what: "out-of-fold scores",
+            got: oof.len(),
+            rows: y.len(),
+        });
     }
     let fold_of = stratified_folds(y, folds, seed);
     let mut p = vec![0.0; y.len()];
@@ -104,12 +106,12 @@ pub fn candidate_score(
             p[i] = calibrator.apply(oof[i]);
         }
     }
-    let metric =
-        |r: Result<f64, qualify_eval::EvalError>| r.map_err(|e| TrainError::Fit(e.to_string()));
     Ok(CandidateScore {
-        kind: model.kind().to_string(),
-        cv_log_loss: metric(qualify_eval::log_loss(y, &p))?,
-        cv_roc_auc: metric(qualify_eval::roc_auc(y, &p))?,
+        kind: model.kind(),
+        cv_log_loss: qualify_eval::log_loss(y, &p)
+            .map_err(TrainError::metric("calibrated cross-validated log loss"))?,
+        cv_roc_auc: qualify_eval::roc_auc(y, &p)
+            .map_err(TrainError::metric("calibrated cross-validated ROC AUC"))?,
     })
 }
 
@@ -147,7 +149,7 @@ mod tests {
             score(&TrainedModel::Logistic(logistic)),
             score(&TrainedModel::Gbm(gbm)),
         );
-        assert_eq!((l.kind.as_str(), g.kind.as_str()), ("logistic", "gbm"));
+        assert_eq!((l.kind, g.kind), (ModelKind::Logistic, ModelKind::Gbm));
         assert!(g.cv_log_loss < l.cv_log_loss - 0.05, "{g:?} vs {l:?}");
         assert!(g.cv_roc_auc > l.cv_roc_auc, "{g:?} vs {l:?}");
     }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::Error;
 use crate::value::{RawColumn, RawTable};
 
 fn manifest() -> Manifest {
@@ -21,7 +22,7 @@ fn manifest() -> Manifest {
         version: version_for(created_at),
         created_at,
         model: ModelInfo {
-            kind: "logistic".into(),
+            kind: ModelKind::Logistic,
             hyperparameters: serde_json::json!({"l2": 1.0}),
             onnx_input: "features".into(),
             onnx_output: "logit".into(),
@@ -41,7 +42,7 @@ fn manifest() -> Manifest {
             test_rows: 0,
             split: "none".into(),
         },
-        metrics: serde_json::json!({}),
+        metrics: None,
         libraries: BTreeMap::new(),
     }
 }
@@ -74,6 +75,10 @@ fn writes_atomically_reads_back_and_never_overwrites() {
     let back = Bundle::read(dir.path()).expect("read latest version");
     assert_eq!(back.manifest, m);
     let again = Bundle::write(dir.path(), &m, b"other", &golden()).expect_err("exists");
+    assert!(
+        matches!(again, Error::Bundle(BundleError::Exists { .. })),
+        "{again}"
+    );
     assert!(again.to_string().contains("never overwritten"));
     assert_eq!(fs::read(path.join(ONNX_FILE)).expect("onnx"), b"onnx");
 }
@@ -92,4 +97,152 @@ fn corrupt_bundles_are_refused_with_reasons() {
         .expect_err("missing")
         .to_string();
     assert!(err.contains("nope"), "{err}");
+}
+
+fn staged(dir: &Path, at: DateTime<Utc>) -> StagedBundle {
+    let staged = StagedBundle::reserve(dir, at).expect("reserve");
+    let mut m = manifest();
+    m.version = staged.version().to_string();
+    staged.write_onnx(b"onnx").expect("onnx");
+    staged.write_golden(&golden()).expect("golden");
+    staged.write_manifest(&m).expect("manifest");
+    staged
+}
+
+fn visible(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Issue 11, R8: two producers in the same millisecond both land, in distinct versions that
+/// still sort in creation order; a staged bundle is invisible until published.
+#[test]
+fn same_millisecond_producers_get_distinct_versions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = manifest().created_at;
+    let first = staged(dir.path(), at);
+    let second = staged(dir.path(), at);
+    assert_eq!(first.version(), "20261125T100000.000Z");
+    assert_eq!(second.version(), "20261125T100000.001Z");
+    assert!(visible(dir.path()).is_empty(), "staged bundles are hidden");
+    let read = Bundle::read(dir.path()).expect_err("nothing published");
+    assert!(
+        matches!(read, Error::Bundle(BundleError::NotABundle { .. })),
+        "{read}"
+    );
+    second.publish().expect("publish second");
+    first.publish().expect("publish first");
+    // Published by the first producer meanwhile: the next claimant moves on.
+    let third = staged(dir.path(), at);
+    assert_eq!(third.version(), "20261125T100000.002Z");
+    drop(third);
+    assert_eq!(
+        visible(dir.path()),
+        ["20261125T100000.000Z", "20261125T100000.001Z"]
+    );
+    let names: Vec<_> = fs::read_dir(dir.path()).expect("list").collect();
+    assert_eq!(names.len(), 2, "the dropped staging directory is gone");
+}
+
+/// Many threads staging and publishing at one instant: every one lands, none overwritten.
+#[test]
+fn concurrent_producers_all_land() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = manifest().created_at;
+    let barrier = std::sync::Barrier::new(8);
+    let published: Vec<PathBuf> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    staged(dir.path(), at).publish().expect("publish")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let mut unique = published.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 8, "{published:?}");
+    assert_eq!(visible(dir.path()).len(), 8);
+    for path in &published {
+        Bundle::read(path).expect("each version reads");
+    }
+}
+
+#[test]
+fn unpublished_or_incomplete_staging_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = manifest().created_at;
+    let staged = StagedBundle::reserve(dir.path(), at).expect("reserve");
+    staged.write_onnx(b"onnx").expect("onnx");
+    let err = staged.publish().expect_err("incomplete");
+    assert!(
+        matches!(
+            err,
+            BundleError::Incomplete {
+                missing: GOLDEN_FILE,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let staged = StagedBundle::reserve(dir.path(), at).expect("reserve");
+    let mut m = manifest();
+    m.version = "20991231T000000.000Z".into();
+    let err = staged.write_manifest(&m).expect_err("wrong version");
+    assert!(matches!(err, BundleError::VersionMismatch { .. }), "{err}");
+    drop(staged);
+    assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 0);
+    let err = StagedBundle::reserve_exact(dir.path(), "../x").expect_err("path");
+    assert!(matches!(err, BundleError::BadVersion { .. }), "{err}");
+}
+
+/// Typed metrics: a trained bundle's figures round-trip; an imported bundle's `{}` reads as
+/// none and is written back as `{}`.
+#[test]
+fn metrics_keep_their_json_shape() {
+    use metrics::{CvPoint, CvResults, Metrics};
+    let figures =
+        Metrics::compute(&[false, true, false, true], &[0.2, 0.7, 0.4, 0.6]).expect("metrics");
+    let mut m = manifest();
+    m.metrics = Some(TrainingMetrics {
+        test: figures.clone(),
+        prior: figures,
+        cv: CvResults::Logistic(vec![CvPoint {
+            l2: 1.0,
+            log_loss: 0.5,
+            roc_auc: 0.8,
+        }]),
+        selection: None,
+    });
+    let json = serde_json::to_value(&m).expect("json");
+    assert!(json["metrics"]["cv"].is_array(), "{json}");
+    assert!(json["metrics"].get("selection").is_none(), "{json}");
+    assert_eq!(json["model"]["kind"], "logistic");
+    let back: Manifest = serde_json::from_value(json).expect("read back");
+    assert_eq!(back, m);
+    m.metrics = None;
+    let json = serde_json::to_value(&m).expect("json");
+    assert_eq!(json["metrics"], serde_json::json!({}));
+    assert_eq!(serde_json::from_value::<Manifest>(json).expect("back"), m);
+}
+
+#[test]
+fn model_kind_names_are_their_serde_names() {
+    for kind in ModelKind::ALL {
+        assert_eq!(
+            serde_json::to_value(kind).expect("json"),
+            serde_json::Value::String(kind.to_string())
+        );
+    }
 }

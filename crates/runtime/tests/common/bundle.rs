@@ -165,7 +165,7 @@ pub fn write(
         version: version_for(as_of()),
         created_at: as_of(),
         model: ModelInfo {
-            kind: kind.into(),
+            kind: serde_json::from_value(json!(kind)).expect("model kind"),
             hyperparameters: json!({}),
             onnx_input: qualify_onnx::INPUT_NAME.into(),
             onnx_output: qualify_onnx::LOGIT_NAME.into(),
@@ -185,7 +185,7 @@ pub fn write(
             test_rows: 0,
             split: "none".into(),
         },
-        metrics: json!({}),
+        metrics: None,
         libraries: BTreeMap::new(),
     };
     let golden = Golden {

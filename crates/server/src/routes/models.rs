@@ -51,7 +51,7 @@ fn summary(m: &LoadedModel, role: &'static str) -> ModelSummary {
     ModelSummary {
         name: manifest.name.clone(),
         version: manifest.version.clone(),
-        kind: manifest.model.kind.clone(),
+        kind: manifest.model.kind.to_string(),
         schema_hash: manifest.schema_hash.clone(),
         created_at: manifest.created_at,
         role,
@@ -59,8 +59,8 @@ fn summary(m: &LoadedModel, role: &'static str) -> ModelSummary {
         n_features: manifest.model.n_features,
         test_metrics: manifest
             .metrics
-            .get("test")
-            .cloned()
+            .as_ref()
+            .and_then(|m| serde_json::to_value(&m.test).ok())
             .unwrap_or(serde_json::Value::Null),
     }
 }
@@ -115,7 +115,11 @@ pub async fn detail(
     let manifest = m.model.manifest();
     Ok(Json(ModelDetail {
         summary: summary(m, role),
-        metrics: manifest.metrics.clone(),
+        metrics: manifest
+            .metrics
+            .as_ref()
+            .and_then(|m| serde_json::to_value(m).ok())
+            .unwrap_or_else(|| serde_json::json!({})),
         hyperparameters: manifest.model.hyperparameters.clone(),
         training_data: serde_json::to_value(&manifest.training_data)
             .unwrap_or(serde_json::Value::Null),

@@ -1,0 +1,175 @@
+//! The training pipeline as one library call: what `qualify train` does, for any caller.
+//!
+//! [`train`] takes a [`TrainConfig`] (a plain struct with defaults), a table already read
+//! ([`TrainData`]: rows from a file, a store, a data frame) and a model directory, and
+//! returns the [`TrainedBundle`] it published:
+//!
+//! 1. label read and checked (binary; both classes; at least 30 of each), schema given or
+//!    inferred;
+//! 2. split ([`SplitStrategy`]), the parts checked (a test part with both classes; no more
+//!    folds than the rarer class), encoder fitted on the training part only;
+//! 3. candidates fitted with cross-validation ([`ModelChoice`]), one kept by the calibrated
+//!    cross-validated log loss;
+//! 4. test and constant-prior figures ([`TrainingMetrics`]);
+//! 5. the bundle written by [`BundleWriter`](crate::bundle_writer::BundleWriter): staged
+//!    hidden, checked through the runtime, published under a free version name.
+//!
+//! The CLI is flags around this call, so a library user trains exactly as the CLI does.
+//! Progress and warnings go through [`Progress`].
+//!
+//! ```
+//! use qualify_data::synth::{generate, to_raw_table, SynthConfig};
+//! use qualify_train::pipeline::{train, DataSource, TrainConfig, TrainData};
+//! use qualify_train::progress::Silent;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let table = to_raw_table(&generate(&SynthConfig::new(800, 1)))?;
+//! let source = DataSource { name: "synthetic".into(), sha256: "-".into() };
+//! let config = TrainConfig {
+//!     label: Some("converted".into()),
+//!     id: Some("id".into()),
+//!     folds: 3,
+//!     ..TrainConfig::default()
+//! };
+//! let models = tempfile::tempdir()?;
+//! let data = TrainData { table: &table, source: &source };
+//! let bundle = train(&config, &data, &models.path().join("leads"), &Silent)?;
+//! assert!(bundle.metrics.test.roc_auc > bundle.metrics.prior.roc_auc);
+//! // Published and verified: the runtime loads it from the model directory.
+//! qualify_runtime::Model::load(&models.path().join("leads"))?;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use qualify_core::bundle::{DataFingerprint, Manifest, TrainingMetrics};
+use qualify_core::value::RawTable;
+
+use crate::bundle_writer::{BundleWriter, GoldenSource};
+use crate::export::export;
+use crate::gbm_cv::monotone_features;
+use crate::model::TrainedModel;
+use crate::progress::{Progress, Stage, TrainWarning};
+
+mod config;
+mod error;
+mod fit;
+mod prepare;
+
+pub use config::{ModelChoice, SplitStrategy, TrainConfig};
+pub use error::PipelineError;
+
+/// The rows to train on and where they came from.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainData<'a> {
+    pub table: &'a RawTable,
+    pub source: &'a DataSource,
+}
+
+/// Where the training rows came from, as the manifest records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataSource {
+    /// A file name (no directories), or another name for the source.
+    pub name: String,
+    /// sha256 of the source's bytes, hex.
+    pub sha256: String,
+}
+
+impl DataSource {
+    /// A file: its name and the sha256 of its bytes.
+    pub fn file(path: &Path) -> Result<DataSource, qualify_data::DataError> {
+        Ok(DataSource {
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sha256: qualify_data::file_sha256(path)?,
+        })
+    }
+}
+
+/// A published, verified bundle and how it was made.
+#[derive(Debug, Clone)]
+pub struct TrainedBundle {
+    /// The version directory (`models_dir/<version>`).
+    pub dir: PathBuf,
+    /// What was written as `manifest.json`.
+    pub manifest: Manifest,
+    /// The figures the manifest records (`manifest.metrics`).
+    pub metrics: TrainingMetrics,
+    /// The fitted model (cross-validation details beyond the manifest's).
+    pub model: TrainedModel,
+    /// Everything reported through [`Progress::warning`].
+    pub warnings: Vec<TrainWarning>,
+}
+
+/// Trains on `data` as the module docs say and publishes a new version under `models_dir`.
+/// On any error, nothing is published.
+pub fn train(
+    config: &TrainConfig,
+    data: &TrainData<'_>,
+    models_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<TrainedBundle, PipelineError> {
+    config.validate()?;
+    let mut warnings = Vec::new();
+    let prepared = prepare::prepare(config, data.table, progress, &mut warnings)?;
+    let monotone = monotone_features(&prepared.schema, &prepared.encoder)?;
+    let candidates = fit::fit_candidates(config, &prepared, &monotone, progress)?;
+    progress.stage(Stage::Evaluating);
+    let (trained, metrics) = fit::select(config, &prepared, candidates)?;
+    let names = prepared.encoder.feature_names();
+    for warning in fit::monotone_warnings(&trained, &monotone, &names) {
+        progress.warning(&warning);
+        warnings.push(warning);
+    }
+
+    let exported = export(&trained, &prepared.encoder)?;
+    let positives = prepared.labels.iter().filter(|&&y| y).count();
+    let rows = data.table.rows();
+    let writer = BundleWriter {
+        name: config
+            .name
+            .clone()
+            .unwrap_or_else(|| default_name(models_dir)),
+        created_at: Utc::now(),
+        schema: &prepared.schema,
+        encoder: &prepared.encoder,
+        calibrator: trained.calibrator().clone(),
+        kind: exported.kind,
+        hyperparameters: exported.hyperparameters.clone(),
+        onnx: &exported.onnx,
+        training_data: DataFingerprint {
+            file: data.source.name.clone(),
+            sha256: data.source.sha256.clone(),
+            rows,
+            label_rate: positives as f64 / rows as f64,
+            train_rows: prepared.split.train.len(),
+            test_rows: prepared.split.test.len(),
+            split: prepared.split_name.clone(),
+        },
+        metrics: Some(metrics.clone()),
+        golden: GoldenSource {
+            table: data.table,
+            rows: &prepared.split.test,
+            max_rows: config.golden_rows,
+            raw_scores: &|x, _| Ok(exported.raw_scores(x)),
+        },
+    };
+    let published = writer.write(models_dir, progress)?;
+    Ok(TrainedBundle {
+        dir: published.dir,
+        manifest: published.manifest,
+        metrics,
+        model: trained,
+        warnings,
+    })
+}
+
+/// The model directory's name, the default model name.
+pub(crate) fn default_name(models_dir: &Path) -> String {
+    models_dir
+        .file_name()
+        .map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned())
+}
