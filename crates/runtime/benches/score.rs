@@ -22,7 +22,7 @@ use qualify_onnx::trees::tree_ensemble_to_onnx;
 use qualify_runtime::explain::Explainer;
 use qualify_runtime::onnx::OnnxModel;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 const N_FEATURES: usize = 40;
 const N_TREES: usize = 100;
