@@ -96,7 +96,7 @@ pub struct TrainArgs {
     /// GBM: stop after this many trees without a better validation log loss.
     #[arg(long, default_value_t = GbmParams::default().early_stopping_rounds)]
     pub early_stopping_rounds: usize,
-    /// Model directory: the bundle is written to DIR/<version>/ (version: the UTC creation
+    /// Model directory: the bundle is written to `DIR/<version>/` (version: the UTC creation
     /// time, a millisecond later per version already taken).
     #[arg(long)]
     pub out: PathBuf,

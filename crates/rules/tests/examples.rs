@@ -1,4 +1,5 @@
-//! The worked examples of DESIGN.md, on the rules files the repository ships.
+//! The worked examples of docs/concepts.md ("Worked examples"), on the rules files the
+//! repository ships.
 
 use chrono::{DateTime, TimeZone, Utc};
 use qualify_core::lead::{Activity, ActivityType, LeadRecord};

@@ -260,7 +260,7 @@ pub(crate) mod tests {
     use super::*;
     use qualify_core::value::{RawColumn, RawTable};
     use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
+    use rand::{RngExt, SeedableRng};
 
     /// Rows whose label follows the xor of two signs, ~35% converted.
     pub(crate) fn xor_data(n: usize, seed: u64) -> (Vec<f32>, Vec<bool>) {

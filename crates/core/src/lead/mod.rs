@@ -1,4 +1,4 @@
-//! The canonical lead record (DESIGN.md, "The canonical lead record").
+//! The canonical lead record (docs/concepts.md, "The canonical lead record").
 //!
 //! Services send leads in this shape; the bundled rules read it; the synthetic generator writes
 //! its flat form. [`LeadRecord::to_flat`] is the one place that turns a record into the flat

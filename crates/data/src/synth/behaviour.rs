@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use qualify_core::lead::{Activity, ActivityType};
-use rand::Rng;
+use rand::RngExt;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Exp1};
 

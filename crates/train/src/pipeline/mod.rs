@@ -11,8 +11,8 @@
 //! 3. candidates fitted with cross-validation ([`ModelChoice`]), one kept by the calibrated
 //!    cross-validated log loss;
 //! 4. test and constant-prior figures ([`TrainingMetrics`]);
-//! 5. the bundle written by [`BundleWriter`](crate::bundle_writer::BundleWriter): staged
-//!    hidden, checked through the runtime, published under a free version name.
+//! 5. the bundle written by [`BundleWriter`]: staged hidden, checked through the runtime,
+//!    published under a free version name.
 //!
 //! The CLI is flags around this call, so a library user trains exactly as the CLI does.
 //! Progress and warnings go through [`Progress`].
