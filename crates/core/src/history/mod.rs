@@ -31,6 +31,7 @@
 //! assert_eq!(get("lead_age_days"), 20.0);
 //! ```
 
+mod columns;
 mod error;
 mod features;
 mod log;
@@ -40,6 +41,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+pub use columns::{EventColumns, HistoryColumns, OutcomeColumns};
 pub use error::HistoryError;
 pub use features::{Moment, RecordFeatures, feature_columns, millis};
 pub use log::{Ev, EventLog, EventLogBuilder};

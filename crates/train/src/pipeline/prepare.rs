@@ -96,7 +96,7 @@ fn infer(
     warnings: &mut Vec<TrainWarning>,
 ) -> Result<Schema, PipelineError> {
     let options = InferOptions {
-        label: label.to_string(),
+        label: Some(label.to_string()),
         id: config.id.clone(),
         time: match &config.split {
             SplitStrategy::Time { column } => Some(column.clone()),
