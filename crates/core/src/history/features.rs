@@ -149,7 +149,7 @@ impl HistorySpec {
 /// A row-major block of features as table columns (NaN is a missing cell), in
 /// [`HistorySpec::feature_names`] order.
 pub fn feature_columns(values: &[f64], width: usize) -> Vec<RawColumn> {
-    let rows = if width == 0 { 0 } else { values.len() / width };
+    let rows = values.len().checked_div(width).unwrap_or(0);
     (0..width)
         .map(|c| {
             RawColumn::Number(
