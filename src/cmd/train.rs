@@ -117,10 +117,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     let config = config(&args, schema);
     let source = DataSource::file(&args.data)?;
-    let data = TrainData {
-        table: &table,
-        source: &source,
-    };
+    let data = TrainData::new(&table, &source);
     let bars = Bars::default();
     let result = train(&config, &data, &args.out, &bars);
     if let Some(bar) = bars.fitting.get() {

@@ -51,4 +51,4 @@ pub use spec::{
     DEFAULT_OFFSETS_DAYS, DEFAULT_WINDOWS_DAYS, HistoryModel, HistorySpec, LEAD_AGE, MomentSummary,
     target_text,
 };
-pub use table::{History, LabelledMoments, MOMENT_COLUMN, take, time_text};
+pub use table::{History, LabelledMoments, MOMENT_COLUMN, MomentLabels, take, time_text};

@@ -46,6 +46,18 @@ pub struct LabelledMoments {
     pub summary: MomentSummary,
 }
 
+/// Given moments, labelled ([`History::label_moments`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MomentLabels {
+    /// Indices of the moments kept (labelled), in order.
+    pub kept: Vec<usize>,
+    pub labels: Vec<bool>,
+    /// Moments whose window reaches past the end of the data without a conversion.
+    pub censored: usize,
+    /// Moments at or after the lead's outcome (not open).
+    pub closed: usize,
+}
+
 /// A time as the point-in-time table writes it.
 pub fn time_text(ms: i64) -> Option<String> {
     DateTime::<Utc>::from_timestamp_millis(ms)
@@ -108,6 +120,27 @@ impl History {
             .iter()
             .map(|m| label_at(m.at, self.outcomes[m.lead], window, end))
             .collect()
+    }
+
+    /// Labels given moments (a back-test's) with `spec`'s window up to `end`: which are kept,
+    /// their labels, and how many were left out as censored or already closed.
+    pub fn label_moments(&self, spec: &HistorySpec, moments: &[Moment], end: i64) -> MomentLabels {
+        let mut out = MomentLabels::default();
+        for (i, label) in self
+            .labels(moments, spec.label_window_ms(), end)
+            .into_iter()
+            .enumerate()
+        {
+            match label.converted() {
+                Some(y) => {
+                    out.kept.push(i);
+                    out.labels.push(y);
+                }
+                None if label == Label::Censored => out.censored += 1,
+                None => out.closed += 1,
+            }
+        }
+        out
     }
 
     /// Every lead open at `t`, in leads-table order.
