@@ -12,11 +12,14 @@
 //! Layout (private submodules): `profile` draws who the lead is (firmographics, with the
 //! tool stack from `stack` and the person from `contact`), `behaviour` what they did and
 //! when, `outcome` the qualification answers and whether they converted; `table` turns leads
-//! into the flat table ([`to_raw_table`]) and JSON lines ([`to_jsonl`]). The random streams
-//! are `rand`'s `StdRng`: reproducible for a seed with the locked `rand` version.
+//! into the flat table ([`to_raw_table`]) and JSON lines ([`to_jsonl`]). The public
+//! [`history`] module draws the same profiles into a history in time (leads, events,
+//! outcomes) for point-in-time training. The random streams are `rand`'s `StdRng`:
+//! reproducible for a seed with the locked `rand` version.
 
 mod behaviour;
 mod contact;
+pub mod history;
 mod outcome;
 mod profile;
 mod stack;

@@ -37,8 +37,9 @@ pub enum Kind {
     Bool,
 }
 
-/// The canonical scalar columns after `id`, in order, with their cell type.
-const FIELDS: &[(&str, Kind)] = &[
+/// The canonical attribute columns after `id` (who the lead is), in order, with their cell
+/// type: the flat table's first fields and the history's leads table.
+pub(super) const ATTRIBUTES: &[(&str, Kind)] = &[
     ("email", Kind::Text),
     (EMAIL_DOMAIN_TYPE, Kind::Text),
     ("job_title", Kind::Text),
@@ -50,6 +51,11 @@ const FIELDS: &[(&str, Kind)] = &[
     ("crm", Kind::Text),
     ("marketing_automation", Kind::Text),
     ("tech_stack", Kind::Text),
+];
+
+/// The qualification answers after the attributes (flat table only: in a history they are
+/// not known when the lead is created).
+const ANSWERS: &[(&str, Kind)] = &[
     ("budget_confirmed", Kind::Bool),
     ("need_confirmed", Kind::Bool),
     ("timeline_days", Kind::Number),
@@ -58,7 +64,12 @@ const FIELDS: &[(&str, Kind)] = &[
 /// Column names and types of [`to_raw_table`], in order.
 fn layout() -> Vec<(String, Kind)> {
     let mut cols = vec![("id".to_string(), Kind::Text)];
-    cols.extend(FIELDS.iter().map(|(n, k)| (n.to_string(), *k)));
+    cols.extend(
+        ATTRIBUTES
+            .iter()
+            .chain(ANSWERS)
+            .map(|(n, k)| (n.to_string(), *k)),
+    );
     cols.extend(
         ActivityType::ALL
             .iter()
@@ -114,7 +125,11 @@ pub fn to_raw_table(leads: &[SynthLead]) -> Result<RawTable, LayoutError> {
     Ok(table)
 }
 
-fn to_column(name: &str, kind: Kind, values: Vec<RawValue>) -> Result<RawColumn, LayoutError> {
+pub(super) fn to_column(
+    name: &str,
+    kind: Kind,
+    values: Vec<RawValue>,
+) -> Result<RawColumn, LayoutError> {
     let wrong = |v: &RawValue| LayoutError::WrongCell {
         column: name.to_string(),
         expected: kind,
