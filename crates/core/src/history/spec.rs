@@ -170,7 +170,8 @@ pub struct MomentSummary {
     pub events: usize,
     /// Moments kept (labelled rows).
     pub moments: usize,
-    /// Moments whose window reaches past the end of the data without a conversion: left out.
+    /// Moments whose window reaches past the end of the data (whatever happened before it):
+    /// left out.
     pub censored: usize,
     /// Kept moments labelled converted within the window.
     pub converted: usize,

@@ -52,7 +52,7 @@ pub struct MomentLabels {
     /// Indices of the moments kept (labelled), in order.
     pub kept: Vec<usize>,
     pub labels: Vec<bool>,
-    /// Moments whose window reaches past the end of the data without a conversion.
+    /// Moments whose window reaches past the end of the data (whatever happened before it).
     pub censored: usize,
     /// Moments at or after the lead's outcome (not open).
     pub closed: usize,
