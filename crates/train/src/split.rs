@@ -97,18 +97,23 @@ fn shuffled_by_class(members: &[Vec<usize>], labels: &[bool], rng: &mut StdRng) 
     [positive, negative]
 }
 
-/// A split by time of groups: the latest `test_fraction` of groups (by `group_times`, ties by
-/// group number) is the test part, with all their rows. `groups[row]` indexes `group_times`.
+/// A split by time of groups: the latest `test_fraction` of the groups that have rows (by
+/// `group_times`, ties by group number) is the test part, with all their rows.
+/// `groups[row]` indexes `group_times`.
 pub fn grouped_time_split<T: Ord>(
     groups: &[usize],
     group_times: &[T],
     test_fraction: f64,
 ) -> Split {
-    let mut order: Vec<usize> = (0..group_times.len()).collect();
+    let mut present = vec![false; group_times.len()];
+    for &g in groups {
+        present[g] = true;
+    }
+    let mut order: Vec<usize> = (0..group_times.len()).filter(|&g| present[g]).collect();
     order.sort_by(|&a, &b| group_times[a].cmp(&group_times[b]).then(a.cmp(&b)));
-    let n_test = (group_times.len() as f64 * test_fraction).round() as usize;
+    let n_test = (order.len() as f64 * test_fraction).round() as usize;
     let mut in_test = vec![false; group_times.len()];
-    for &g in &order[group_times.len() - n_test..] {
+    for &g in &order[order.len() - n_test..] {
         in_test[g] = true;
     }
     let (test, train): (Vec<usize>, Vec<usize>) =

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use qualify_core::encoder::parse::{number_text, time_from_text};
 use qualify_core::history::{
-    EventColumns, EventLogBuilder, History, Outcome, OutcomeColumns, OutcomeKind, millis, time_text,
+    EventColumns, EventLogBuilder, History, Moment, Outcome, OutcomeColumns, OutcomeKind, millis,
+    time_text,
 };
 use qualify_core::lead::EventType;
 use qualify_core::value::{Cell, RawColumn, RawTable};
@@ -146,6 +147,31 @@ pub fn leads(
         out_ids.push(lead);
     }
     Ok((out_ids, out_created))
+}
+
+/// Moments `(lead, as_of)` of a table, in order; every lead must be known.
+pub fn moments(
+    src: Source<'_>,
+    lead: &str,
+    at: &str,
+    index: &HashMap<&str, usize>,
+) -> Result<Vec<Moment>, HistoryReadError> {
+    let lead_col = Col::required(Table::Moments, src, lead)?;
+    let at_col = Col::required(Table::Moments, src, at)?;
+    (0..src.table.rows())
+        .map(|row| {
+            let id = lead_col.required_text(row)?;
+            let at = at_col.time(row)?;
+            match index.get(id.as_ref()) {
+                Some(&lead) => Ok(Moment { lead, at }),
+                None => Err(HistoryReadError::UnknownLead {
+                    path: src.path.to_path_buf(),
+                    row: row + 1,
+                    lead: id.into_owned(),
+                }),
+            }
+        })
+        .collect()
 }
 
 /// Builds the history from the checked leads, the events and the outcomes.

@@ -13,6 +13,8 @@ pub enum Table {
     Leads,
     Events,
     Outcomes,
+    /// A file of moments to score or evaluate.
+    Moments,
 }
 
 /// What is wrong with one cell.
@@ -83,6 +85,15 @@ pub enum HistoryReadError {
         lead: String,
         at: String,
         created: String,
+    },
+    /// Inferring the leads schema failed (the message names the column).
+    #[error("{}: {message}", path.display())]
+    Infer { path: PathBuf, message: String },
+    #[error("{}: row {row}: lead {lead:?} is not in the leads table", path.display())]
+    UnknownLead {
+        path: PathBuf,
+        row: usize,
+        lead: String,
     },
     /// The leads schema names no id or no creation-time column.
     #[error(

@@ -27,7 +27,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-use qualify_core::history::{History, HistoryColumns};
+use qualify_core::history::{History, HistoryColumns, Moment};
 use qualify_core::schema::{Role, Schema};
 use qualify_core::value::RawTable;
 
@@ -35,6 +35,7 @@ pub use check::Source;
 pub use error::{CellProblem, HistoryReadError, Table};
 pub use report::{Counted, HistoryIssue, HistoryReport};
 
+use crate::infer::{InferOptions, Inferred, infer_schema};
 use crate::{DataError, ReadOptions, read_table};
 
 /// Where the three tables are. Outcomes are optional (scoring needs none).
@@ -150,6 +151,59 @@ pub fn from_tables(
     )?;
     Ok(ReadHistory { history, report })
 }
+
+/// A leads table's schema inferred from the file (no label: a `[history]` section with the
+/// contract's names; `id` and `created_at` unless named), for a person to read or for
+/// training without `--schema`.
+pub fn infer_leads_schema(
+    leads: &Path,
+    id: Option<String>,
+    created: Option<String>,
+    delimiter: Option<u8>,
+) -> Result<Inferred, HistoryReadError> {
+    let table = read_table(
+        leads,
+        &ReadOptions {
+            delimiter,
+            ..ReadOptions::default()
+        },
+    )?;
+    infer_schema(
+        &table,
+        &InferOptions {
+            label: None,
+            id,
+            time: created,
+        },
+    )
+    .map_err(|message| HistoryReadError::Infer {
+        path: leads.to_path_buf(),
+        message,
+    })
+}
+
+/// Moments to score or evaluate, from a table with a `lead_id` and an `as_of` column (the
+/// other columns are carried through by the caller), in the table's order.
+///
+/// # Errors
+/// A missing column, a blank or unknown lead, a time that does not parse (with the row).
+pub fn moments_from_table(
+    table: &RawTable,
+    path: &Path,
+    history: &History,
+) -> Result<Vec<Moment>, HistoryReadError> {
+    check::moments(
+        Source { table, path },
+        MOMENTS_LEAD,
+        MOMENTS_AT,
+        &history.index(),
+    )
+}
+
+/// A moments file's lead column.
+pub const MOMENTS_LEAD: &str = "lead_id";
+/// A moments file's time column.
+pub const MOMENTS_AT: &str = "as_of";
 
 /// A table that may hold no rows (no events yet, no outcomes yet): `None` then.
 fn read_optional(path: &Path, options: &ReadOptions) -> Result<Option<RawTable>, HistoryReadError> {

@@ -27,6 +27,7 @@ use crate::pipeline::{
     DataSource, PipelineError, RowGroups, TrainConfig, TrainData, TrainedBundle, train,
 };
 use crate::progress::Progress;
+use crate::split::Split;
 
 pub use schema::{HistorySchemaError, label_column, training_schema};
 
@@ -172,6 +173,25 @@ pub fn point_in_time_rows(
         model: HistoryModel::new(spec, labelled.summary),
         ignored_events,
     })
+}
+
+/// Column of [`rows_with_parts`] naming each row's part.
+pub const PART_COLUMN: &str = "part";
+
+/// The rows with a [`PART_COLUMN`] (`train` or `test`, as `split` made them): what a peer
+/// trains and tests on to be compared with the bundle on exactly the same rows.
+pub fn rows_with_parts(rows: &PointInTimeRows, split: &Split) -> Result<RawTable, HistoryError> {
+    let mut part = vec![None; rows.table.rows()];
+    for (rows, name) in [(&split.train, "train"), (&split.test, "test")] {
+        for &r in rows {
+            if let Some(cell) = part.get_mut(r) {
+                *cell = Some(name.to_string());
+            }
+        }
+    }
+    let mut table = rows.table.clone();
+    table.push(PART_COLUMN, RawColumn::Text(part))?;
+    Ok(table)
 }
 
 /// One moment per lead just after the end of the data (every event counts), labelled "ever

@@ -171,7 +171,10 @@ mod tests {
     fn refuses_what_would_be_wrong() {
         let cases = [
             (
-                LEADS.replace("role = \"timestamp\"", "role = \"label\""),
+                LEADS.replace(
+                    "[history]",
+                    "[[column]]\nname = \"won\"\nrole = \"label\"\n[history]",
+                ),
                 "label",
             ),
             (
@@ -179,7 +182,9 @@ mod tests {
                 "timestamp feature",
             ),
             (
-                LEADS.replace("type = \"numeric\"", "type = \"categorical\""),
+                LEADS
+                    .replace("type = \"numeric\"", "type = \"categorical\"")
+                    .replace("monotone = \"increasing\"", ""),
                 "demo_request_30d",
             ),
             (LEADS.replace("\"industry\"", "\"as_of\""), "as_of"),

@@ -52,6 +52,7 @@ use crate::export::export;
 use crate::gbm_cv::monotone_features;
 use crate::model::TrainedModel;
 use crate::progress::{Progress, Stage, TrainWarning};
+use crate::split::Split;
 
 mod config;
 mod error;
@@ -150,6 +151,8 @@ pub struct TrainedBundle {
     pub model: TrainedModel,
     /// Everything reported through [`Progress::warning`].
     pub warnings: Vec<TrainWarning>,
+    /// The rows of the training and the test part.
+    pub split: Split,
 }
 
 /// Trains on `data` as the module docs say and publishes a new version under `models_dir`.
@@ -213,6 +216,7 @@ pub fn train(
         metrics,
         model: trained,
         warnings,
+        split: prepared.split,
     })
 }
 
