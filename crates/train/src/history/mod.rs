@@ -12,8 +12,11 @@
 //! [`RowsKind::CarelessSnapshot`] builds the anti-example of docs/history.md through the
 //! same path: one row per lead at the end of the data, every event ever seen, label "ever
 //! converted". It exists to be measured against honest moments, never to score leads.
+//!
+//! [`score`] scores and back-tests a trained history model at moments, from the same rows.
 
 mod schema;
+pub mod score;
 
 use chrono::{DateTime, Utc};
 use qualify_core::history::{
