@@ -10,8 +10,8 @@ use qualify_train::evaluate::{Evaluation, evaluate};
 use qualify_train::history::score::evaluate_moments;
 
 use super::common::{HistoryInputArgs, InputArgs, moments_note, parse_time, read_table};
-use super::score::read_model_history;
 use super::report::{metrics_table, reliability_table};
+use super::score::read_model_history;
 
 #[derive(Debug, clap::Args)]
 pub struct EvaluateArgs {
@@ -46,7 +46,9 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     let manifest = model.manifest();
     let (Evaluation { metrics, prior }, origin) = if let Some(paths) = args.history.paths() {
         let read = read_model_history(&model, &paths, &args.input)?;
-        let moments = args.history.moments(&model, &read.history, args.as_of, &args.input)?;
+        let moments = args
+            .history
+            .moments(&model, &read.history, args.as_of, &args.input)?;
         let (evaluation, labelled) =
             evaluate_moments(&model, &read.history, &moments, args.history.end)?;
         eprintln!("{}", moments_note(&model, &labelled)?);
@@ -69,11 +71,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     } else {
         println!(
             "{} {} on {}: {} rows, {} converted",
-            manifest.name,
-            manifest.version,
-            origin,
-            metrics.n,
-            metrics.positives
+            manifest.name, manifest.version, origin, metrics.n, metrics.positives
         );
         println!("{}", metrics_table(&metrics, &prior));
         println!("reliability:");

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
-use qualify_core::value::{RawColumn, RawTable};
 use qualify_core::history::{MOMENT_COLUMN, time_text};
+use qualify_core::value::{RawColumn, RawTable};
 use qualify_data::history::{HistoryPaths, MOMENTS_LEAD, moments_from_table, read_history};
 use qualify_runtime::{Model, Reason};
 use qualify_train::history::score::{MomentsChoice, history_model, score_moments};
@@ -145,7 +145,12 @@ fn history(args: &ScoreArgs, model: &Model, leads: &Path, events: &Path) -> Resu
             let mut out = RawTable::new();
             out.push(
                 MOMENTS_LEAD,
-                RawColumn::Text(moments.iter().map(|m| Some(history.ids[m.lead].clone())).collect()),
+                RawColumn::Text(
+                    moments
+                        .iter()
+                        .map(|m| Some(history.ids[m.lead].clone()))
+                        .collect(),
+                ),
             )?;
             out.push(
                 MOMENT_COLUMN,

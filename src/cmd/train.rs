@@ -11,15 +11,15 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use qualify_core::schema::Schema;
+use qualify_data::history::{HistoryPaths, infer_leads_schema, read_history};
 use qualify_train::calibration::CalibrationMethod;
 use qualify_train::gbm::GbmParams;
 use qualify_train::gbm_cv::ClassWeight;
-use qualify_train::pipeline::{
-    DataSource, ModelChoice, PipelineError, SplitStrategy, TrainConfig, TrainData, train,
-};
-use qualify_data::history::{HistoryPaths, infer_leads_schema, read_history};
 use qualify_train::history::{
     HistoryOptions, HistoryTrainError, RowsKind, rows_with_parts, train_history,
+};
+use qualify_train::pipeline::{
+    DataSource, ModelChoice, PipelineError, SplitStrategy, TrainConfig, TrainData, train,
 };
 use qualify_train::progress::{Progress, Stage, TrainWarning};
 
@@ -139,10 +139,20 @@ pub struct HistoryTrainArgs {
     #[arg(long, default_value = "90d", value_parser = parse_days, requires = "leads")]
     pub window: u32,
     /// Training moments: days after a lead's creation at which it is scored while open.
-    #[arg(long, value_delimiter = ',', default_value = "0,7,14,30,60", requires = "leads")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0,7,14,30,60",
+        requires = "leads"
+    )]
     pub offsets: Vec<u32>,
     /// Count windows of the per-type features, in days.
-    #[arg(long, value_delimiter = ',', default_value = "7,30,90", requires = "leads")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "7,30,90",
+        requires = "leads"
+    )]
     pub count_windows: Vec<u32>,
     /// Half-life of the decayed counts (`14d`, or a number of days).
     #[arg(long, default_value = "14d", value_parser = parse_half_life, requires = "leads")]

@@ -36,6 +36,7 @@ mod error;
 mod features;
 mod log;
 pub mod moments;
+mod record;
 mod spec;
 mod table;
 #[cfg(test)]

@@ -127,7 +127,11 @@ mod tests {
         // would choose moments by their outcome.
         assert_eq!(label_at(950, lost(960), W, end), Label::Censored);
         assert_eq!(label_at(950, won(980), W, end), Label::Censored);
-        assert_eq!(label_at(910, won(1000), W, end), Label::Converted, "complete window");
+        assert_eq!(
+            label_at(910, won(1000), W, end),
+            Label::Converted,
+            "complete window"
+        );
         // An outcome after the end has not happened yet.
         assert_eq!(label_at(950, won(1010), W, end), Label::Censored);
         assert_eq!(label_at(100, won(1010), W, end), Label::NotConverted);
