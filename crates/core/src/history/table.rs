@@ -17,7 +17,7 @@ use super::features::{Moment, feature_columns};
 use super::log::EventLog;
 use super::moments::{Label, Outcome, is_open, label_at, training_moments};
 use super::spec::{DAY_MS, HistorySpec, MomentSummary};
-use crate::lead::EventType;
+use crate::lead::{ActivityType, EventType, LAST_ACTIVITY_AT};
 use crate::value::{RawColumn, RawTable};
 
 /// Column of a point-in-time table holding the moment (RFC 3339, UTC).
@@ -205,6 +205,51 @@ impl History {
             table.push(name, column)?;
         }
         Ok((table, unknown))
+    }
+}
+
+impl History {
+    /// What the rules read at each moment: every column of the leads table, then the flat
+    /// form of the lead's activities strictly before the moment (one `<type>_count` per
+    /// canonical [`ActivityType`], `last_activity_at` over every type), as a flat export
+    /// would have been at that moment. `qualify compare --leads` gives this table to the
+    /// rules, each row evaluated as of its moment.
+    pub fn activity_view(&self, moments: &[Moment]) -> Result<RawTable, HistoryError> {
+        let canonical: Vec<Option<usize>> = self
+            .events
+            .types()
+            .iter()
+            .map(|t| {
+                t.canonical()
+                    .and_then(|c| ActivityType::ALL.iter().position(|&a| a == c))
+            })
+            .collect();
+        let mut counts = vec![vec![Some(0.0); moments.len()]; ActivityType::ALL.len()];
+        let mut last = vec![None; moments.len()];
+        for (row, m) in moments.iter().enumerate() {
+            let events = self.events.lead(m.lead);
+            let before = &events[..events.partition_point(|e| e.at < m.at)];
+            for e in before {
+                if let Some(k) = canonical[e.kind as usize] {
+                    counts[k][row] = counts[k][row].map(|n| n + 1.0);
+                }
+            }
+            last[row] = before.last().and_then(|e| time_text(e.at));
+        }
+        let rows: Vec<usize> = moments.iter().map(|m| m.lead).collect();
+        let mut table = RawTable::new();
+        for (name, column) in self.leads.columns() {
+            table.push(name, take(column, &rows))?;
+        }
+        for (kind, column) in ActivityType::ALL.iter().zip(counts) {
+            if self.leads.column(&kind.count_column()).is_none() {
+                table.push(kind.count_column(), RawColumn::Number(column))?;
+            }
+        }
+        if self.leads.column(LAST_ACTIVITY_AT).is_none() {
+            table.push(LAST_ACTIVITY_AT, RawColumn::Text(last))?;
+        }
+        Ok(table)
     }
 }
 
