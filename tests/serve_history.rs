@@ -147,44 +147,66 @@ fn record(
     record
 }
 
+/// A synthetic history and a logistic model trained on it (once for every test here).
+struct Trained {
+    leads_csv: std::path::PathBuf,
+    events_csv: std::path::PathBuf,
+    outcomes_csv: std::path::PathBuf,
+    models: std::path::PathBuf,
+    rows: std::path::PathBuf,
+}
+
+fn trained() -> &'static Trained {
+    static TRAINED: std::sync::OnceLock<Trained> = std::sync::OnceLock::new();
+    TRAINED.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        let history = dir.join("history");
+        ok(&[
+            "synth",
+            "--history",
+            s(&history),
+            "--leads",
+            "500",
+            "--seed",
+            "5",
+        ]);
+        let t = Trained {
+            leads_csv: history.join("leads.csv"),
+            events_csv: history.join("events.csv"),
+            outcomes_csv: history.join("outcomes.csv"),
+            models: dir.join("models"),
+            rows: dir.join("rows.csv"),
+        };
+        ok(&[
+            "train",
+            "--leads",
+            s(&t.leads_csv),
+            "--events",
+            s(&t.events_csv),
+            "--outcomes",
+            s(&t.outcomes_csv),
+            "--window",
+            "90d",
+            "--model",
+            "logistic",
+            "--out",
+            s(&t.models.join("hist")),
+            "--rows-out",
+            s(&t.rows),
+        ]);
+        t
+    })
+}
+
 #[test]
 fn server_answer_equals_score_moments() {
+    let t = trained();
     let dir = tempfile::tempdir().expect("tempdir");
-    let history = dir.path().join("history");
-    ok(&[
-        "synth",
-        "--history",
-        s(&history),
-        "--leads",
-        "500",
-        "--seed",
-        "5",
-    ]);
-    let (leads_csv, events_csv, outcomes_csv) = (
-        history.join("leads.csv"),
-        history.join("events.csv"),
-        history.join("outcomes.csv"),
-    );
-    let models = dir.path().join("models");
-    ok(&[
-        "train",
-        "--leads",
-        s(&leads_csv),
-        "--events",
-        s(&events_csv),
-        "--outcomes",
-        s(&outcomes_csv),
-        "--window",
-        "90d",
-        "--model",
-        "logistic",
-        "--out",
-        s(&models.join("hist")),
-    ]);
+    let (leads_csv, events_csv, models) = (&t.leads_csv, &t.events_csv, &t.models);
 
     // Moments: the first leads at creation and 3, 20 and 45 days later (some after the
     // lead's outcome: scoring does not ask whether it is open).
-    let leads = table(&leads_csv);
+    let leads = table(leads_csv);
     let n = 40.min(leads.rows());
     let mut moments = String::from("lead_id,as_of,tag\n");
     let mut wanted = Vec::new();
@@ -205,9 +227,9 @@ fn server_answer_equals_score_moments() {
         "--model",
         s(&models.join("hist")),
         "--leads",
-        s(&leads_csv),
+        s(leads_csv),
         "--events",
-        s(&events_csv),
+        s(events_csv),
         "--moments",
         s(&moments_csv),
         "--out",
@@ -220,7 +242,7 @@ fn server_answer_equals_score_moments() {
         assert!(text(&scores, "tag", i).starts_with('t'), "columns carried");
     }
 
-    let events = table(&events_csv);
+    let events = table(events_csv);
     let mut by_lead: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for r in 0..events.rows() {
         by_lead
@@ -229,7 +251,7 @@ fn server_answer_equals_score_moments() {
             .push((text(&events, "type", r), text(&events, "at", r)));
     }
 
-    let server = Server::start(&["--models", s(&models), "--default-model", "hist"]);
+    let server = Server::start(&["--models", s(models), "--default-model", "hist"]);
     let (status, listed) = server.request("GET", "/v1/models", "");
     assert_eq!(status, 200);
     let hist = listed
@@ -290,3 +312,158 @@ fn propensity_at(scores: &RawTable, row: usize) -> f64 {
         other => panic!("{other:?}"),
     }
 }
+
+fn output(args: &[&str]) -> String {
+    let out = qualify().args(args).output().expect("run qualify");
+    assert!(
+        out.status.success(),
+        "qualify {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// `qualify evaluate` and `qualify compare` on the test part's moments (from `--rows-out`)
+/// reproduce the pipeline's held-out figures (to 1e-6: scored by the runtime, not the
+/// trainer) from the re-read history; `qualify score
+/// --as-of` scores exactly the leads open then, in leads-table order.
+#[test]
+fn history_commands_agree_with_training() {
+    let t = trained();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = table(&t.rows);
+    let moments_csv = dir.path().join("test_moments.csv");
+    let mut moments = String::from("lead_id,as_of\n");
+    for r in 0..rows.rows() {
+        if text(&rows, "part", r) == "test" {
+            moments.push_str(&format!(
+                "{},{}\n",
+                text(&rows, "id", r),
+                text(&rows, "as_of", r)
+            ));
+        }
+    }
+    std::fs::write(&moments_csv, moments).expect("write moments");
+    let history = [
+        "--leads",
+        s(&t.leads_csv),
+        "--events",
+        s(&t.events_csv),
+        "--outcomes",
+        s(&t.outcomes_csv),
+    ];
+    let model = t.models.join("hist");
+    let mut args = vec![
+        "evaluate",
+        "--model",
+        s(&model),
+        "--json",
+        "--moments",
+        s(&moments_csv),
+    ];
+    args.extend(history);
+    let evaluated: Value = serde_json::from_str(&output(&args)).expect("JSON");
+    let version = std::fs::read_dir(&model)
+        .expect("model dir")
+        .filter_map(Result::ok)
+        .find(|e| e.path().join("manifest.json").exists())
+        .expect("a version")
+        .path();
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(version.join("manifest.json")).expect("manifest"),
+    )
+    .expect("JSON");
+    let test = &manifest["metrics"]["test"];
+    assert_eq!(evaluated["n"], test["n"]);
+    for key in ["roc_auc", "ece", "log_loss"] {
+        let (a, b) = (
+            evaluated[key].as_f64().expect(key),
+            test[key].as_f64().expect(key),
+        );
+        assert!((a - b).abs() < 1e-6, "{key}: evaluate {a} vs training {b}");
+    }
+
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, RULES).expect("rules");
+    let out = dir.path().join("compare");
+    let mut args = vec![
+        "compare",
+        "--model",
+        s(&model),
+        "--rules",
+        s(&rules),
+        "--out",
+        s(&out),
+    ];
+    args.extend(["--moments", s(&moments_csv), "--capacity", "0.2"]);
+    args.extend(history);
+    output(&args);
+    let comparison: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("comparison.json")).expect("comparison.json"),
+    )
+    .expect("JSON");
+    let auc = comparison["propensity"]["roc_auc"].as_f64().expect("auc");
+    assert!((auc - test["roc_auc"].as_f64().expect("auc")).abs() < 1e-6);
+
+    // --as-of: the leads open then (created before, no outcome yet), in leads-table order.
+    let as_of = "2026-01-15T00:00:00Z";
+    let scored = dir.path().join("at.csv");
+    let mut args = vec![
+        "score",
+        "--model",
+        s(&model),
+        "--as-of",
+        as_of,
+        "--out",
+        s(&scored),
+    ];
+    args.extend(history);
+    output(&args);
+    let leads = table(&t.leads_csv);
+    let outcomes = table(&t.outcomes_csv);
+    let closed: std::collections::HashSet<String> = (0..outcomes.rows())
+        .filter(|&r| time(&text(&outcomes, "at", r)) <= time(as_of))
+        .map(|r| text(&outcomes, "lead_id", r))
+        .collect();
+    let open: Vec<String> = (0..leads.rows())
+        .filter(|&r| time(&text(&leads, "created_at", r)) <= time(as_of))
+        .map(|r| text(&leads, "id", r))
+        .filter(|id| !closed.contains(id))
+        .collect();
+    let at = table(&scored);
+    let ids: Vec<String> = (0..at.rows()).map(|r| text(&at, "lead_id", r)).collect();
+    assert_eq!(ids, open);
+    assert!(!open.is_empty());
+}
+
+/// Rules for a synthetic history, which has no budget, need or timeline fields.
+const RULES: &str = r#"
+version = 1
+name = "history"
+default_route = "nurture"
+[decay]
+half_life_days = 90
+[stages]
+mql = 40
+[[fit]]
+id = "senior"
+description = "Senior buyer"
+points = 30
+when = { field = "seniority", one_of = ["director", "vp", "c_level"] }
+[[engagement]]
+id = "demo"
+description = "Requested a demo"
+activity = "demo_request"
+points = 30
+cap = 60
+[[engagement]]
+id = "pricing_page"
+description = "Visited the pricing page"
+activity = "pricing_page_visit"
+points = 10
+cap = 30
+[[routes]]
+id = "sales"
+description = "Qualified leads go to sales"
+when = { field = "stage", one_of = ["MQL", "SQL", "PQL"] }
+"#;

@@ -98,7 +98,9 @@ pub fn run(args: CompareArgs) -> Result<()> {
         Some(paths) => {
             let read = read_model_history(&model, &paths, &args.input)?;
             let history = &read.history;
-            let moments = args.history.moments(&model, history, args.as_of, &args.input)?;
+            let moments = args
+                .history
+                .moments(&model, history, args.as_of, &args.input)?;
             let labelled = labelled_table(&model, history, &moments, args.history.end)?;
             eprintln!("{}", moments_note(&model, &labelled)?);
             let flat = history.activity_view(&labelled.moments)?;
