@@ -169,11 +169,17 @@ pub fn point_in_time_rows(
         name: "lead".into(),
         time_name: spec.created_column.clone(),
     };
+    let mut model = HistoryModel::new(spec, labelled.summary);
+    if options.kind == RowsKind::CarelessSnapshot {
+        model.target = "the anti-example of docs/history.md: \"ever converted\", learned from \
+                        every event ever seen; not a probability of anything at a moment"
+            .to_string();
+    }
     Ok(PointInTimeRows {
         table,
         schema,
         groups,
-        model: HistoryModel::new(spec, labelled.summary),
+        model,
         ignored_events,
     })
 }
