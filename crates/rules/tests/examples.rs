@@ -32,7 +32,7 @@ fn rules(text: &str, origin: &str) -> CompiledRules {
 fn acts(kinds: &[ActivityType]) -> Vec<Activity> {
     kinds
         .iter()
-        .map(|&kind| Activity { kind, at: as_of() })
+        .map(|&kind| Activity::new(kind, as_of()))
         .collect()
 }
 

@@ -162,6 +162,7 @@ pub fn import(
             split: "none: imported model (--data gave golden rows, fill values and covers)".into(),
         },
         metrics: None,
+        history: None,
         golden: GoldenSource {
             table,
             rows: &rows,

@@ -41,10 +41,7 @@ fn config() -> TrainConfig {
 
 fn run(table: &RawTable, config: &TrainConfig, dir: &Path) -> Result<TrainedBundle, PipelineError> {
     let source = source();
-    let data = TrainData {
-        table,
-        source: &source,
-    };
+    let data = TrainData::new(table, &source);
     train(config, &data, dir, &Silent)
 }
 
@@ -76,10 +73,7 @@ fn publishes_a_verified_bundle_whose_manifest_is_what_it_returned() {
     let table = table();
     let recorder = Recorder::default();
     let source = source();
-    let data = TrainData {
-        table: &table,
-        source: &source,
-    };
+    let data = TrainData::new(&table, &source);
     let trained = train(&config(), &data, &models, &recorder).expect("train");
     assert_eq!(
         *recorder.0.lock().expect("lock"),
@@ -246,6 +240,7 @@ fn rewrite(
         onnx: &bundle.onnx,
         training_data: m.training_data.clone(),
         metrics: m.metrics.clone(),
+        history: m.history.clone(),
         golden: GoldenSource {
             table,
             rows: &rows,

@@ -186,6 +186,7 @@ pub fn write(
             split: "none".into(),
         },
         metrics: None,
+        history: None,
         libraries: BTreeMap::new(),
     };
     let golden = Golden {

@@ -46,6 +46,8 @@ pub enum PipelineError {
         positives: usize,
         negatives: usize,
     },
+    #[error("row groups: {groups} groups given for {rows} rows")]
+    Groups { groups: usize, rows: usize },
     #[error("time column {column:?} is not in the data")]
     NoTimeColumn { column: String },
     #[error("time column {column:?}, row {row}: not a time (RFC 3339 or YYYY-MM-DD)")]
