@@ -4,7 +4,7 @@
 //! leads schema describes), events (`lead_id`, `at`, `type`, optional `event_id` and
 //! `value`) and outcomes (`lead_id`, `at`, `outcome`, optional `reason`), every name
 //! remappable in the schema (`[history]`, and the id and timestamp roles). Reading applies
-//! the documented policy for bad rows ([`check`]): what would make a label wrong or ambiguous
+//! the documented policy for bad rows (the `check` module): what would make a label wrong or ambiguous
 //! is an error naming the file, row and column; what can be dropped or kept without changing
 //! a label is counted ([`HistoryReport`]). The result is qualify-core's [`History`], which the
 //! trainer, `qualify score`, `qualify evaluate` and `qualify compare` turn into point-in-time
