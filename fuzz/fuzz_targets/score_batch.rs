@@ -1,0 +1,121 @@
+//! The server's request bodies: one JSON lead (`POST /v1/score`), a JSON array batch and an
+//! NDJSON stream (`POST /v1/score/batch`), through the real router (`oneshot`, no socket) with
+//! the bundled model and the default rules. The first byte picks the route, the body type and
+//! `?explain=true`; the second splits an NDJSON body into chunks of that many bytes, so line
+//! boundaries fall inside and across chunks.
+//!
+//! Checks: no panic and no 500 (the catch-panic layer would turn a panic into one); every
+//! answer is JSON (NDJSON: one JSON line per non-blank input line while the stream runs).
+
+#![no_main]
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{Request, StatusCode, header};
+use libfuzzer_sys::fuzz_target;
+use qualify_fuzz::{bundled_version, repo};
+use qualify_server::{AppState, Config, app};
+use tower::ServiceExt;
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+    })
+}
+
+fn router() -> &'static Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
+    ROUTER.get_or_init(|| {
+        let config = Config {
+            models: bundled_version().to_path_buf(),
+            rules: repo().join("rules/default.toml"),
+            ..Config::default()
+        };
+        app(AppState::open(config).expect("the server state opens"))
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let [selector, chunk, body @ ..] = data else {
+        return;
+    };
+    let (uri, ndjson) = match selector % 3 {
+        0 => ("/v1/score", false),
+        1 => ("/v1/score/batch", false),
+        _ => ("/v1/score/batch", true),
+    };
+    let uri = if selector & 0x80 != 0 {
+        format!("{uri}?explain=true")
+    } else {
+        uri.to_string()
+    };
+    let content_type = if ndjson {
+        "application/x-ndjson"
+    } else {
+        "application/json"
+    };
+    let request_body = if ndjson && *chunk > 0 {
+        let chunks: Vec<Result<Bytes, std::io::Error>> = body
+            .chunks(usize::from(*chunk))
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        Body::from_stream(futures_util::stream::iter(chunks))
+    } else {
+        Body::from(body.to_vec())
+    };
+    let request = Request::post(uri)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(request_body)
+        .expect("a valid request");
+
+    let (status, answer) = runtime().block_on(async {
+        let response = router()
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let answer = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the answer reads");
+        (status, answer)
+    });
+    assert_ne!(
+        status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "a 500: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    if ndjson && status == StatusCode::OK {
+        let lines: Vec<&[u8]> = answer
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
+        for line in &lines {
+            serde_json::from_slice::<serde_json::Value>(line).unwrap_or_else(|e| {
+                panic!("an NDJSON answer line is JSON: {e}: {}", String::from_utf8_lossy(line))
+            });
+        }
+        let inputs = body
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .count();
+        let stopped = lines.last().is_some_and(|l| {
+            serde_json::from_slice::<serde_json::Value>(l)
+                .is_ok_and(|v| v.get("error").is_some_and(|e| e["code"] == "too_large"))
+        });
+        if !stopped {
+            assert_eq!(lines.len(), inputs, "one answer line per non-blank input line");
+        }
+    } else {
+        serde_json::from_slice::<serde_json::Value>(&answer).unwrap_or_else(|e| {
+            panic!("the answer is JSON: {e}: {}", String::from_utf8_lossy(&answer))
+        });
+    }
+});
