@@ -66,9 +66,17 @@ fuzz_target!(|data: &[u8]| {
     };
     let original = original();
     let (manifest, golden, onnx): (Vec<u8>, &[u8], &[u8]) = match selector % 3 {
-        0 => (with_hashes(bytes, &original.onnx), &original.golden, &original.onnx),
+        0 => (
+            with_hashes(bytes, &original.onnx),
+            &original.golden,
+            &original.onnx,
+        ),
         1 => (original.manifest.clone(), bytes, &original.onnx),
-        _ => (with_hashes(&original.manifest, bytes), &original.golden, bytes),
+        _ => (
+            with_hashes(&original.manifest, bytes),
+            &original.golden,
+            bytes,
+        ),
     };
     let dir = scratch().join("bundle");
     fs::create_dir_all(&dir).expect("the scratch bundle directory");
