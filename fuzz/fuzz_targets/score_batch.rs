@@ -1,8 +1,9 @@
 //! The server's request bodies: one JSON lead (`POST /v1/score`), a JSON array batch and an
 //! NDJSON stream (`POST /v1/score/batch`), through the real router (`oneshot`, no socket) with
-//! the bundled model and the default rules. The first byte picks the route, the body type and
-//! `?explain=true`; the second splits an NDJSON body into chunks of that many bytes, so line
-//! boundaries fall inside and across chunks.
+//! the bundled model and the default rules. The first byte picks the route and the body type
+//! (its low six bits mod 3), `Content-Encoding: gzip` (bit 0x40: the rest is then a gzip stream) and
+//! `?explain=true` (bit 0x80); the second splits the body into chunks of that many bytes, so
+//! line boundaries and gzip blocks fall inside and across chunks.
 //!
 //! Checks: no panic and no 500 (the catch-panic layer would turn a panic into one); every
 //! answer is JSON (NDJSON: one JSON line per non-blank input line, or fewer ending in the
@@ -46,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
     let [selector, chunk, body @ ..] = data else {
         return;
     };
-    let (uri, ndjson) = match selector % 3 {
+    let (uri, ndjson) = match (selector & 0x3f) % 3 {
         0 => ("/v1/score", false),
         1 => ("/v1/score/batch", false),
         _ => ("/v1/score/batch", true),
@@ -61,7 +62,8 @@ fuzz_target!(|data: &[u8]| {
     } else {
         "application/json"
     };
-    let request_body = if ndjson && *chunk > 0 {
+    let gzip = selector & 0x40 != 0;
+    let request_body = if *chunk > 0 {
         let chunks: Vec<Result<Bytes, std::io::Error>> = body
             .chunks(usize::from(*chunk))
             .map(|c| Ok(Bytes::copy_from_slice(c)))
@@ -70,10 +72,11 @@ fuzz_target!(|data: &[u8]| {
     } else {
         Body::from(body.to_vec())
     };
-    let request = Request::post(uri)
-        .header(header::CONTENT_TYPE, content_type)
-        .body(request_body)
-        .expect("a valid request");
+    let mut request = Request::post(uri).header(header::CONTENT_TYPE, content_type);
+    if gzip {
+        request = request.header(header::CONTENT_ENCODING, "gzip");
+    }
+    let request = request.body(request_body).expect("a valid request");
 
     let (status, answer) = runtime().block_on(async {
         let response = router()
@@ -105,6 +108,9 @@ fuzz_target!(|data: &[u8]| {
                     String::from_utf8_lossy(line)
                 )
             });
+        }
+        if gzip {
+            return;
         }
         let inputs = body
             .split(|b| *b == b'\n')
