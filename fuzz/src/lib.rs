@@ -26,8 +26,17 @@ pub fn bundled_version() -> &'static Path {
     })
 }
 
+/// The bundled model's files as qualify-core reads them (manifest with its encoder, golden
+/// rows, graph bytes), without a runtime.
+pub fn bundle() -> &'static Bundle {
+    static BUNDLE: OnceLock<Bundle> = OnceLock::new();
+    BUNDLE.get_or_init(|| Bundle::read(bundled_version()).expect("the bundled model reads"))
+}
+
 /// The bundled model, loaded and golden-checked once.
-pub fn model() -> &'static Model {
+#[cfg(feature = "runtime")]
+pub fn model() -> &'static qualify_runtime::Model {
+    use qualify_runtime::Model;
     static MODEL: OnceLock<Model> = OnceLock::new();
     MODEL.get_or_init(|| Model::load(bundled_version()).expect("the bundled model loads"))
 }
