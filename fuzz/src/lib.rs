@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, TimeZone, Utc};
+use qualify_core::bundle::Bundle;
 use qualify_rules::CompiledRules;
-use qualify_runtime::Model;
 
 /// The repository root (the fuzz project sits in `fuzz/`).
 pub fn repo() -> PathBuf {
