@@ -357,11 +357,11 @@ fn with_flags(e: PipelineError, data: &std::path::Path) -> anyhow::Error {
     };
     let in_data = matches!(
         e,
-        E::Label { .. }
-            | E::TrainingPart { .. }
+        E::Label(_)
+            | E::TrainingPart(_)
             | E::NoTimeColumn { .. }
             | E::NotATime { .. }
-            | E::Infer { .. }
+            | E::Infer(_)
             | E::Encode(_)
     );
     match (flag, in_data) {

@@ -97,13 +97,7 @@ pub fn compare(input: &CompareInput<'_>) -> Result<Compared, CompareError> {
     let as_of = input
         .as_of
         .unwrap_or_else(|| manifest.encoder.reference_time());
-    let labels =
-        qualify_data::label::read_labels(input.scored, input.label).map_err(|message| {
-            CompareError::Label {
-                column: input.label.to_string(),
-                message,
-            }
-        })?;
+    let labels = qualify_data::label::read_labels(input.scored, input.label)?;
     let propensity = input
         .model
         .score_table(input.scored, Some(as_of))

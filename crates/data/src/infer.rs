@@ -50,18 +50,34 @@ pub struct ColumnNotes {
     pub warnings: Vec<String>,
 }
 
+/// Why a schema cannot be inferred.
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    #[error(transparent)]
+    Label(#[from] crate::label::LabelError),
+    /// An id or time column named in the options is not in the table.
+    #[error("column {column:?} is not in the data; its columns are: {}", columns.join(", "))]
+    MissingColumn {
+        column: String,
+        columns: Vec<String>,
+    },
+    /// The schema built from the table does not validate (e.g. no usable feature column).
+    #[error("the inferred schema is not usable: {0}")]
+    Unusable(#[source] qualify_core::schema::SchemaRule),
+}
+
 /// Infers a schema from a table.
-pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred, String> {
+pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred, InferError> {
     let labels = match &options.label {
         Some(label) => Some(crate::label::read_labels(table, label)?),
         None => None,
     };
     for name in options.id.iter().chain(&options.time) {
         if table.column(name).is_none() {
-            return Err(format!(
-                "column {name:?} is not in the data; its columns are: {}",
-                table.names().join(", ")
-            ));
+            return Err(InferError::MissingColumn {
+                column: name.clone(),
+                columns: table.names().iter().map(|n| n.to_string()).collect(),
+            });
         }
     }
     let is_missing = |t: &str| {
@@ -163,9 +179,7 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
         columns,
         history: labels.is_none().then(HistoryColumns::default),
     };
-    schema
-        .validate()
-        .map_err(|e| format!("the inferred schema is not usable: {e}"))?;
+    schema.validate().map_err(InferError::Unusable)?;
     Ok(Inferred { schema, notes })
 }
 

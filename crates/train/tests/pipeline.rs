@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::{Bundle, ModelKind};
 use qualify_core::value::RawTable;
+use qualify_data::label::LabelError;
 use qualify_data::synth::{SynthConfig, generate, to_raw_table};
 use qualify_train::bundle_writer::{BundleWriter, GoldenSource, WriteError};
 use qualify_train::pipeline::{
@@ -195,7 +196,7 @@ fn bad_settings_and_data_fail_before_anything_is_written() {
                 label: Some("nope".into()),
                 ..config()
             },
-            |e| matches!(e, PipelineError::Label { column, .. } if column == "nope"),
+            |e| matches!(e, PipelineError::Label(LabelError::Missing { label, .. }) if label == "nope"),
         ),
         (
             TrainConfig {

@@ -86,9 +86,12 @@ pub enum HistoryReadError {
         at: String,
         created: String,
     },
-    /// Inferring the leads schema failed (the message names the column).
-    #[error("{}: {message}", path.display())]
-    Infer { path: PathBuf, message: String },
+    /// Inferring the leads schema failed (the error names the column).
+    #[error("{}: {source}", path.display())]
+    Infer {
+        path: PathBuf,
+        source: crate::infer::InferError,
+    },
     #[error("{}: row {row}: lead {lead:?} is not in the leads table", path.display())]
     UnknownLead {
         path: PathBuf,

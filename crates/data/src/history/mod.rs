@@ -176,9 +176,9 @@ pub fn infer_leads_schema(
             time: created,
         },
     )
-    .map_err(|message| HistoryReadError::Infer {
+    .map_err(|source| HistoryReadError::Infer {
         path: leads.to_path_buf(),
-        message,
+        source,
     })
 }
 

@@ -132,6 +132,7 @@ fn unknown_columns_are_errors() {
     assert!(
         infer_schema(&table(), &options)
             .expect_err("label")
+            .to_string()
             .contains("nope")
     );
     let options = InferOptions {
@@ -142,6 +143,7 @@ fn unknown_columns_are_errors() {
     assert!(
         infer_schema(&table(), &options)
             .expect_err("id")
+            .to_string()
             .contains("ident")
     );
 }

@@ -50,14 +50,8 @@ pub(crate) fn prepare(
     }
     let label = label_column(config)?;
     // The label first: a one-class or tiny label is the error to report, whatever the features.
-    let labels = read_labels(table, &label).map_err(|message| PipelineError::Label {
-        column: label.clone(),
-        message,
-    })?;
-    check_trainable(&labels, &label).map_err(|message| PipelineError::Label {
-        column: label.clone(),
-        message,
-    })?;
+    let labels = read_labels(table, &label)?;
+    check_trainable(&labels, &label)?;
     let schema = match &config.schema {
         Some(schema) => schema.clone(),
         None => infer(config, table, &label, progress, warnings)?,
@@ -70,10 +64,7 @@ pub(crate) fn prepare(
     };
     let pick = |rows: &[usize]| rows.iter().map(|&r| labels[r]).collect::<Vec<bool>>();
     let (y_train, y_test) = (pick(&split.train), pick(&split.test));
-    check_trainable(&y_train, &label).map_err(|message| PipelineError::TrainingPart {
-        column: label.clone(),
-        message,
-    })?;
+    check_trainable(&y_train, &label).map_err(PipelineError::TrainingPart)?;
     let groups_train: Option<Arc<[usize]>> = data
         .groups
         .map(|g| split.train.iter().map(|&r| g.group[r]).collect());
@@ -148,8 +139,7 @@ fn infer(
             SplitStrategy::Auto | SplitStrategy::Stratified => None,
         },
     };
-    let inferred =
-        infer_schema(table, &options).map_err(|message| PipelineError::Infer { message })?;
+    let inferred = infer_schema(table, &options)?;
     for (column, notes) in &inferred.notes {
         for message in &notes.warnings {
             let warning = TrainWarning::InferredColumn {
