@@ -130,7 +130,12 @@ fn flexible_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>,
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
+    /// Any text with a non-blank character: a canonical type or the CRM's own.
     #[serde(rename = "type")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, pattern = r"\S", example = "demo_request")
+    )]
     pub kind: EventType,
     pub at: DateTime<Utc>,
 }
