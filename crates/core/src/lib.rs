@@ -21,6 +21,7 @@ pub mod error;
 pub mod history;
 pub mod lead;
 pub mod schema;
+pub mod scorelog;
 pub mod trees;
 pub mod value;
 
