@@ -17,6 +17,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::{Bundle, GOLDEN_TOLERANCE, Manifest};
 use qualify_core::encoder::Warning;
+use qualify_core::history::LEAD_AGE;
 use qualify_core::lead::LeadRecord;
 use qualify_core::value::{RawTable, RawValue};
 use serde::Serialize;
@@ -33,6 +34,8 @@ pub struct Model {
     graph: OnnxModel,
     explainer: Option<Explainer>,
     dir: std::path::PathBuf,
+    /// A history model's computed feature columns, sorted (see [`Model::lead_warnings`]).
+    history_features: Box<[String]>,
 }
 
 /// One scored record.
@@ -75,11 +78,19 @@ impl Model {
             });
         }
         let explainer = graph.native().and_then(Explainer::for_native);
+        let mut history_features = bundle
+            .manifest
+            .history
+            .as_ref()
+            .map(|h| h.spec.feature_names())
+            .unwrap_or_default();
+        history_features.sort_unstable();
         let model = Model {
             manifest: bundle.manifest,
             graph,
             explainer,
             dir: bundle.dir,
+            history_features: history_features.into_boxed_slice(),
         };
         model.check_golden(&bundle.golden)?;
         Ok(model)
@@ -242,11 +253,36 @@ impl Model {
         lead: &LeadRecord,
         as_of: DateTime<Utc>,
     ) -> Result<Scored, RuntimeError> {
-        let (flat, mut warnings) = self.lead_flat(lead, as_of)?;
+        let (flat, warnings) = self.lead_flat(lead, as_of)?;
         let mut scored = self.score_flat(&flat, as_of)?;
-        warnings.append(&mut scored.warnings);
-        scored.warnings = warnings;
+        scored.warnings = self.lead_warnings(warnings, std::mem::take(&mut scored.warnings));
         Ok(scored)
+    }
+
+    /// The warnings of scoring a lead record: those of making its flat form, then the
+    /// encoder's about the fields the client sent. For a model trained on a history, the
+    /// point-in-time features are computed here, not sent: one that is missing (no event of
+    /// a type before the moment, so no "days since") is the normal state the model learned,
+    /// not a gap in the record, so it is not reported; a missing lead age is reported as
+    /// the missing creation time it comes from.
+    fn lead_warnings(&self, mut warnings: Vec<Warning>, encoder: Vec<Warning>) -> Vec<Warning> {
+        let Some(history) = &self.manifest.history else {
+            warnings.extend(encoder);
+            return warnings;
+        };
+        let computed = |column: &String| self.history_features.binary_search(column).is_ok();
+        for warning in encoder {
+            match warning {
+                Warning::Imputed { column } if column == LEAD_AGE => {
+                    warnings.push(Warning::Imputed {
+                        column: history.spec.created_column.clone(),
+                    });
+                }
+                Warning::Imputed { column } if computed(&column) => {}
+                other => warnings.push(other),
+            }
+        }
+        warnings
     }
 
     /// Scores and explains a lead record as of `as_of` ([`Model::lead_flat`], then
@@ -257,10 +293,9 @@ impl Model {
         as_of: DateTime<Utc>,
         top_k: usize,
     ) -> Result<(Scored, Explanation), RuntimeError> {
-        let (flat, mut warnings) = self.lead_flat(lead, as_of)?;
+        let (flat, warnings) = self.lead_flat(lead, as_of)?;
         let (mut scored, explanation) = self.explain_flat(&flat, as_of, top_k)?;
-        warnings.append(&mut scored.warnings);
-        scored.warnings = warnings;
+        scored.warnings = self.lead_warnings(warnings, std::mem::take(&mut scored.warnings));
         Ok((scored, explanation))
     }
 
