@@ -13,7 +13,7 @@ fn library_and_cli_compare_alike() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (data, model_dir, rules_path) = (
         root.join("data/sample/leads.csv"),
-        root.join("models/default"),
+        root.join("models/flat"),
         root.join("rules/default.toml"),
     );
     let dir = tempfile::tempdir().expect("tempdir");

@@ -4,7 +4,8 @@
 //! it up and down most (`qualify_runtime::explain`): for each rank `k`,
 //! `positive_k_column`, `positive_k_value` (the lead's value, as text) and
 //! `positive_k_contribution` (log-odds), and the same for `negative_k_…`; cells are empty
-//! when a lead has fewer reasons.
+//! when a lead has fewer reasons. With `--leads`, each scored moment is explained from its
+//! point-in-time row (the history features are columns like `demo_request_30d`).
 
 use std::path::{Path, PathBuf};
 
@@ -124,9 +125,6 @@ pub fn run(args: ScoreArgs) -> Result<()> {
 
 /// Scores a history's leads at moments (`--as-of` or `--moments`).
 fn history(args: &ScoreArgs, model: &Model, leads: &Path, events: &Path) -> Result<()> {
-    if args.explain {
-        bail!("--explain is not available with --leads yet: score the moments' rows with --data");
-    }
     let paths = HistoryPaths {
         leads: leads.to_path_buf(),
         events: events.to_path_buf(),
@@ -163,8 +161,14 @@ fn history(args: &ScoreArgs, model: &Model, leads: &Path, events: &Path) -> Resu
     let scored = score_moments(model, history, &moments)?;
     out.push(
         "propensity",
-        RawColumn::Number(scored.propensity.into_iter().map(Some).collect()),
+        RawColumn::Number(scored.propensity.iter().copied().map(Some).collect()),
     )?;
+    if args.explain {
+        // The moments' point-in-time rows, explained as the batch path scored them (the
+        // features are columns of the rows; time is the bundle's reference time).
+        let as_of = model.manifest().encoder.reference_time();
+        explain_columns(model, &scored.table, as_of, args.top, &mut out)?;
+    }
     qualify_data::write_table(&args.out, &out)?;
     let manifest = model.manifest();
     eprintln!(

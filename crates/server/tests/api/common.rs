@@ -22,9 +22,11 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The bundled model's (only) version directory.
+/// The bundled flat model's (only) version directory. The fixture serves it under the name
+/// `default`: these tests are about the API, and flat records score the same way as of any
+/// moment (the history-trained default model is served end to end in tests/serve_history.rs).
 pub fn bundled_version() -> PathBuf {
-    let dir = repo().join("models/default");
+    let dir = repo().join("models/flat");
     qualify_core::bundle::resolve_version(&dir).expect("bundled model")
 }
 
