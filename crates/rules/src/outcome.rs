@@ -130,7 +130,7 @@ pub enum ReasonKind {
 }
 
 /// One rule that gave points, after decay and cap.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RuleReason))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reason<'r> {
     pub rule: &'r str,

@@ -3,8 +3,8 @@
 //! - `logistic_40`: a 40-feature logistic model through tract;
 //! - `trees_100x31`: 100 trees × 31 leaves on 40 features (leaf-wise random trees, like
 //!   LightGBM's `num_leaves = 31`), written by `qualify_onnx::trees`, scored by the
-//!   native evaluator (`native`) and by tract on the same graph (`tract`), and explained by
-//!   TreeSHAP (`treeshap_1_row`).
+//!   native evaluator (`native`) and by tract on the same graph (`tract`). TreeSHAP on the
+//!   same shape is `benches/treeshap.rs`.
 //!
 //! `cargo bench -p qualify-runtime --bench score`; criterion reports rows/s as elements/s.
 //! With `QUALIFY_BENCH_DIR` set, the tree model (`trees_100x31.onnx`), the 1,000 rows
@@ -15,14 +15,16 @@
 use std::hint::black_box;
 use std::path::PathBuf;
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use qualify_core::trees::{Node, Tree, TreeEnsemble};
 use qualify_onnx::logistic_to_onnx;
 use qualify_onnx::trees::tree_ensemble_to_onnx;
-use qualify_runtime::explain::Explainer;
 use qualify_runtime::onnx::OnnxModel;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+use common::{leafwise_ensemble, uniform_rows};
 
 const N_FEATURES: usize = 40;
 const N_TREES: usize = 100;
@@ -49,52 +51,12 @@ fn logistic(c: &mut Criterion) {
     group.finish();
 }
 
-/// A tree grown leaf-wise: split a random leaf until there are `leaves` leaves.
-fn leafwise_tree(rng: &mut StdRng, leaves: usize) -> Tree {
-    let mut nodes = vec![Node::Leaf {
-        value: 0.0,
-        cover: Some(1000.0),
-    }];
-    let mut open = vec![0usize];
-    while open.len() < leaves {
-        let i = open.swap_remove(rng.random_range(0..open.len()));
-        let cover = nodes[i].cover().unwrap_or(0.0);
-        let share = rng.random_range(0.2..0.8);
-        let left = nodes.len();
-        for c in [cover * share, cover * (1.0 - share)] {
-            nodes.push(Node::Leaf {
-                value: rng.random_range(-0.2..0.2),
-                cover: Some(c),
-            });
-        }
-        nodes[i] = Node::Split {
-            feature: rng.random_range(0..N_FEATURES),
-            threshold: rng.random_range(-1.5f32..1.5),
-            nan_left: false,
-            left,
-            right: left + 1,
-            cover: Some(cover),
-        };
-        open.extend([left, left + 1]);
-    }
-    Tree { nodes }
-}
-
 fn trees(c: &mut Criterion) {
-    let mut rng = StdRng::seed_from_u64(100);
-    let ensemble = TreeEnsemble {
-        n_features: N_FEATURES,
-        base_score: -1.7,
-        trees: (0..N_TREES)
-            .map(|_| leafwise_tree(&mut rng, N_LEAVES))
-            .collect(),
-    };
+    let ensemble = leafwise_ensemble(100, N_FEATURES, N_TREES, N_LEAVES);
     let bytes = tree_ensemble_to_onnx(&ensemble, "bench").expect("export");
     let model = OnnxModel::from_bytes(&bytes).expect("load");
     assert_eq!(model.native_kind(), qualify_runtime::NativeKind::Trees);
-    let x: Vec<f32> = (0..1000 * N_FEATURES)
-        .map(|_| rng.random_range(-2.0..2.0))
-        .collect();
+    let x = uniform_rows(101, N_FEATURES, 1000);
     if let Some(dir) = std::env::var_os("QUALIFY_BENCH_DIR").map(PathBuf::from) {
         let logits = model.logits(&x, 1000).expect("score");
         let write = |name: &str, bytes: &[u8]| {
@@ -135,18 +97,6 @@ fn trees(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1000));
     group.bench_function("native_1000_rows", |b| {
         b.iter(|| model.logits(black_box(&x), 1000).expect("score"))
-    });
-    // TreeSHAP of one row (what an explained request adds), without grouping by column.
-    let explainer = model
-        .native()
-        .and_then(Explainer::for_native)
-        .expect("the bench ensemble has covers");
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("treeshap_1_row", |b| {
-        b.iter(|| {
-            i += 1;
-            explainer.attribute(black_box(row(i)))
-        })
     });
     // tract takes hundreds of µs per row here: fewer samples, and skipped when the bench
     // only runs as a test (`cargo test --all-targets` runs it unoptimised: over a minute).

@@ -4,9 +4,10 @@
 //! [`RuntimeError::Graph`], [`RuntimeError::Width`], [`RuntimeError::GoldenRecord`],
 //! [`RuntimeError::GoldenMismatch`]: a corrupt or incompatible bundle, never the caller's
 //! record), the caller's ([`RuntimeError::Input`]: a record or table the encoder refuses), or
-//! the model's ([`RuntimeError::NotExplainable`], [`RuntimeError::Score`]). A variant that
-//! wraps another error includes that error's message in its own and does not also return it
-//! as `source()`, so printing the chain never repeats it.
+//! the model's ([`RuntimeError::NotExplainable`], [`RuntimeError::Score`],
+//! [`RuntimeError::Explain`]). A variant that wraps another error includes that error's
+//! message in its own and does not also return it as `source()`, so printing the chain never
+//! repeats it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use qualify_core::bundle::GOLDEN_TOLERANCE;
 use qualify_core::encoder::EncodeError;
 use qualify_onnx::ReadError;
 
+use crate::explain::ExplainError;
 use crate::onnx::GraphError;
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,9 @@ pub enum RuntimeError {
     /// The graph failed to score encoded rows.
     #[error("scoring failed: {error}")]
     Score { error: GraphError },
+    /// An encoded row could not be attributed (see [`ExplainError`]).
+    #[error("explaining failed: {error}")]
+    Explain { error: ExplainError },
 }
 
 /// Why a model cannot explain its scores.

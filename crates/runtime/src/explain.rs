@@ -15,8 +15,19 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::forest::shap::TreeShap;
+use crate::forest::shap::{ShapError, TreeShap};
 use crate::native::Native;
+
+/// Why a row cannot be attributed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExplainError {
+    /// The encoded row is not as wide as the model's input.
+    #[error("the encoded row has {got} features, the model reads {expected}")]
+    Width { expected: usize, got: usize },
+    /// TreeSHAP refused the row.
+    #[error("TreeSHAP: {error}")]
+    Trees { error: ShapError },
+}
 
 /// One column's contribution to a lead's raw score.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -25,7 +36,7 @@ pub struct Reason {
     /// The input column (schema name).
     pub column: String,
     /// The value the record holds for it (`null` when missing).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub value: serde_json::Value,
     /// Contribution to the raw score, in log-odds.
     pub contribution: f64,
@@ -63,13 +74,32 @@ impl Explainer {
                 weights: weights.iter().map(|&w| f64::from(w)).collect(),
                 bias: f64::from(*bias),
             }),
-            Native::Trees { ensemble, .. } => TreeShap::new(ensemble.clone()).map(Explainer::Trees),
+            // A recognised ensemble is valid (it was packed), so only missing covers fail.
+            Native::Trees { ensemble, .. } => TreeShap::new(ensemble).ok().map(Explainer::Trees),
+        }
+    }
+
+    /// Width of the rows it attributes.
+    pub fn n_features(&self) -> usize {
+        match self {
+            Explainer::Linear { weights, .. } => weights.len(),
+            Explainer::Trees(shap) => shap.n_features(),
         }
     }
 
     /// `(base, contribution per encoded feature)` for one encoded row.
-    pub fn attribute(&self, x: &[f32]) -> (f64, Vec<f64>) {
-        match self {
+    ///
+    /// # Errors
+    /// [`ExplainError::Width`] when `x` is not [`Explainer::n_features`] long.
+    pub fn attribute(&self, x: &[f32]) -> Result<(f64, Vec<f64>), ExplainError> {
+        let expected = self.n_features();
+        if x.len() != expected {
+            return Err(ExplainError::Width {
+                expected,
+                got: x.len(),
+            });
+        }
+        Ok(match self {
             Explainer::Linear { weights, bias } => (
                 *bias,
                 weights
@@ -79,11 +109,12 @@ impl Explainer {
                     .collect(),
             ),
             Explainer::Trees(shap) => {
-                let mut phi = vec![0.0; shap.ensemble().n_features];
-                shap.add_shap_values(x, &mut phi);
+                let mut phi = vec![0.0; expected];
+                shap.add_shap_values(x, &mut phi)
+                    .map_err(|error| ExplainError::Trees { error })?;
                 (shap.expected_value(), phi)
             }
-        }
+        })
     }
 }
 

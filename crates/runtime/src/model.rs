@@ -248,7 +248,10 @@ impl Model {
                 .get(c)
                 .map_or(serde_json::Value::Null, RawValue::to_json)
         };
-        Ok((scored, self.explain_encoded(explainer, &x, value_of, top_k)))
+        Ok((
+            scored,
+            self.explain_encoded(explainer, &x, value_of, top_k)?,
+        ))
     }
 
     /// Scores one record given as JSON and explains the raw score; `top_k` bounds the
@@ -272,7 +275,10 @@ impl Model {
             .map_err(RuntimeError::input)?;
         let scored = self.scored(&x, warnings)?;
         let value_of = |c: &str| record.get(c).cloned().unwrap_or(serde_json::Value::Null);
-        Ok((scored, self.explain_encoded(explainer, &x, value_of, top_k)))
+        Ok((
+            scored,
+            self.explain_encoded(explainer, &x, value_of, top_k)?,
+        ))
     }
 
     /// Why [`Model::can_explain`] is false (`None` when it is true).
@@ -307,20 +313,25 @@ impl Model {
     }
 
     /// Explains an encoded row.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Explain`] when `x` is not as wide as the model's input.
     pub fn explain_encoded(
         &self,
         explainer: &Explainer,
         x: &[f32],
         value_of: impl Fn(&str) -> serde_json::Value,
         top_k: usize,
-    ) -> Explanation {
-        let (base, per_feature) = explainer.attribute(x);
-        explanation(
+    ) -> Result<Explanation, RuntimeError> {
+        let (base, per_feature) = explainer
+            .attribute(x)
+            .map_err(|error| RuntimeError::Explain { error })?;
+        Ok(explanation(
             &self.manifest.encoder.column_spans(),
             base,
             &per_feature,
             value_of,
             top_k,
-        )
+        ))
     }
 }

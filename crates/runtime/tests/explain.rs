@@ -237,3 +237,40 @@ fn unexplainable_and_bad_records_are_errors() {
         .score_json(&records[0], as_of())
         .expect("still scores");
 }
+
+#[test]
+fn a_row_of_the_wrong_width_is_an_explain_error() {
+    for f in [trees_fixture(4), logistic_fixture(4)] {
+        let explainer = qualify_runtime::explain::Explainer::for_native(
+            f.model.graph().native().expect("recognised"),
+        )
+        .expect("explainable");
+        let n = f.model.n_features();
+        assert_eq!(explainer.n_features(), n);
+        let short = vec![0.0f32; n - 1];
+        let err = f
+            .model
+            .explain_encoded(&explainer, &short, |_| Value::Null, 3)
+            .expect_err("short row");
+        assert!(
+            matches!(
+                &err,
+                RuntimeError::Explain {
+                    error: qualify_runtime::explain::ExplainError::Width { expected, got }
+                } if *expected == n && *got == n - 1
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&format!("reads {n}")), "{err}");
+        let x = encode(&f.model, &f.records[0]);
+        let e = f
+            .model
+            .explain_encoded(&explainer, &x, |_| Value::Null, 3)
+            .expect("right width");
+        let (_, via_json) = f
+            .model
+            .explain_json(&f.records[0], as_of(), 3)
+            .expect("json");
+        assert_eq!((e.base, e.raw_score), (via_json.base, via_json.raw_score));
+    }
+}

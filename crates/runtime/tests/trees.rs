@@ -66,7 +66,7 @@ proptest! {
         let explainer = Explainer::for_native(model.native().expect("native")).expect("covers");
         let x = random_rows(seed, n_features, 8);
         for row in x.chunks(n_features) {
-            let (base, phi) = explainer.attribute(row);
+            let (base, phi) = explainer.attribute(row).expect("attribute");
             let raw = model.logit(row).expect("score");
             let total = base + phi.iter().sum::<f64>();
             prop_assert!((total - raw).abs() < 1e-6, "base {} + Σφ = {} vs raw {}", base, total, raw);
@@ -148,7 +148,7 @@ fn treeshap_equals_brute_force_shapley_values() {
         let explainer = Explainer::for_native(model.native().expect("native")).expect("covers");
         let read = read_back(&model);
         for row in random_rows(seed, n_features, 5).chunks(n_features) {
-            let (_, phi) = explainer.attribute(row);
+            let (_, phi) = explainer.attribute(row).expect("attribute");
             let expected = brute_force_shap(read, row);
             for (f, (a, b)) in phi.iter().zip(&expected).enumerate() {
                 assert!(
@@ -234,7 +234,7 @@ fn branch_lt_and_nan_tracking_match_tract() {
     // And TreeSHAP adds up on these rows, NaN included.
     let explainer = Explainer::for_native(model.native().expect("native")).expect("covers");
     for row in &rows {
-        let (base, phi) = explainer.attribute(row);
+        let (base, phi) = explainer.attribute(row).expect("attribute");
         let raw = model.logit(row).expect("score");
         assert!((base + phi.iter().sum::<f64>() - raw).abs() < 1e-12);
     }

@@ -1,6 +1,7 @@
 //! What one `/v1/score` request costs the server beyond HTTP, step by step, on the bundled
 //! model and rules and the load test's lead (scripts/load/lead.json): parse the body,
-//! score (model + rules + explanation), serialize the answer. The load test
+//! score (model + rules + explanation), serialize the answer — and what moving that work to
+//! the blocking pool adds (`work_run_round_trip` against `block_on_baseline`). The load test
 //! (scripts/load-test) measures the whole service; this says where its time goes.
 
 use std::path::Path;
@@ -60,6 +61,26 @@ fn bench(c: &mut Criterion) {
                 .score(&served, model, black_box(&lead), as_of, true)
                 .expect("scores");
             serde_json::to_vec(&response).expect("serializes")
+        })
+    });
+
+    // The hand-off to the blocking pool and back (admission, a core, spawn_blocking), with
+    // no work in it; the baseline is the same runtime entered with nothing to do.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let work = &state.work;
+    g.bench_function("block_on_baseline", |b| {
+        b.iter(|| runtime.block_on(async { black_box(1) }))
+    });
+    g.bench_function("work_run_round_trip", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let _admitted = work.admit(1).expect("room");
+                let (job, _cancel) = work.job();
+                work.run(&job, |_| Ok(black_box(1))).await.expect("runs")
+            })
         })
     });
     g.finish();

@@ -1,33 +1,49 @@
 //! The router: routes, and the layers every request passes, outermost first:
 //! catch-panic (last resort: a JSON 500, logged) → request id (`x-request-id`, made or kept,
-//! echoed) → metrics → [scoring routes only: bearer auth → load shedding at
-//! `max_concurrency` (503 + Retry-After) → timeout (503)] → handler.
+//! echoed) → metrics (closed label sets) → [scoring routes: bearer auth; admin routes: admin
+//! auth] → handler.
+//!
+//! Load limits are not layers: a scoring handler reads its body first (within
+//! `body_timeout_ms`), then takes a slot and admits its leads to the scoring queue
+//! ([`crate::work`]), so only work that is ready to run counts against the limits.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
-use axum::error_handling::HandleErrorLayer;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use tower::ServiceBuilder;
-use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 
-use crate::config::Config;
-use crate::error::ApiError;
+use crate::config::{Config, Token};
+use crate::error::{ApiError, ErrorCode};
 use crate::metrics::Metrics;
-use crate::registry::{Registry, ReloadReport};
+use crate::registry::{LoadError, Registry, ReloadReport};
 use crate::routes::{admin, models, ops, score};
 use crate::scoring::Scorer;
+use crate::work::Work;
+
+/// Every route template, as the router matches it (metrics label routes with these).
+pub const ROUTES: [&str; 10] = [
+    "/v1/score",
+    "/v1/score/batch",
+    "/v1/models",
+    "/v1/models/{name}",
+    "/v1/admin/reload",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/info",
+    "/openapi.json",
+];
 
 /// Shared by every handler; cheap to clone.
 #[derive(Debug, Clone)]
@@ -35,18 +51,30 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub registry: Arc<Registry>,
     pub metrics: Arc<Metrics>,
+    pub work: Arc<Work>,
     pub started_at: DateTime<Utc>,
     /// Set when shutdown begins: `/readyz` answers 503 so balancers stop sending.
     pub draining: Arc<AtomicBool>,
 }
 
+/// Settings that fail their checks, or models and rules that fail to load.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
 impl AppState {
-    /// Loads the models and rules `config` names (blocking: call before serving).
-    pub fn open(config: Config) -> anyhow::Result<AppState> {
-        config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    /// Checks `config` and loads the models and rules it names (blocking: call before
+    /// serving).
+    pub fn open(config: Config) -> Result<AppState, OpenError> {
+        config.validate()?;
         let registry = Arc::new(Registry::open(&config)?);
         let metrics = Metrics::new(&registry.current());
         Ok(AppState {
+            work: Arc::new(Work::new(&config)),
             config: Arc::new(config),
             registry,
             metrics,
@@ -62,54 +90,58 @@ impl AppState {
         }
     }
 
-    /// Reloads models and rules and updates the metrics (admin route and SIGHUP).
+    /// Reloads models and rules, updates the metrics and logs the outcome (admin route and
+    /// SIGHUP). The reload runs as its own task: once started it runs to the end and is
+    /// logged even if the caller goes away.
     pub async fn reload(&self) -> ReloadReport {
-        let report = self.registry.reload().await;
-        self.metrics.record_reload(&self.registry.current());
-        report
+        let state = self.clone();
+        let task = tokio::spawn(async move {
+            let report = state.registry.reload().await;
+            state.metrics.record_reload(&state.registry.current());
+            crate::registry::log_report(&report);
+            report
+        });
+        match task.await {
+            Ok(report) => report,
+            Err(e) => {
+                let problem = format!("the reload task failed: {e}");
+                tracing::error!(%problem, "reload");
+                ReloadReport {
+                    entries: Vec::new(),
+                    problems: vec![problem],
+                }
+            }
+        }
     }
 }
 
-/// The whole API as a `Router`, ready for `axum::serve` or `oneshot` tests.
+/// The whole API as a `Router`, ready to serve or to test with `oneshot`.
 pub fn app(state: AppState) -> Router {
     let config = Arc::clone(&state.config);
-    let limits = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(overloaded))
-        .load_shed()
-        .layer(GlobalConcurrencyLimitLayer::new(config.max_concurrency))
-        .timeout(Duration::from_millis(config.timeout_ms));
-
     let scoring = Router::new()
         .route("/v1/score", post(score::score))
         .route("/v1/score/batch", post(score::batch))
-        .layer(limits)
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .route_layer(middleware::from_fn_with_state(
             config.api_token.clone(),
             bearer_auth,
         ));
+    let admin = Router::new()
+        .route("/v1/admin/reload", post(admin::reload))
+        .route_layer(middleware::from_fn_with_state(
+            config.admin_token.clone(),
+            admin_auth,
+        ));
 
-    let mut router = Router::new()
+    Router::new()
         .merge(scoring)
+        .merge(admin)
         .route("/v1/models", get(models::list))
         .route("/v1/models/{name}", get(models::detail))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/info", get(ops::info))
-        .route("/openapi.json", get(ops::openapi));
-    if config.admin_token.is_some() {
-        router = router.merge(
-            Router::new()
-                .route("/v1/admin/reload", post(admin::reload))
-                .route_layer(middleware::from_fn_with_state(
-                    config.admin_token.clone(),
-                    bearer_auth,
-                )),
-        );
-    }
-
-    router
+        .route("/openapi.json", get(ops::openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -122,30 +154,13 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn overloaded(error: tower::BoxError) -> ApiError {
-    if error.is::<tower::timeout::error::Elapsed>() {
-        ApiError::unavailable(
-            "timeout",
-            "the request took longer than the server's timeout",
-        )
-    } else if error.is::<tower::load_shed::error::Overloaded>() {
-        ApiError::unavailable(
-            "overloaded",
-            "the server is at its concurrency limit; retry after the Retry-After delay",
-        )
-    } else {
-        ApiError::internal(format!("unhandled middleware error: {error}"))
-    }
-}
-
 async fn not_found() -> ApiError {
-    ApiError::not_found("not_found", "no such route; see /openapi.json")
+    ApiError::new(ErrorCode::NotFound, "no such route; see /openapi.json")
 }
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
-        axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this route does not take that method; see /openapi.json",
     )
 }
@@ -160,50 +175,65 @@ fn panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::internal("internal error; it has been logged").into_response()
 }
 
-/// Compares the bearer token in constant time (no early exit on the first differing byte).
-async fn bearer_auth(
-    State(token): State<Option<String>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if let Some(expected) = token {
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        let same_length = given.len() == expected.len();
-        let diff = given
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if !same_length || diff != 0 {
-            let mut response = ApiError::unauthorized().into_response();
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return response;
-        }
+/// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive
+/// (RFC 9110, 11.1).
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn unauthorized() -> Response {
+    let mut response = ApiError::unauthorized().into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// Scoring routes: open without a token, else the token is required.
+async fn bearer_auth(State(token): State<Option<Token>>, request: Request, next: Next) -> Response {
+    if let Some(expected) = token
+        && !bearer(request.headers()).is_some_and(|given| expected.matches(given))
+    {
+        return unauthorized();
     }
     next.run(request).await
+}
+
+/// Admin routes: off (403) without an admin token, else the token is required.
+async fn admin_auth(State(token): State<Option<Token>>, request: Request, next: Next) -> Response {
+    match token {
+        None => ApiError::new(
+            ErrorCode::AdminDisabled,
+            "admin routes are off: start the server with an admin token (QUALIFY_ADMIN_TOKEN or --admin-token-file)",
+        )
+        .into_response(),
+        Some(expected) if !bearer(request.headers()).is_some_and(|given| expected.matches(given)) => {
+            unauthorized()
+        }
+        Some(_) => next.run(request).await,
+    }
 }
 
 async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_string();
-    let method = request.method().to_string();
+        .and_then(|p| ROUTES.iter().find(|r| **r == p.as_str()))
+        .copied()
+        .unwrap_or("unmatched");
+    let method = request.method().clone();
     let start = Instant::now();
     let response = next.run(request).await;
     let elapsed = start.elapsed();
     let status = response.status().as_u16();
     state
         .metrics
-        .record_request(&route, &method, status, elapsed);
-    if status >= 500 {
+        .record_request(route, &method, status, elapsed);
+    // Shedding (503) is expected under load and counted in the metrics; logging each one
+    // would add work exactly when there is too much.
+    if status >= 500 && status != 503 {
         tracing::warn!(%route, status, "request failed");
     }
     response
@@ -266,5 +296,20 @@ mod tests {
             .expect("body");
         let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(body["error"]["code"], "internal");
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_the_token_trimmed() {
+        let headers = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, value.parse().expect("header"));
+            h
+        };
+        assert_eq!(bearer(&headers("Bearer abc")), Some("abc"));
+        assert_eq!(bearer(&headers("bearer abc")), Some("abc"));
+        assert_eq!(bearer(&headers("BEARER   abc ")), Some("abc"));
+        assert_eq!(bearer(&headers("Basic abc")), None);
+        assert_eq!(bearer(&headers("Bearerabc")), None);
+        assert_eq!(bearer(&HeaderMap::new()), None);
     }
 }

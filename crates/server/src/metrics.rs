@@ -1,10 +1,16 @@
 //! Prometheus metrics (`GET /metrics`, text exposition format): requests and latency per route
-//! and status, which model versions serve, and the distribution of scores — the signals an
-//! operator needs to see a slow route, a failed reload or a drifting model.
+//! and status, which model versions serve, the work queued, and the distribution of scores —
+//! the signals an operator needs to see a slow route, a failed reload, an overload or a
+//! drifting model.
+//!
+//! Every label that a request can influence comes from a closed set: the method is one of the
+//! standard ones or `other`, the route is a route template or `unmatched`. A series per
+//! made-up method or path would let any client grow `/metrics` and memory without limit.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::Method;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -12,18 +18,39 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets, linear_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::registry::Served;
+use crate::registry::{Role, Served};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub route: String,
-    pub method: String,
+    /// A route template (`/v1/models/{name}`) or `unmatched`.
+    pub route: &'static str,
+    /// A standard method or `other`.
+    pub method: &'static str,
     pub status: u16,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub route: String,
+    pub route: &'static str,
+}
+
+/// The label for a request's method: the standard methods by name, anything else `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::PATCH, "PATCH"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("other", |(_, label)| label)
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -61,6 +88,8 @@ pub struct Metrics {
     shadow_failures: Family<ModelLabels, Counter>,
     model_info: Family<ModelInfoLabels, Gauge>,
     reloads: Family<OutcomeLabels, Counter>,
+    queued_leads: Gauge,
+    requests_in_flight: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -131,8 +160,22 @@ impl Default for Metrics {
             "Reloads, by outcome (ok: everything loaded; problems: something kept its old version)",
             reloads.clone(),
         );
+        let queued_leads = Gauge::default();
+        registry.register(
+            "queued_leads",
+            "Leads admitted for scoring: waiting for a core or being scored (max_queued_leads)",
+            queued_leads.clone(),
+        );
+        let requests_in_flight = Gauge::default();
+        registry.register(
+            "scoring_requests_in_flight",
+            "Scoring requests and NDJSON streams in flight (max_concurrency)",
+            requests_in_flight.clone(),
+        );
         Metrics {
             registry,
+            queued_leads,
+            requests_in_flight,
             requests,
             latency,
             propensity,
@@ -152,19 +195,31 @@ impl Metrics {
         Arc::new(metrics)
     }
 
-    pub fn record_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+    pub fn record_request(
+        &self,
+        route: &'static str,
+        method: &Method,
+        status: u16,
+        elapsed: Duration,
+    ) {
         self.requests
             .get_or_create(&RequestLabels {
-                route: route.to_string(),
-                method: method.to_string(),
+                route,
+                method: method_label(method),
                 status,
             })
             .inc();
         self.latency
-            .get_or_create(&RouteLabels {
-                route: route.to_string(),
-            })
+            .get_or_create(&RouteLabels { route })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// The load gauges, read at scrape time.
+    pub fn set_load(&self, queued_leads: usize, requests_in_flight: usize) {
+        self.queued_leads
+            .set(i64::try_from(queued_leads).unwrap_or(i64::MAX));
+        self.requests_in_flight
+            .set(i64::try_from(requests_in_flight).unwrap_or(i64::MAX));
     }
 
     pub fn record_score(&self, model: &str, version: &str, propensity: f64) {
@@ -216,7 +271,7 @@ impl Metrics {
 
     fn set_served(&self, served: &Served) {
         self.model_info.clear();
-        let info = |m: &crate::registry::LoadedModel, role: &str| {
+        let info = |m: &crate::registry::LoadedModel, role: Role| {
             let manifest = m.model.manifest();
             self.model_info
                 .get_or_create(&ModelInfoLabels {
@@ -224,22 +279,15 @@ impl Metrics {
                     version: manifest.version.clone(),
                     kind: manifest.model.kind.to_string(),
                     schema_hash: manifest.schema_hash.clone(),
-                    role: role.into(),
+                    role: role.as_str().into(),
                 })
                 .set(1);
         };
         for (name, m) in &served.models {
-            info(
-                m,
-                if *name == served.default_model {
-                    "champion"
-                } else {
-                    "served"
-                },
-            );
+            info(m, Role::of(served, name));
         }
         if let Some(c) = &served.challenger {
-            info(c, "challenger");
+            info(c, Role::Challenger);
         }
     }
 
@@ -249,5 +297,17 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        assert_eq!(method_label(&Method::POST), "POST");
+        let made_up = Method::from_bytes(b"FROBNICATE").expect("a valid token");
+        assert_eq!(method_label(&made_up), "other");
     }
 }

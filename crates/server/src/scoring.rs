@@ -5,6 +5,7 @@
 //! code path that also turns a lead's `activities` into the `<type>_count` / `last_activity_at`
 //! columns flat training files carry; the rules read the record itself.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
@@ -19,6 +20,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::registry::{LoadedModel, Served};
+use crate::work::Job;
 
 /// The answer for one lead.
 #[derive(Debug, Serialize, ToSchema)]
@@ -94,27 +96,59 @@ pub struct Shadow<'a> {
     pub propensity: f64,
 }
 
+/// What a warning is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    /// Neither the model's schema nor the rules read this field; ignored.
+    UnknownField,
+    /// More unknown fields than are listed one by one; `count` says how many more.
+    UnknownFieldsOmitted,
+    /// A level the model never saw, scored as a rare level.
+    UnseenCategory,
+    /// Missing; imputed as in training.
+    Imputed,
+    /// A number far outside its training range, scored as the nearest tolerated value.
+    OutOfRange,
+}
+
 /// Something the caller should know; the lead was still scored.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ResponseWarning {
-    /// `unknown_field`, `unseen_category`, `imputed` or `out_of_range`.
-    pub code: &'static str,
-    pub field: String,
+    pub code: WarningCode,
+    /// The field it is about (absent for `unknown_fields_omitted`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
     pub message: String,
+    /// For `unknown_fields_omitted`: how many unknown fields are not listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
 }
+
+/// Unknown fields listed one by one; the rest are counted in one warning, so a lead with a
+/// million made-up keys gets a bounded answer.
+pub const MAX_UNKNOWN_FIELD_WARNINGS: usize = 20;
+
+/// Longest field name echoed back in a warning (longer ones are cut, marked with `…`).
+const MAX_ECHOED_NAME: usize = 200;
 
 impl ResponseWarning {
     fn from_encoder(w: Warning) -> ResponseWarning {
         match w {
             Warning::UnseenLevel { column, value } => ResponseWarning {
-                code: "unseen_category",
-                message: format!("{value:?} was not seen in training; scored as a rare level"),
-                field: column,
+                code: WarningCode::UnseenCategory,
+                message: format!(
+                    "{:?} was not seen in training; scored as a rare level",
+                    echoed(&value)
+                ),
+                field: Some(column),
+                count: None,
             },
             Warning::Imputed { column } => ResponseWarning {
-                code: "imputed",
+                code: WarningCode::Imputed,
                 message: "missing; imputed as in training".into(),
-                field: column,
+                field: Some(column),
+                count: None,
             },
             Warning::OutOfRange {
                 column,
@@ -122,13 +156,101 @@ impl ResponseWarning {
                 min,
                 max,
             } => ResponseWarning {
-                code: "out_of_range",
+                code: WarningCode::OutOfRange,
                 message: format!(
                     "{value} is far outside the training range {min}..{max}; scored as the nearest tolerated value"
                 ),
-                field: column,
+                field: Some(column),
+                count: None,
             },
         }
+    }
+
+    /// One warning per unknown field up to the cap, then one that counts the rest.
+    fn unknown_fields<'k>(unknown: impl Iterator<Item = &'k String>) -> Vec<ResponseWarning> {
+        let mut warnings = Vec::new();
+        let mut omitted = 0;
+        for name in unknown {
+            if warnings.len() < MAX_UNKNOWN_FIELD_WARNINGS {
+                warnings.push(ResponseWarning {
+                    code: WarningCode::UnknownField,
+                    field: Some(echoed(name)),
+                    message: "neither the model nor the rules read this field; ignored".into(),
+                    count: None,
+                });
+            } else {
+                omitted += 1;
+            }
+        }
+        if omitted > 0 {
+            warnings.push(ResponseWarning {
+                code: WarningCode::UnknownFieldsOmitted,
+                field: None,
+                message: format!("{omitted} more unknown fields, not listed; also ignored"),
+                count: Some(omitted),
+            });
+        }
+        warnings
+    }
+}
+
+/// `text`, cut to [`MAX_ECHOED_NAME`] characters.
+fn echoed(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHOED_NAME) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// Everything one request's scoring needs, owned, so pieces of it can move to the blocking
+/// pool: the settings, the snapshot it started on and the model it named.
+#[derive(Debug, Clone)]
+pub struct Scoring {
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    pub served: Arc<Served>,
+    pub model: Arc<LoadedModel>,
+    pub as_of: DateTime<Utc>,
+    pub explain: bool,
+}
+
+impl Scoring {
+    pub fn scorer(&self) -> Scorer<'_> {
+        Scorer {
+            config: &self.config,
+            metrics: &self.metrics,
+        }
+    }
+
+    /// One lead's answer, as JSON.
+    pub fn answer(&self, lead: &LeadRecord) -> Result<Vec<u8>, ApiError> {
+        let response =
+            self.scorer()
+                .score(&self.served, &self.model, lead, self.as_of, self.explain)?;
+        serde_json::to_vec(&response).map_err(|e| ApiError::internal(format!("serializing: {e}")))
+    }
+
+    /// The answers for `leads` (numbered from `first`), comma-separated, checking `job`
+    /// before each: a batch cut by its deadline stops here. An invalid lead fails the piece
+    /// with its index in `field`.
+    pub fn answers(
+        &self,
+        leads: &[LeadRecord],
+        first: usize,
+        job: &Job,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut out = Vec::new();
+        for (i, lead) in leads.iter().enumerate() {
+            job.check()?;
+            if i > 0 {
+                out.push(b',');
+            }
+            let answer = self
+                .answer(lead)
+                .map_err(|e| e.within(&format!("[{}]", first + i)))?;
+            out.extend_from_slice(&answer);
+        }
+        Ok(out)
     }
 }
 
@@ -170,16 +292,11 @@ impl<'c> Scorer<'c> {
         self.metrics
             .record_score(&manifest.name, &manifest.version, scored.propensity);
 
-        let mut warnings: Vec<ResponseWarning> = lead
-            .extra
-            .keys()
-            .filter(|k| !model.columns.contains(*k) && !served.rules.fields.contains(*k))
-            .map(|k| ResponseWarning {
-                code: "unknown_field",
-                field: k.clone(),
-                message: "neither the model nor the rules read this field; ignored".into(),
-            })
-            .collect();
+        let mut warnings = ResponseWarning::unknown_fields(
+            lead.extra
+                .keys()
+                .filter(|k| !model.columns.contains(*k) && !served.rules.fields.contains(*k)),
+        );
         warnings.extend(
             scored
                 .warnings
@@ -206,12 +323,13 @@ impl<'c> Scorer<'c> {
     }
 
     fn in_shadow_sample(&self, lead: &LeadRecord) -> bool {
-        let Some(c) = &self.config.challenger else {
+        let c = &self.config.challenger;
+        if c.model.is_none() {
             return false;
-        };
+        }
         let draw = match &lead.id {
-            Some(id) => fnv1a(id.as_bytes()),
-            None => fnv1a(&SHADOW_COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes()),
+            Some(id) => sample_hash(id.as_bytes()),
+            None => sample_hash(&SHADOW_COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes()),
         };
         (draw as f64 / u64::MAX as f64) < c.fraction
     }
@@ -242,14 +360,10 @@ impl<'c> Scorer<'c> {
                     challenger_version = %manifest.version,
                     "shadow score"
                 );
-                self.config
-                    .challenger
-                    .as_ref()
-                    .is_some_and(|c| c.in_response)
-                    .then(|| Shadow {
-                        model: ModelRef::of(challenger),
-                        propensity: s.propensity,
-                    })
+                self.config.challenger.in_response.then(|| Shadow {
+                    model: ModelRef::of(challenger),
+                    propensity: s.propensity,
+                })
             }
             Err(e) => {
                 self.metrics
@@ -261,9 +375,38 @@ impl<'c> Scorer<'c> {
     }
 }
 
-/// FNV-1a: a stable, dependency-free hash for sampling (not for security).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+/// A stable hash for sampling (not for security): FNV-1a, then MurmurHash3's 64-bit
+/// finalizer. FNV-1a alone leaves the high bits nearly equal for ids that differ only at the
+/// end (`lead-1`, `lead-2`, …), so comparing the hash with a fraction of `u64::MAX` sampled
+/// none or all of them; the finalizer spreads every input bit over the whole word.
+fn sample_hash(bytes: &[u8]) -> u64 {
+    let mut h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    });
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample_hash;
+
+    #[test]
+    fn ids_that_differ_at_the_end_are_sampled_at_the_fraction() {
+        let below = |fraction: f64| {
+            (0..10_000)
+                .filter(|i| {
+                    let draw = sample_hash(format!("lead-{i}").as_bytes());
+                    (draw as f64 / u64::MAX as f64) < fraction
+                })
+                .count()
+        };
+        for (fraction, low, high) in [(0.1, 850, 1150), (0.3, 2800, 3200), (0.9, 8850, 9150)] {
+            let n = below(fraction);
+            assert!((low..=high).contains(&n), "{n} of 10,000 below {fraction}");
+        }
+    }
 }

@@ -47,9 +47,19 @@ pub struct LeadRecord {
     pub seniority: Option<Seniority>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub industry: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "whole::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub employees: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Within ±10^15 (beyond it, far past any company, a record is refused).
+    #[cfg_attr(feature = "openapi", schema(minimum = -1e15, maximum = 1e15))]
+    #[serde(
+        default,
+        deserialize_with = "whole::revenue",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub annual_revenue: Option<f64>,
     /// ISO 3166 alpha-2, e.g. "GB".
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,7 +84,11 @@ pub struct LeadRecord {
         deserialize_with = "flexible_bool"
     )]
     pub need_confirmed: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "whole::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timeline_days: Option<u32>,
     /// Outcome data only (closed-loop feedback); never a model feature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -200,6 +214,85 @@ impl LeadRecord {
 
 fn opt_number(v: Option<f64>) -> RawValue {
     v.map_or(RawValue::Missing, RawValue::Number)
+}
+
+/// Numbers as the API's schema states them. Whole numbers as JSON Schema counts them: `250`
+/// and `250.0` alike (clients that write every number as a float — JavaScript, pandas — send
+/// the latter); fractions, negatives and values too large for the field stay errors. Revenue
+/// within ±10^15.
+mod whole {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::Deserializer;
+    use serde::de::{Error, Unexpected, Visitor};
+
+    pub fn option<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<Option<T>, D::Error> {
+        d.deserialize_option(Whole(PhantomData))
+    }
+
+    /// Largest annual revenue accepted either way: far beyond any company, and far inside
+    /// what the encoder can standardise for any sensible training range.
+    pub const MAX_REVENUE: f64 = 1e15;
+
+    pub fn revenue<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        let v = <Option<f64> as serde::Deserialize>::deserialize(d)?;
+        match v {
+            Some(x) if !(-MAX_REVENUE..=MAX_REVENUE).contains(&x) => Err(D::Error::invalid_value(
+                Unexpected::Float(x),
+                &"a number from -1e15 to 1e15",
+            )),
+            v => Ok(v),
+        }
+    }
+
+    struct Whole<T>(PhantomData<T>);
+
+    impl<'de, T: TryFrom<u64>> Visitor<'de> for Whole<T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(
+                f,
+                "a non-negative whole number that fits in {}",
+                std::any::type_name::<T>()
+            )
+        }
+
+        fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Self::Value, E> {
+            T::try_from(v)
+                .map(Some)
+                .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Self::Value, E> {
+            match u64::try_from(v) {
+                Ok(v) => self.visit_u64(v),
+                Err(_) => Err(E::invalid_value(Unexpected::Signed(v), &self)),
+            }
+        }
+
+        fn visit_f64<E: Error>(self, v: f64) -> Result<Self::Value, E> {
+            // 2^64 is exactly representable; anything below it with no fraction fits a u64.
+            if v.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&v) {
+                self.visit_u64(v as u64)
+            } else {
+                Err(E::invalid_value(Unexpected::Float(v), &self))
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -432,5 +525,32 @@ mod tests {
         let err = "boss".parse::<Seniority>().expect_err("unknown");
         assert_eq!(err.vocabulary, Vocabulary::Seniority);
         assert_eq!(err.expected.first(), Some(&"intern"));
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_as_floats() {
+        let lead: LeadRecord =
+            serde_json::from_str(r#"{"employees": 15969.0, "timeline_days": 30}"#).expect("whole");
+        assert_eq!(
+            (lead.employees, lead.timeline_days),
+            (Some(15969), Some(30))
+        );
+        let lead: LeadRecord =
+            serde_json::from_str(r#"{"employees": null, "timeline_days": 30.0}"#).expect("null");
+        assert_eq!((lead.employees, lead.timeline_days), (None, Some(30)));
+        let lead: LeadRecord =
+            serde_json::from_str(r#"{"annual_revenue": -1e15}"#).expect("at the bound");
+        assert_eq!(lead.annual_revenue, Some(-1e15));
+        for bad in [
+            r#"{"employees": 12.5}"#,
+            r#"{"employees": -1}"#,
+            r#"{"employees": "many"}"#,
+            r#"{"timeline_days": 4294967296}"#,
+            r#"{"employees": 1e30}"#,
+            r#"{"annual_revenue": -5.1e138}"#,
+            r#"{"annual_revenue": 1.1e15}"#,
+        ] {
+            assert!(serde_json::from_str::<LeadRecord>(bad).is_err(), "{bad}");
+        }
     }
 }

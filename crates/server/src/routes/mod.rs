@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod models;
+pub mod ndjson;
 pub mod ops;
 pub mod score;
 
@@ -13,19 +14,14 @@ use crate::error::ApiError;
 
 /// A query string, or a 422 naming the parameter.
 pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(t)| t).map_err(|e| {
-        ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_query",
-            e.body_text(),
-        )
-    })
+    q.map(|Query(t)| t)
+        .map_err(|e| ApiError::new(crate::error::ErrorCode::InvalidQuery, e.body_text()))
 }
 
 /// 404 for a model name that is not served, listing those that are.
 pub(crate) fn unknown_model(served: &crate::registry::Served, name: &str) -> ApiError {
-    ApiError::not_found(
-        "unknown_model",
+    ApiError::new(
+        crate::error::ErrorCode::UnknownModel,
         format!(
             "no model named {name:?}; served: {}",
             served.models.keys().cloned().collect::<Vec<_>>().join(", ")

@@ -8,20 +8,23 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
-use crate::registry::{LoadedModel, Served};
+use crate::registry::{LoadedModel, Role};
 use crate::routes::unknown_model;
+use qualify_core::bundle::ModelKind;
+use qualify_runtime::NativeKind;
 
 /// One served model, briefly.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModelSummary {
     pub name: String,
     pub version: String,
-    /// `logistic`, `gbm`, ...
-    pub kind: String,
+    /// What produced the model.
+    pub kind: ModelKind,
+    /// What scores it: the native tree evaluator, tract for a logistic graph, or tract alone.
+    pub evaluator: NativeKind,
     pub schema_hash: String,
     pub created_at: DateTime<Utc>,
-    /// `champion` (the default model), `served` (by `?model=`) or `challenger` (shadow).
-    pub role: &'static str,
+    pub role: Role,
     pub calibration: String,
     pub n_features: usize,
     /// Test-set metrics recorded at training time.
@@ -43,15 +46,15 @@ pub struct ModelDetail {
     pub training_data: serde_json::Value,
     /// Feature columns the model reads.
     pub columns: Vec<String>,
-    pub bundle_dir: String,
 }
 
-fn summary(m: &LoadedModel, role: &'static str) -> ModelSummary {
+fn summary(m: &LoadedModel, role: Role) -> ModelSummary {
     let manifest = m.model.manifest();
     ModelSummary {
         name: manifest.name.clone(),
         version: manifest.version.clone(),
-        kind: manifest.model.kind.to_string(),
+        kind: manifest.model.kind,
+        evaluator: m.model.graph().native_kind(),
         schema_hash: manifest.schema_hash.clone(),
         created_at: manifest.created_at,
         role,
@@ -65,14 +68,6 @@ fn summary(m: &LoadedModel, role: &'static str) -> ModelSummary {
     }
 }
 
-fn role(served: &Served, name: &str) -> &'static str {
-    if name == served.default_model {
-        "champion"
-    } else {
-        "served"
-    }
-}
-
 /// The models being served (the challenger last, if any).
 #[utoipa::path(get, path = "/v1/models", tag = "models",
     responses((status = 200, body = Vec<ModelSummary>)))]
@@ -81,13 +76,13 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<ModelSummary>> {
     let mut out: Vec<ModelSummary> = served
         .models
         .iter()
-        .map(|(name, m)| summary(m, role(&served, name)))
+        .map(|(name, m)| summary(m, Role::of(&served, name)))
         .collect();
     out.extend(
         served
             .challenger
             .as_deref()
-            .map(|c| summary(c, "challenger")),
+            .map(|c| summary(c, Role::Challenger)),
     );
     Json(out)
 }
@@ -101,16 +96,10 @@ pub async fn detail(
     Path(name): Path<String>,
 ) -> Result<Json<ModelDetail>, ApiError> {
     let served = state.registry.current();
-    let (m, role) = match served.models.get(&name) {
-        Some(m) => (m.as_ref(), role(&served, &name)),
-        None if name == "challenger" && served.challenger.is_some() => (
-            served
-                .challenger
-                .as_deref()
-                .unwrap_or_else(|| unreachable!()),
-            "challenger",
-        ),
-        None => return Err(unknown_model(&served, &name)),
+    let (m, role) = match (served.models.get(&name), served.challenger.as_deref()) {
+        (Some(m), _) => (m.as_ref(), Role::of(&served, &name)),
+        (None, Some(challenger)) if name == "challenger" => (challenger, Role::Challenger),
+        (None, _) => return Err(unknown_model(&served, &name)),
     };
     let manifest = m.model.manifest();
     Ok(Json(ModelDetail {
@@ -129,6 +118,5 @@ pub async fn detail(
             .iter()
             .map(|c| c.name.clone())
             .collect(),
-        bundle_dir: m.model.dir().display().to_string(),
     }))
 }

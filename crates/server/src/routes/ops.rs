@@ -15,19 +15,39 @@ use crate::app::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    pub status: &'static str,
+    pub status: HealthStatus,
 }
 
-/// Liveness: the process answers.
+/// The process answers (the only value: a process that does not answer says nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    Ok,
+}
+
+/// Liveness: the process answers. Never waits on scoring.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health {
+        status: HealthStatus::Ok,
+    })
+}
+
+/// Whether to send this instance traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadinessStatus {
+    /// Serving what it was told to.
+    Ready,
+    /// Serving, but the last reload had problems (listed); older versions serve.
+    Degraded,
+    /// Shutting down: stop sending (answered with 503).
+    Draining,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ready`, `degraded` (serving, but the last reload had problems) or `draining`.
-    pub status: &'static str,
+    pub status: ReadinessStatus,
     /// `name@version` of each served model.
     pub models: Vec<String>,
     pub problems: Vec<String>,
@@ -42,11 +62,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let draining = state.draining.load(Ordering::Relaxed);
     let body = Readiness {
         status: if draining {
-            "draining"
+            ReadinessStatus::Draining
         } else if served.problems.is_empty() {
-            "ready"
+            ReadinessStatus::Ready
         } else {
-            "degraded"
+            ReadinessStatus::Degraded
         },
         models: served
             .models
@@ -69,6 +89,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    state
+        .metrics
+        .set_load(state.work.queued_leads(), state.work.requests_in_flight());
     (
         [(
             header::CONTENT_TYPE,
@@ -95,7 +118,8 @@ pub struct Info {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RulesInfo {
-    pub path: String,
+    /// The rules file's name (not its directory: this route needs no token).
+    pub file: String,
     pub name: Option<String>,
     pub sha256: String,
 }
@@ -105,7 +129,9 @@ pub struct Limits {
     pub max_body_bytes: usize,
     pub max_batch: usize,
     pub max_concurrency: usize,
+    pub max_queued_leads: usize,
     pub timeout_ms: u64,
+    pub body_timeout_ms: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -137,7 +163,12 @@ pub async fn info(State(state): State<AppState>) -> Json<Info> {
             .as_ref()
             .map(|m| format!("{}@{}", m.name(), m.version())),
         rules: RulesInfo {
-            path: served.rules.path.display().to_string(),
+            file: served
+                .rules
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             name: served.rules.rules.name().map(str::to_string),
             sha256: served.rules.sha256.clone(),
         },
@@ -145,7 +176,9 @@ pub async fn info(State(state): State<AppState>) -> Json<Info> {
             max_body_bytes: c.max_body_bytes,
             max_batch: c.max_batch,
             max_concurrency: c.max_concurrency,
+            max_queued_leads: c.max_queued_leads,
             timeout_ms: c.timeout_ms,
+            body_timeout_ms: c.body_timeout_ms,
         },
         auth: AuthInfo {
             scoring: c.api_token.is_some(),

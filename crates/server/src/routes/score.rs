@@ -1,28 +1,34 @@
-//! `POST /v1/score` (one lead) and `POST /v1/score/batch` (a JSON array, or an NDJSON stream).
+//! `POST /v1/score` (one lead) and `POST /v1/score/batch` (a JSON array, or an NDJSON stream,
+//! [`super::ndjson`]).
+//!
+//! Each handler reads its body (within `body_timeout_ms` and `max_body_bytes`), takes a slot,
+//! admits its leads to the scoring queue, and runs everything CPU-bound — decoding, parsing,
+//! scoring, explaining, serializing — on the blocking pool within the request's deadline
+//! ([`crate::work`]). A batch is scored in [`CHUNK`]-lead pieces, up to one per core at once.
 
 // utoipa's `params(...)` expansion names the type with a path the lint flags.
 #![allow(unused_qualifications)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::Json;
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{FromRequest, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use qualify_core::lead::LeadRecord;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
-use crate::body::{self, BodyKind};
-use crate::error::{ApiError, ErrorBody};
-use crate::registry::{LoadedModel, Served};
+use crate::body::{self, BodyKind, Decoder};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::routes::{query, unknown_model};
-use crate::scoring::ScoreResponse;
+use crate::scoring::{ScoreResponse, Scoring};
+use crate::work::CHUNK;
 
 /// Options of the scoring routes.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -36,26 +42,57 @@ pub struct ScoreQuery {
     pub explain: Option<bool>,
 }
 
-fn pick<'s>(served: &'s Served, name: Option<&str>) -> Result<&'s Arc<LoadedModel>, ApiError> {
-    served.model(name).ok_or_else(|| {
-        unknown_model(served, name.unwrap_or(&served.default_model)).with_field("model")
-    })
+impl AppState {
+    /// The scoring context for a request: the current snapshot and the model it names.
+    pub fn scoring(&self, q: ScoreQuery) -> Result<Scoring, ApiError> {
+        let served = self.registry.current();
+        let model = served
+            .model(q.model.as_deref())
+            .ok_or_else(|| {
+                unknown_model(&served, q.model.as_deref().unwrap_or(&served.default_model))
+                    .with_field("model")
+            })?
+            .clone();
+        Ok(Scoring {
+            config: Arc::clone(&self.config),
+            metrics: Arc::clone(&self.metrics),
+            served,
+            model,
+            as_of: q.as_of.unwrap_or_else(Utc::now),
+            explain: q.explain.unwrap_or(true),
+        })
+    }
+
+    fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.config.body_timeout_ms)
+    }
+}
+
+fn json(bytes: Vec<u8>) -> Response {
+    let mut response = Body::from(bytes).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// Score one lead: calibrated propensity, rule score and stage, and their reasons.
 #[utoipa::path(
     post, path = "/v1/score", tag = "scoring",
     params(ScoreQuery),
-    request_body(content = LeadRecord, description = "One canonical lead record"),
+    request_body(content = LeadRecord, description = "One canonical lead record (gzip with `Content-Encoding: gzip`)"),
     responses(
         (status = 200, description = "Scored", body = ScoreResponse),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "Unknown model", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 413, description = "Body over the limit", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 415, description = "Not JSON, or an encoding other than gzip", body = ErrorBody),
         (status = 422, description = "Wrong type or invalid value; `field` names it", body = ErrorBody),
-        (status = 503, description = "Overloaded or timed out; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Overloaded or timed out", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
     security((), ("bearer" = []))
 )]
@@ -63,26 +100,31 @@ pub async fn score(
     State(state): State<AppState>,
     q: Result<Query<ScoreQuery>, QueryRejection>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
     if body::kind(&headers)? != BodyKind::Json {
         return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "/v1/score takes one JSON lead; send NDJSON to /v1/score/batch",
         ));
     }
-    let bytes = body::bytes(body, state.config.max_body_bytes)?;
-    let lead: LeadRecord = body::parse(&bytes)?;
-    let served = state.registry.current();
-    let model = pick(&served, q.model.as_deref())?;
-    let as_of = q.as_of.unwrap_or_else(Utc::now);
-    let explain = q.explain.unwrap_or(true);
-    let response = state
-        .scorer()
-        .score(&served, model, &lead, as_of, explain)?;
-    Ok(Json(response).into_response())
+    let encoding = body::encoding(&headers)?;
+    let limit = state.config.max_body_bytes;
+    let bytes = body::read(&headers, body, limit, state.body_timeout()).await?;
+    let _slot = state.work.slot()?;
+    let scoring = state.scoring(q)?;
+    let _admitted = state.work.admit(1)?;
+    let (job, _cancel) = state.work.job();
+    let answer = state
+        .work
+        .run(&job, move |_| {
+            let bytes = Decoder::decode_all(encoding, &bytes, limit)?;
+            let lead: LeadRecord = body::parse(&bytes)?;
+            scoring.answer(&lead)
+        })
+        .await?;
+    Ok(json(answer))
 }
 
 /// Score many leads, results in input order. A JSON array (up to `max_batch` leads; one bad
@@ -92,186 +134,69 @@ pub async fn score(
 #[utoipa::path(
     post, path = "/v1/score/batch", tag = "scoring",
     params(ScoreQuery),
-    request_body(content = Vec<LeadRecord>, description = "A JSON array of leads, or NDJSON (one lead per line)"),
+    request_body(content = Vec<LeadRecord>, description = "A JSON array of leads, or NDJSON (one lead per line); gzip with `Content-Encoding: gzip`"),
     responses(
         (status = 200, description = "Results in input order (JSON array, or NDJSON for NDJSON input)", body = Vec<ScoreResponse>),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "Unknown model", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 413, description = "Body or batch over the limit", body = ErrorBody),
+        (status = 415, description = "Not JSON or NDJSON, or an encoding other than gzip", body = ErrorBody),
         (status = 422, description = "A lead with a wrong type or invalid value; `field` is `[i].path`", body = ErrorBody),
-        (status = 503, description = "Overloaded or timed out", body = ErrorBody),
+        (status = 503, description = "Overloaded or timed out", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
     security((), ("bearer" = []))
 )]
 pub async fn batch(
     State(state): State<AppState>,
     q: Result<Query<ScoreQuery>, QueryRejection>,
-    request: Request,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
-    let served = state.registry.current();
-    pick(&served, q.model.as_deref())?;
-    let as_of = q.as_of.unwrap_or_else(Utc::now);
-    match body::kind(request.headers())? {
-        BodyKind::Ndjson => Ok(ndjson(
-            state,
-            served,
-            q.model,
-            q.explain.unwrap_or(true),
-            as_of,
-            request.into_body(),
-        )),
-        BodyKind::Json => {
-            let limit = state.config.max_body_bytes;
-            let bytes = body::bytes(Bytes::from_request(request, &()).await, limit)?;
-            let leads: Vec<LeadRecord> = body::parse(&bytes)?;
-            if leads.len() > state.config.max_batch {
-                return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "batch_too_large",
-                    format!(
-                        "{} leads in one batch; the limit is {} (stream larger batches as NDJSON)",
-                        leads.len(),
-                        state.config.max_batch
-                    ),
-                ));
-            }
-            let model = pick(&served, q.model.as_deref())?;
-            let scorer = state.scorer();
-            let results = leads
-                .iter()
-                .enumerate()
-                .map(|(i, lead)| {
-                    scorer
-                        .score(&served, model, lead, as_of, q.explain.unwrap_or(true))
-                        .map_err(|e| e.within(&format!("[{i}]")))
-                })
-                .collect::<Result<Vec<ScoreResponse<'_>>, ApiError>>()?;
-            Ok(Json(results).into_response())
-        }
+    let kind = body::kind(&headers)?;
+    let encoding = body::encoding(&headers)?;
+    if kind == BodyKind::Ndjson {
+        let scoring = state.scoring(q)?;
+        let slot = state.work.slot()?;
+        return Ok(super::ndjson::stream(state, scoring, slot, encoding, body));
     }
-}
-
-/// Streams NDJSON: reads the body a chunk at a time and answers each complete line as soon as
-/// it is read, so memory stays bounded by one line whatever the batch size.
-fn ndjson(
-    state: AppState,
-    served: Arc<Served>,
-    model: Option<String>,
-    explain: bool,
-    as_of: DateTime<Utc>,
-    body: Body,
-) -> Response {
-    struct Stream {
-        state: AppState,
-        served: Arc<Served>,
-        model: Option<String>,
-        explain: bool,
-        as_of: DateTime<Utc>,
-        input: axum::body::BodyDataStream,
-        buf: Vec<u8>,
-        line: usize,
-        eof: bool,
-        failed: bool,
-    }
-
-    impl Stream {
-        /// The answer line for one input line (None for a blank line).
-        fn answer(&mut self, raw: &[u8]) -> Option<Vec<u8>> {
-            self.line += 1;
-            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            if raw.iter().all(u8::is_ascii_whitespace) {
-                return None;
-            }
-            let result = body::parse::<LeadRecord>(raw).and_then(|lead| {
-                let model = pick(&self.served, self.model.as_deref())?;
-                let response = self.state.scorer().score(
-                    &self.served,
-                    model,
-                    &lead,
-                    self.as_of,
-                    self.explain,
-                )?;
-                serde_json::to_vec(&response).map_err(|e| ApiError::internal(e.to_string()))
-            });
-            let mut out = match result {
-                Ok(json) => json,
-                Err(e) => self.error_line(e),
-            };
-            out.push(b'\n');
-            Some(out)
-        }
-
-        fn error_line(&self, e: ApiError) -> Vec<u8> {
-            serde_json::to_vec(&serde_json::json!({"line": self.line, "error": e.body.error}))
-                .unwrap_or_default()
-        }
-    }
-
     let limit = state.config.max_body_bytes;
-    let stream = Stream {
-        state,
-        served,
-        model,
-        explain,
-        as_of,
-        input: body.into_data_stream(),
-        buf: Vec::new(),
-        line: 0,
-        eof: false,
-        failed: false,
-    };
-    let output = futures_util::stream::unfold(stream, move |mut s| async move {
-        loop {
-            if s.failed {
-                return None;
-            }
-            if let Some(pos) = s.buf.iter().position(|b| *b == b'\n') {
-                let raw: Vec<u8> = s.buf.drain(..=pos).collect();
-                if let Some(out) = s.answer(&raw[..raw.len() - 1]) {
-                    return Some((Ok::<_, std::convert::Infallible>(Bytes::from(out)), s));
-                }
-                continue;
-            }
-            if s.buf.len() > limit {
-                s.failed = true;
-                s.line += 1;
-                let mut out = s.error_line(ApiError::too_large(format!(
-                    "line {} is longer than {limit} bytes; the stream stops here",
-                    s.line
-                )));
-                out.push(b'\n');
-                return Some((Ok(Bytes::from(out)), s));
-            }
-            if s.eof {
-                if s.buf.is_empty() {
-                    return None;
-                }
-                let raw = std::mem::take(&mut s.buf);
-                if let Some(out) = s.answer(&raw) {
-                    return Some((Ok(Bytes::from(out)), s));
-                }
-                return None;
-            }
-            match s.input.next().await {
-                Some(Ok(chunk)) => s.buf.extend_from_slice(&chunk),
-                Some(Err(e)) => {
-                    s.failed = true;
-                    let mut out = s.error_line(ApiError::bad_request(
-                        "unreadable_body",
-                        format!("reading the request body failed: {e}"),
-                    ));
-                    out.push(b'\n');
-                    return Some((Ok(Bytes::from(out)), s));
-                }
-                None => s.eof = true,
-            }
+    let bytes = body::read(&headers, body, limit, state.body_timeout()).await?;
+    let _slot = state.work.slot()?;
+    let scoring = state.scoring(q)?;
+    let (job, _cancel) = state.work.job();
+    let max = state.config.max_batch;
+    let leads = state
+        .work
+        .run(&job, move |_| {
+            let bytes = Decoder::decode_all(encoding, &bytes, limit)?;
+            body::parse_batch(&bytes, max)
+        })
+        .await?;
+    let _admitted = state.work.admit(leads.len())?;
+    let leads = Arc::new(leads);
+    let pieces: Vec<Vec<u8>> = futures_util::stream::iter((0..leads.len()).step_by(CHUNK))
+        .map(|first| {
+            let (scoring, leads) = (scoring.clone(), Arc::clone(&leads));
+            state.work.run(&job, move |job| {
+                let last = (first + CHUNK).min(leads.len());
+                scoring.answers(&leads[first..last], first, job)
+            })
+        })
+        .buffered(state.work.threads())
+        .try_collect()
+        .await?;
+    let mut out = Vec::with_capacity(pieces.iter().map(Vec::len).sum::<usize>() + pieces.len() + 2);
+    out.push(b'[');
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-    });
-    let mut response = Body::from_stream(output).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-ndjson"),
-    );
-    response
+        out.extend_from_slice(piece);
+    }
+    out.push(b']');
+    Ok(json(out))
 }

@@ -1,119 +1,12 @@
-//! Every route and every error status, through `oneshot` on the real router (no socket).
-//! The fixture copies the repository's bundled model into a temporary models directory, so
-//! reload tests can add and corrupt versions without touching the repository.
+//! Every route and every error status.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use qualify_server::{AppState, Config, app};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use qualify_server::config::{Challenger, Token};
+use qualify_server::{AppState, Config};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
-    }
-}
-
-/// The bundled model's (only) version directory.
-fn bundled_version() -> PathBuf {
-    let dir = repo().join("models/default");
-    qualify_core::bundle::resolve_version(&dir).expect("bundled model")
-}
-
-struct Fixture {
-    _tmp: tempfile::TempDir,
-    models: PathBuf,
-    config: Config,
-}
-
-fn fixture() -> Fixture {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let models = tmp.path().join("models");
-    let version = bundled_version();
-    copy_dir(
-        &version,
-        &models
-            .join("default")
-            .join(version.file_name().expect("name")),
-    );
-    let config = Config {
-        models: models.clone(),
-        rules: repo().join("rules/default.toml"),
-        ..Config::default()
-    };
-    Fixture {
-        _tmp: tmp,
-        models,
-        config,
-    }
-}
-
-fn open(config: Config) -> (Router, AppState) {
-    let state = AppState::open(config).expect("state opens");
-    (app(state.clone()), state)
-}
-
-fn sample_leads(n: usize) -> Vec<Value> {
-    let text = std::fs::read_to_string(repo().join("data/sample/leads.jsonl")).expect("sample");
-    text.lines()
-        .take(n)
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect()
-}
-
-async fn send(router: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
-    let response = router.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("body");
-    (status, headers, body)
-}
-
-async fn send_json(router: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
-    let (status, headers, body) = send(router, request).await;
-    let value = serde_json::from_slice(&body)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&body)));
-    (status, headers, value)
-}
-
-fn post(uri: &str, body: impl Into<Body>) -> Request<Body> {
-    Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body.into())
-        .expect("request")
-}
-
-fn get(uri: &str) -> Request<Body> {
-    Request::builder()
-        .uri(uri)
-        .body(Body::empty())
-        .expect("request")
-}
-
-fn assert_error(status: StatusCode, body: &Value, want: StatusCode, code: &str) {
-    assert_eq!(status, want, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-}
+use crate::common::*;
 
 #[tokio::test]
 async fn score_answers_propensity_grade_rules_and_warnings() {
@@ -121,7 +14,10 @@ async fn score_answers_propensity_grade_rules_and_warnings() {
     let (router, state) = open(f.config.clone());
     let mut lead = sample_leads(1).remove(0);
     lead["shoe_size"] = json!(44);
-    let (status, headers, body) = send_json(&router, post("/v1/score", lead.to_string())).await;
+    // One moment for both requests: the record's timestamps age with the clock.
+    let at = "as_of=2026-06-30T00:00:00Z";
+    let (status, headers, body) =
+        send_json(&router, post(&format!("/v1/score?{at}"), lead.to_string())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(headers.contains_key("x-request-id"));
     assert_eq!(body["id"], lead["id"]);
@@ -187,7 +83,7 @@ async fn score_answers_propensity_grade_rules_and_warnings() {
         explanation["top_negative"][0]["column"].is_string(),
         "{explanation}"
     );
-    let (_, _, plain) = send_json(&router, post("/v1/score?explain=false", lead.to_string())).await;
+    let (_, _, plain) = send_json(&router, post(&format!("/v1/score?explain=false&{at}"), lead.to_string())).await;
     assert!(plain.get("explanation").is_none());
     assert_eq!(plain["propensity"], body["propensity"]);
 }
@@ -318,8 +214,8 @@ async fn client_mistakes_get_the_error_shape_and_the_right_status() {
         // Admin routes are off without an admin token.
         (
             post("/v1/admin/reload", ""),
-            StatusCode::NOT_FOUND,
-            "not_found",
+            StatusCode::FORBIDDEN,
+            "admin_disabled",
             None,
         ),
     ];
@@ -331,91 +227,75 @@ async fn client_mistakes_get_the_error_shape_and_the_right_status() {
     }
 }
 
-/// A request body that never finishes: the handler waits on it while holding its slot.
-fn stalled_body() -> (
-    Body,
-    tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
-) {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    (Body::from_stream(stream), tx)
-}
-
-#[tokio::test]
-async fn overload_answers_503_with_retry_after() {
-    let f = fixture();
-    let (router, _) = open(Config {
-        max_concurrency: 1,
-        ..f.config
-    });
-    let (body, tx) = stalled_body();
-    let first = tokio::spawn({
-        let router = router.clone();
-        async move { send(&router, post("/v1/score", body)).await.0 }
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let (status, headers, body) = send_json(&router, post("/v1/score", "{}")).await;
-    assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "overloaded");
-    assert_eq!(
-        headers.get(header::RETRY_AFTER).map(|v| v.as_bytes()),
-        Some(&b"1"[..])
-    );
-    // Health routes are not subject to the limit.
-    assert_eq!(send(&router, get("/healthz")).await.0, StatusCode::OK);
-    tx.send(Ok(Bytes::from_static(b"{}"))).await.expect("send");
-    drop(tx);
-    assert_eq!(first.await.expect("join"), StatusCode::OK);
-}
-
-#[tokio::test]
-async fn a_request_over_the_timeout_answers_503() {
-    let f = fixture();
-    let (router, _) = open(Config {
-        timeout_ms: 100,
-        ..f.config
-    });
-    let (body, _tx) = stalled_body();
-    let (status, _, body) = send_json(&router, post("/v1/score", body)).await;
-    assert_error(status, &body, StatusCode::SERVICE_UNAVAILABLE, "timeout");
-}
-
 #[tokio::test]
 async fn bearer_tokens_guard_scoring_and_admin_routes() {
     let f = fixture();
     let (router, _) = open(Config {
-        api_token: Some("score-secret".into()),
-        admin_token: Some("admin-secret".into()),
+        api_token: Some(Token::new("score-secret")),
+        admin_token: Some(Token::new("admin-secret")),
         ..f.config
     });
-    let with = |req: Request<Body>, token: &str| {
-        let (mut parts, body) = req.into_parts();
-        parts.headers.insert(
-            header::AUTHORIZATION,
-            format!("Bearer {token}").parse().expect("header"),
-        );
-        Request::from_parts(parts, body)
-    };
     let (status, headers, body) = send_json(&router, post("/v1/score", "{}")).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
     assert_eq!(
         headers.get(header::WWW_AUTHENTICATE).map(|v| v.as_bytes()),
         Some(&b"Bearer"[..])
     );
-    let (status, _, body) = send_json(&router, with(post("/v1/score", "{}"), "score-secreT")).await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
-    let (status, _, _) = send_json(&router, with(post("/v1/score", "{}"), "score-secret")).await;
-    assert_eq!(status, StatusCode::OK);
+    for wrong in [
+        "Bearer score-secreT",
+        "Bearer score-secret2",
+        "Basic score-secret",
+        "score-secret",
+    ] {
+        let (status, _, body) =
+            send_json(&router, with_token(post("/v1/score", "{}"), wrong)).await;
+        assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    // The scheme is case-insensitive (RFC 9110).
+    for right in [
+        "Bearer score-secret",
+        "bearer score-secret",
+        "BEARER  score-secret ",
+    ] {
+        let (status, _, body) =
+            send_json(&router, with_token(post("/v1/score", "{}"), right)).await;
+        assert_eq!(status, StatusCode::OK, "{right}: {body}");
+    }
     // The scoring token does not open admin routes, and vice versa.
-    let (status, _, body) =
-        send_json(&router, with(post("/v1/admin/reload", ""), "score-secret")).await;
+    let (status, _, body) = send_json(
+        &router,
+        with_token(post("/v1/admin/reload", ""), "Bearer score-secret"),
+    )
+    .await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
-    let (status, _, body) =
-        send_json(&router, with(post("/v1/admin/reload", ""), "admin-secret")).await;
+    let (status, _, body) = send_json(
+        &router,
+        with_token(post("/v1/score", "{}"), "Bearer admin-secret"),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "unauthorized");
+    let (status, _, body) = send_json(
+        &router,
+        with_token(post("/v1/admin/reload", ""), "bearer admin-secret"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    // Read-only routes stay open.
+    // Read-only routes stay open, and say nothing about where files live.
     assert_eq!(send(&router, get("/v1/models")).await.0, StatusCode::OK);
+    let (_, _, detail) = send_json(&router, get("/v1/models/default")).await;
+    let (_, _, info) = send_json(&router, get("/info")).await;
+    let tmp = f.tmp.path().to_string_lossy().into_owned();
+    let repo = repo()
+        .canonicalize()
+        .expect("repo")
+        .to_string_lossy()
+        .into_owned();
+    for body in [detail.to_string(), info.to_string()] {
+        assert!(
+            !body.contains(&tmp) && !body.contains(&repo),
+            "a path leaks: {body}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -554,144 +434,59 @@ async fn request_ids_are_made_or_echoed() {
     assert_eq!(headers["x-request-id"], "caller-42");
 }
 
-/// A copy of the bundle as a new version, with its manifest's version renamed.
-fn add_version(models: &Path, version: &str, corrupt: bool) {
-    let dir = models.join("default").join(version);
-    copy_dir(&bundled_version(), &dir);
-    let manifest_path = dir.join("manifest.json");
-    let mut manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(&manifest_path).expect("read"))
-            .expect("json");
-    manifest["version"] = json!(version);
-    std::fs::write(&manifest_path, manifest.to_string()).expect("write");
-    if corrupt {
-        let golden_path = dir.join("golden.json");
-        let mut golden: Value =
-            serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("read"))
-                .expect("json");
-        golden["rows"][0]["propensity"] = json!(0.123456);
-        std::fs::write(&golden_path, golden.to_string()).expect("write");
-    }
-}
-
+/// Sampling and what the answer shows; that the champion decides and the challenger does not
+/// is shown with two different models in the end-to-end test (tests/serve.rs).
 #[tokio::test]
-async fn reload_swaps_in_a_verified_version_and_keeps_serving_through_a_bad_one() {
+async fn the_challenger_is_sampled_and_shown_only_as_configured() {
     let f = fixture();
-    let (router, state) = open(Config {
-        admin_token: Some("admin-secret".into()),
-        ..f.config
-    });
-    let reload = || {
-        Request::builder()
-            .method(Method::POST)
-            .uri("/v1/admin/reload")
-            .header(header::AUTHORIZATION, "Bearer admin-secret")
-            .body(Body::empty())
-            .expect("request")
-    };
-    let before = state.registry.current();
-    let old_version = before.champion().version().to_string();
-
-    add_version(&f.models, "29990101T000000.000Z", false);
-    let (status, _, report) = send_json(&router, reload()).await;
-    assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["problems"], json!([]), "{report}");
-    assert!(
-        report["entries"]
-            .as_array()
-            .is_some_and(|e| e.iter().any(|e| e["status"] == "loaded"))
-    );
-    let (_, _, body) = send_json(&router, post("/v1/score", "{}")).await;
-    assert_eq!(body["model"]["version"], "29990101T000000.000Z");
-    // A request that took the old snapshot still scores on the old model.
-    assert_eq!(before.champion().version(), old_version);
-    let lead = qualify_core::lead::LeadRecord::default();
-    assert!(
-        before
-            .champion()
-            .model
-            .score_flat(&lead.to_flat(), chrono::Utc::now())
-            .is_ok()
-    );
-
-    add_version(&f.models, "29990202T000000.000Z", true);
-    let (status, _, report) = send_json(&router, reload()).await;
-    assert_eq!(status, StatusCode::OK);
-    let kept = &report["entries"][0];
-    assert_eq!(kept["status"], "kept", "{report}");
-    assert!(
-        kept["error"].as_str().is_some_and(|e| e.contains("golden")),
-        "{report}"
-    );
-    let (_, _, body) = send_json(&router, post("/v1/score", "{}")).await;
-    assert_eq!(body["model"]["version"], "29990101T000000.000Z");
-    let (status, _, ready) = send_json(&router, get("/readyz")).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(ready["status"], "degraded");
-    assert!(
-        ready["problems"][0]
-            .as_str()
-            .is_some_and(|p| p.contains("29990202")),
-        "{ready}"
-    );
-}
-
-#[tokio::test]
-async fn a_broken_rules_file_keeps_the_old_rules_serving() {
-    let f = fixture();
-    let rules = f._tmp.path().join("rules.toml");
-    std::fs::copy(repo().join("rules/default.toml"), &rules).expect("copy rules");
-    let (_, state) = open(Config {
-        rules: rules.clone(),
-        ..f.config
-    });
-    let old = state.registry.current().rules.sha256.clone();
-    std::fs::write(&rules, "[[fit]]\nid = \n").expect("write");
-    let report = state.reload().await;
-    assert_eq!(
-        report
-            .entries
-            .iter()
-            .find(|e| e.name == "rules")
-            .map(|e| e.status),
-        Some("kept")
-    );
-    assert_eq!(state.registry.current().rules.sha256, old);
-    assert!(!state.registry.current().problems.is_empty());
-}
-
-#[tokio::test]
-async fn the_challenger_scores_in_shadow_and_never_decides() {
-    let f = fixture();
-    let challenger = f._tmp.path().join("challenger");
+    let challenger = f.tmp.path().join("challenger");
     copy_dir(&bundled_version(), &challenger.join("v1"));
     let shadow = |fraction: f64, in_response: bool| Config {
-        challenger: Some(qualify_server::config::Challenger {
-            model: challenger.clone(),
+        challenger: Challenger {
+            model: Some(challenger.clone()),
             fraction,
             in_response,
-        }),
+        },
         ..f.config.clone()
     };
     let (router, _) = open(shadow(1.0, true));
     let (_, _, body) = send_json(&router, post("/v1/score", r#"{"id": "lead-1"}"#)).await;
-    assert_eq!(body["shadow"]["propensity"], body["propensity"], "{body}");
-    let (_, _, metrics) = send(&router, get("/metrics")).await;
-    let metrics = String::from_utf8(metrics.to_vec()).expect("utf-8");
-    assert!(
-        metrics.contains("qualify_shadow_propensity_count"),
-        "{metrics}"
-    );
-    assert!(metrics.contains(r#"role="challenger""#), "{metrics}");
+    assert!(body["shadow"]["propensity"].is_number(), "{body}");
+    assert_eq!(body["shadow"]["model"]["name"], "default", "{body}");
+    let text = metrics(&router).await;
+    assert!(text.contains("qualify_shadow_propensity_count"), "{text}");
+    assert!(text.contains(r#"role="challenger""#), "{text}");
     let (_, _, list) = send_json(&router, get("/v1/models")).await;
     assert_eq!(list.as_array().map(Vec::len), Some(2));
+    assert_eq!(list[1]["role"], "challenger");
 
+    // A fraction of 0 never samples; without in_response the score stays in metrics and logs.
     let (router, _) = open(shadow(0.0, true));
     let (_, _, body) = send_json(&router, post("/v1/score", r#"{"id": "lead-1"}"#)).await;
     assert!(body.get("shadow").is_none(), "{body}");
     let (router, _) = open(shadow(1.0, false));
     let (_, _, body) = send_json(&router, post("/v1/score", r#"{"id": "lead-1"}"#)).await;
     assert!(body.get("shadow").is_none(), "{body}");
+    assert!(
+        metrics(&router)
+            .await
+            .contains("qualify_shadow_propensity_count")
+    );
+
+    // About a fraction of ids are sampled, and the same id always the same way.
+    let (router, _) = open(shadow(0.3, true));
+    let mut sampled = 0;
+    for i in 0..200 {
+        let lead = format!(r#"{{"id": "lead-{i}"}}"#);
+        let (_, _, first) = send_json(&router, post("/v1/score", lead.clone())).await;
+        let (_, _, again) = send_json(&router, post("/v1/score", lead)).await;
+        assert_eq!(first.get("shadow").is_some(), again.get("shadow").is_some());
+        sampled += usize::from(first.get("shadow").is_some());
+    }
+    assert!(
+        (30..=90).contains(&sampled),
+        "{sampled} of 200 sampled at 0.3"
+    );
 }
 
 #[test]

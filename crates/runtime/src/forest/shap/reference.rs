@@ -1,19 +1,15 @@
-//! Exact path-dependent TreeSHAP (Lundberg et al. 2018, "Consistent individualized feature
-//! attribution for tree ensembles", Algorithm 2), in log-odds.
+//! The reference: path-dependent TreeSHAP as Lundberg et al. 2018 ("Consistent individualized
+//! feature attribution for tree ensembles") write it, Algorithm 2, in log-odds.
 //!
-//! The value of a feature set `S` for one tree is the path-dependent conditional expectation
-//! `E[f(x) | x_S]`: walk from the root; at a split on a feature in `S` follow `x`, at any
-//! other split take both children weighted by their share of the training cover. The Shapley
-//! values of that game over all features are computed in `O(leaves × depth²)` per tree, and
-//! they add up exactly: `expected_value + Σ φ = raw score`, where `expected_value` is the
-//! game's value of the empty set. A child's share is `cover(child) / (cover(left) +
-//! cover(right))` (½ each when both are 0), so the shares of a split always add to 1 even
-//! when the stored covers do not add up exactly.
-//!
-//! The game needs every node's cover: [`TreeShap::new`] only accepts an ensemble that has
-//! them ([`TreeEnsemble::has_covers`]).
+//! Why it stays: it is the textbook recursion, `O(leaves × depth²)` per tree, which maintains
+//! the Shapley weights of every subset size along the path and "unwinds" a feature met twice.
+//! It shares nothing with [`super::TreeShap`]'s quadrature but the game, so tests hold the two
+//! (and brute force) equal, and the benchmark runs it as the in-run peer. The runtime does not
+//! call it.
 
 use qualify_core::trees::{Node, TreeEnsemble, goes_left};
+
+use super::{ShapError, check, check_widths, child_shares, expected_value};
 
 const NO_FEATURE: usize = usize::MAX;
 
@@ -32,50 +28,35 @@ const EMPTY: PathElement = PathElement {
     pweight: 0.0,
 };
 
-/// Shares of the left and right child of a split (see the module docs; a missing cover
-/// counts as 0).
-pub fn child_shares(nodes: &[Node], left: usize, right: usize) -> (f64, f64) {
-    let cover = |i: usize| nodes[i].cover().unwrap_or(0.0);
-    let (l, r) = (cover(left), cover(right));
-    let total = l + r;
-    if total > 0.0 {
-        (l / total, r / total)
-    } else {
-        (0.5, 0.5)
-    }
-}
-
-/// TreeSHAP over a validated ensemble that carries every node's cover.
+/// Algorithm 2 over a validated ensemble that carries every node's cover.
 #[derive(Debug, Clone)]
-pub struct TreeShap {
+pub struct ReferenceTreeShap {
     ensemble: TreeEnsemble,
     expected: f64,
 }
 
-impl TreeShap {
-    /// `None` when `ensemble` lacks covers or fails [`TreeEnsemble::validate`].
-    pub fn new(ensemble: TreeEnsemble) -> Option<TreeShap> {
-        let usable = ensemble.has_covers() && ensemble.validate().is_ok();
-        usable.then(|| TreeShap {
+impl ReferenceTreeShap {
+    /// # Errors
+    /// As [`super::TreeShap::new`].
+    pub fn new(ensemble: TreeEnsemble) -> Result<ReferenceTreeShap, ShapError> {
+        check(&ensemble)?;
+        Ok(ReferenceTreeShap {
             expected: expected_value(&ensemble),
             ensemble,
         })
     }
 
-    /// The game's value of the empty set: the base score plus, over trees, the
-    /// cover-weighted mean leaf value.
+    /// The game's value of the empty set (as [`super::TreeShap::expected_value`]).
     pub fn expected_value(&self) -> f64 {
         self.expected
     }
 
-    /// The ensemble explained.
-    pub fn ensemble(&self) -> &TreeEnsemble {
-        &self.ensemble
-    }
-
-    /// Adds each feature's SHAP value for row `x` (`n_features` long) into `phi`
-    /// (`n_features` long).
-    pub fn add_shap_values(&self, x: &[f32], phi: &mut [f64]) {
+    /// Adds each feature's SHAP value for row `x` into `phi` (both `n_features` long).
+    ///
+    /// # Errors
+    /// [`ShapError::Width`] when `x` or `phi` has another length.
+    pub fn add_shap_values(&self, x: &[f32], phi: &mut [f64]) -> Result<(), ShapError> {
+        check_widths(self.ensemble.n_features, x, phi)?;
         for tree in &self.ensemble.trees {
             let nodes = tree.nodes.as_slice();
             let depth = max_depth(nodes, 0);
@@ -83,25 +64,8 @@ impl TreeShap {
             let mut walk = Walk { nodes, x, phi };
             walk.recurse(0, &mut path, 0, 0, 1.0, 1.0, NO_FEATURE);
         }
+        Ok(())
     }
-}
-
-fn expected_value(ensemble: &TreeEnsemble) -> f64 {
-    fn mean(nodes: &[Node], i: usize) -> f64 {
-        match nodes[i] {
-            Node::Leaf { value, .. } => value,
-            Node::Split { left, right, .. } => {
-                let (sl, sr) = child_shares(nodes, left, right);
-                sl * mean(nodes, left) + sr * mean(nodes, right)
-            }
-        }
-    }
-    ensemble.base_score
-        + ensemble
-            .trees
-            .iter()
-            .map(|t| mean(&t.nodes, 0))
-            .sum::<f64>()
 }
 
 fn max_depth(nodes: &[Node], i: usize) -> usize {
