@@ -195,8 +195,9 @@ pub fn check_scores(
     }
     for (row, (features, &want)) in x.chunks(cols).zip(want).enumerate() {
         let got = ensemble.raw_score(features);
-        // Written so that a NaN on either side fails the check.
-        if !((got - want).abs() <= CONVERSION_TOLERANCE) {
+        let diff = (got - want).abs();
+        // A NaN on either side fails the check.
+        if diff.is_nan() || diff > CONVERSION_TOLERANCE {
             return Err(TrainError::Conversion { row, got, want });
         }
     }

@@ -83,7 +83,11 @@ async fn score_answers_propensity_grade_rules_and_warnings() {
         explanation["top_negative"][0]["column"].is_string(),
         "{explanation}"
     );
-    let (_, _, plain) = send_json(&router, post(&format!("/v1/score?explain=false&{at}"), lead.to_string())).await;
+    let (_, _, plain) = send_json(
+        &router,
+        post(&format!("/v1/score?explain=false&{at}"), lead.to_string()),
+    )
+    .await;
     assert!(plain.get("explanation").is_none());
     assert_eq!(plain["propensity"], body["propensity"]);
 }
