@@ -200,6 +200,7 @@ impl From<RuntimeError> for ApiError {
             | RuntimeError::GoldenRecord { .. }
             | RuntimeError::GoldenMismatch { .. }
             | RuntimeError::NotExplainable { .. }
+            | RuntimeError::Explain { .. }
             | RuntimeError::Score { .. }) => internal_error(&e),
         }
     }
