@@ -440,8 +440,8 @@ fn rules_check_and_score_from_the_command_line() {
         assert!(err.contains(expected), "{expected:?} in {err}");
     }
 
-    // Worked example 2 of DESIGN.md through the CLI: Lead C (Lead B plus a demo request) is
-    // an MQL at 75, routed to sales.
+    // Worked example 2 of docs/concepts.md through the CLI: Lead C (Lead B plus a demo request)
+    // is an MQL at 75, routed to sales.
     let leads = dir.path().join("leads.jsonl");
     let at = "2026-06-30T00:00:00Z";
     let activity = |t: &str| serde_json::json!({"type": t, "at": at});

@@ -60,6 +60,7 @@ fn library_and_cli_compare_alike() {
         label: "converted",
         id: None,
         as_of: Some(as_of.parse().expect("time")),
+        moments: None,
         capacity: None,
         target_precision: None,
     })

@@ -85,10 +85,7 @@ fn library_and_cli_publish_the_same_bundle() {
     let by_library = dir.path().join("library").join("leads");
     let trained = train(
         &config,
-        &TrainData {
-            table: &table,
-            source: &source,
-        },
+        &TrainData::new(&table, &source),
         &by_library,
         &Silent,
     )

@@ -1,13 +1,17 @@
 //! Flags and helpers shared by several subcommands.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use qualify_core::history::{History, Moment};
 use qualify_core::schema::Schema;
 use qualify_core::value::RawTable;
 use qualify_data::ReadOptions;
+use qualify_data::history::{HistoryPaths, moments_from_table};
+use qualify_runtime::Model;
+use qualify_train::history::score::{LabelledTable, MomentsChoice, history_model};
 
 /// How to read a CSV file.
 #[derive(Debug, Clone, clap::Args)]
@@ -77,4 +81,75 @@ pub fn check_output(path: &Path, force: bool) -> Result<()> {
             .with_context(|| format!("creating {}", parent.display()))?;
     }
     Ok(())
+}
+
+/// A history to score or back-test a history model on, with labels from the outcomes
+/// (docs/history.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct HistoryInputArgs {
+    /// A history's leads table (a model trained with --leads): id, created_at, attributes.
+    #[arg(long, requires_all = ["events", "outcomes"])]
+    pub leads: Option<PathBuf>,
+    /// The history's events table: lead_id, at, type.
+    #[arg(long, requires = "leads")]
+    pub events: Option<PathBuf>,
+    /// The history's outcomes table: lead_id, at, outcome; labels are "converted within the
+    /// model's window of the moment", censored as in training.
+    #[arg(long, requires = "leads")]
+    pub outcomes: Option<PathBuf>,
+    /// The (lead_id, as_of) moments to back-test (CSV or Parquet); default: every lead at the
+    /// model's training offsets while open (or, with --as-of, every lead open then).
+    #[arg(long, requires = "leads", conflicts_with = "as_of")]
+    pub moments: Option<PathBuf>,
+    /// The end of the data: labels look no further (default: the latest timestamp in the
+    /// three tables).
+    #[arg(long, value_parser = parse_time, requires = "leads")]
+    pub end: Option<DateTime<Utc>>,
+}
+
+impl HistoryInputArgs {
+    /// The tables, when --leads was given.
+    pub fn paths(&self) -> Option<HistoryPaths> {
+        match (&self.leads, &self.events) {
+            (Some(leads), Some(events)) => Some(HistoryPaths {
+                leads: leads.clone(),
+                events: events.clone(),
+                outcomes: self.outcomes.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The moments: --moments, every lead open at `as_of`, or the model's training moments.
+    pub fn moments(
+        &self,
+        model: &Model,
+        history: &History,
+        as_of: Option<DateTime<Utc>>,
+        input: &InputArgs,
+    ) -> Result<Vec<Moment>> {
+        let choice = match (&self.moments, as_of) {
+            (Some(file), _) => {
+                let table = read_table(file, input, None)?;
+                MomentsChoice::Given(moments_from_table(&table, file, history)?)
+            }
+            (None, Some(t)) => MomentsChoice::At(t),
+            (None, None) => MomentsChoice::Offsets,
+        };
+        let end = self.end.map_or(history.latest, |t| t.timestamp_millis());
+        Ok(choice.moments(history, history_model(model)?, end))
+    }
+}
+
+/// What a back-test kept and left out, in words.
+pub fn moments_note(model: &Model, labelled: &LabelledTable) -> Result<String> {
+    let target = &history_model(model)?.target;
+    let l = &labelled.labels;
+    Ok(format!(
+        "{} moments labelled ({target}); {} censored (window past the end of the data), {} at \
+         or after the lead's outcome: left out",
+        l.kept.len(),
+        l.censored,
+        l.closed
+    ))
 }

@@ -14,17 +14,25 @@ use qualify_compare::pipeline::{CompareInput, compare};
 use qualify_rules::RulesFile;
 use qualify_runtime::Model;
 
-use super::common::{InputArgs, parse_time, read_table};
+use qualify_train::history::score::labelled_table;
+
+use super::common::{HistoryInputArgs, InputArgs, moments_note, parse_time, read_table};
+use super::score::read_model_history;
 
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
     /// Labelled leads (CSV or Parquet) with the bundle's feature columns and the fields the
-    /// rules read (flat: `<type>_count` columns, `last_activity_at`).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Label column (converted: 0/1, yes/no, true/false).
-    #[arg(long)]
-    pub label: String,
+    /// rules read (flat: `<type>_count` columns, `last_activity_at`). A model trained on a
+    /// history is compared on --leads, --events and --outcomes instead: at each moment, the
+    /// model reads its point-in-time features and the rules the lead's activities before it.
+    #[arg(long, required_unless_present = "leads", conflicts_with = "leads")]
+    pub data: Option<PathBuf>,
+    /// Label column (converted: 0/1, yes/no, true/false). With --leads: converted within
+    /// the model's window of the moment, from the outcomes.
+    #[arg(long, required_unless_present = "leads", conflicts_with = "leads")]
+    pub label: Option<String>,
+    #[command(flatten)]
+    pub history: HistoryInputArgs,
     /// Model bundle (a version directory, or a model directory: its latest version).
     #[arg(long)]
     pub model: PathBuf,
@@ -86,20 +94,46 @@ pub fn run(args: CompareArgs) -> Result<()> {
     let origin = args.rules.display().to_string();
     let rules = RulesFile::parse(&rules_text, &origin)?;
 
-    // The two reads of `qualify score` and `qualify rules score`.
-    let scored = read_table(&args.data, &args.input, Some(&manifest.schema))?;
-    let flat = read_table(&args.data, &args.input, None)?;
+    let (scored, flat, label, moments, data) = match args.history.paths() {
+        Some(paths) => {
+            let read = read_model_history(&model, &paths, &args.input)?;
+            let history = &read.history;
+            let moments = args
+                .history
+                .moments(&model, history, args.as_of, &args.input)?;
+            let labelled = labelled_table(&model, history, &moments, args.history.end)?;
+            eprintln!("{}", moments_note(&model, &labelled)?);
+            let flat = history.activity_view(&labelled.moments)?;
+            let times = labelled
+                .moments
+                .iter()
+                .map(|m| DateTime::from_timestamp_millis(m.at).context("a moment out of range"))
+                .collect::<Result<Vec<_>>>()?;
+            let label = labelled.label.clone();
+            let origin = paths.leads.display().to_string();
+            (labelled.table, flat, label, Some(times), origin)
+        }
+        None => {
+            let (Some(data), Some(label)) = (&args.data, &args.label) else {
+                bail!("pass --data FILE --label COLUMN, or --leads, --events and --outcomes");
+            };
+            // The two reads of `qualify score` and `qualify rules score`.
+            let scored = read_table(data, &args.input, Some(&manifest.schema))?;
+            let flat = read_table(data, &args.input, None)?;
+            let origin = data.display().to_string();
+            (scored, flat, label.clone(), None, origin)
+        }
+    };
     // As `qualify rules score` does before scoring: a rule on a field the data lacks would
     // silently give every lead zero points, so any problem against the data's columns fails.
     super::rules::report_problems(&rules_text, &args.rules, Some(flat.names()))?;
-    if args.as_of.is_none() {
+    if args.as_of.is_none() && moments.is_none() {
         eprintln!(
             "note: scoring as of {} (the model's reference time) for both the model and the \
              rules' decay; pass --as-of to choose",
             manifest.encoder.reference_time().to_rfc3339()
         );
     }
-    let data = args.data.display().to_string();
     let compared = compare(&CompareInput {
         model: &model,
         rules: &rules,
@@ -107,9 +141,10 @@ pub fn run(args: CompareArgs) -> Result<()> {
         scored: &scored,
         flat: &flat,
         data_origin: &data,
-        label: &args.label,
+        label: &label,
         id: args.id.as_deref(),
         as_of: args.as_of,
+        moments: moments.as_deref(),
         capacity: args.capacity,
         target_precision: args.target_precision,
     })

@@ -7,22 +7,30 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use qualify_runtime::Model;
 use qualify_train::evaluate::{Evaluation, evaluate};
+use qualify_train::history::score::evaluate_moments;
 
-use super::common::{InputArgs, parse_time, read_table};
+use super::common::{HistoryInputArgs, InputArgs, moments_note, parse_time, read_table};
 use super::report::{metrics_table, reliability_table};
+use super::score::read_model_history;
 
 #[derive(Debug, clap::Args)]
 pub struct EvaluateArgs {
     /// Model bundle (a version directory, or a model directory: its latest version).
     #[arg(long)]
     pub model: PathBuf,
-    /// Labelled data (CSV or Parquet) with the bundle's feature columns.
-    #[arg(long)]
-    pub data: PathBuf,
+    /// Labelled data (CSV or Parquet) with the bundle's feature columns (a model trained on a
+    /// flat file). A model trained on a history is evaluated on --leads, --events and
+    /// --outcomes instead.
+    #[arg(long, required_unless_present = "leads", conflicts_with = "leads")]
+    pub data: Option<PathBuf>,
     /// Label column (default: the bundle schema's label).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "leads")]
     pub label: Option<String>,
+    #[command(flatten)]
+    pub history: HistoryInputArgs,
     /// Scoring time for timestamp features (default: the training data's reference time).
+    /// With --leads: the moment (every lead open at it), instead of the model's training
+    /// moments.
     #[arg(long, value_parser = parse_time)]
     pub as_of: Option<DateTime<Utc>>,
     /// Print one JSON object (roc_auc, pr_auc, log_loss, brier, ece, lift_at_10, reliability,
@@ -35,10 +43,26 @@ pub struct EvaluateArgs {
 
 pub fn run(args: EvaluateArgs) -> Result<()> {
     let model = Model::load(&args.model)?;
-    let table = read_table(&args.data, &args.input, Some(&model.manifest().schema))?;
     let manifest = model.manifest();
-    let Evaluation { metrics, prior } = evaluate(&model, &table, args.label.as_deref(), args.as_of)
-        .with_context(|| args.data.display().to_string())?;
+    let (Evaluation { metrics, prior }, origin) = if let Some(paths) = args.history.paths() {
+        let read = read_model_history(&model, &paths, &args.input)?;
+        let moments = args
+            .history
+            .moments(&model, &read.history, args.as_of, &args.input)?;
+        let (evaluation, labelled) =
+            evaluate_moments(&model, &read.history, &moments, args.history.end)?;
+        eprintln!("{}", moments_note(&model, &labelled)?);
+        (evaluation, paths.leads.display().to_string())
+    } else {
+        let data = args
+            .data
+            .as_deref()
+            .context("pass --data FILE, or --leads, --events and --outcomes")?;
+        let table = read_table(data, &args.input, Some(&manifest.schema))?;
+        let evaluation = evaluate(&model, &table, args.label.as_deref(), args.as_of)
+            .with_context(|| data.display().to_string())?;
+        (evaluation, data.display().to_string())
+    };
     if args.json {
         let mut object = serde_json::to_value(&metrics)?;
         object["prior"] = serde_json::to_value(&prior)?;
@@ -47,11 +71,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
     } else {
         println!(
             "{} {} on {}: {} rows, {} converted",
-            manifest.name,
-            manifest.version,
-            args.data.display(),
-            metrics.n,
-            metrics.positives
+            manifest.name, manifest.version, origin, metrics.n, metrics.positives
         );
         println!("{}", metrics_table(&metrics, &prior));
         println!("reliability:");

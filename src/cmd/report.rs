@@ -2,6 +2,7 @@
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use qualify_eval::Metrics;
+use qualify_train::history::PointInTimeRows;
 use qualify_train::model::TrainedModel;
 use qualify_train::pipeline::TrainedBundle;
 
@@ -130,4 +131,41 @@ pub fn print_training_summary(trained: &TrainedBundle) {
     println!("{info}");
     println!("test split ({} rows):", metrics.test.n);
     println!("{}", metrics_table(&metrics.test, &metrics.prior));
+}
+
+/// What `train` prints about a history's rows: moments, censoring, event types.
+pub fn print_history_summary(rows: &PointInTimeRows) {
+    let model = &rows.model;
+    let (spec, s) = (&model.spec, &model.summary);
+    let mut info = Table::new();
+    info.load_preset(UTF8_FULL_CONDENSED);
+    info.add_row(["target", &model.target]);
+    info.add_row([
+        "history",
+        &format!(
+            "{} leads, {} events, up to {}",
+            s.leads,
+            s.events,
+            s.end.map_or_else(|| "-".to_string(), |t| t.to_rfc3339())
+        ),
+    ]);
+    info.add_row([
+        "moments",
+        &format!(
+            "{} labelled ({} converted within {} days); {} censored (left out); {} leads \
+             without a moment",
+            s.moments, s.converted, spec.label_window_days, s.censored, s.leads_without_moments
+        ),
+    ]);
+    info.add_row([
+        "event types",
+        &format!(
+            "{} known (below); {} events of other types ignored",
+            spec.event_types.len(),
+            rows.ignored_events
+        ),
+    ]);
+    println!("{info}");
+    let types: Vec<&str> = spec.event_types.iter().map(|t| t.as_str()).collect();
+    println!("event types known to the model: {}", types.join(", "));
 }

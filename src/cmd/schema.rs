@@ -22,13 +22,16 @@ pub struct InferArgs {
     /// Training data (CSV or Parquet).
     #[arg(long)]
     pub data: PathBuf,
-    /// The binary label column (converted or not).
+    /// The binary label column (converted or not). Without one, the data is a history's
+    /// leads table (docs/history.md): the schema gets a `[history]` section, and its label
+    /// comes from the outcomes table.
     #[arg(long)]
-    pub label: String,
-    /// A row identifier column.
+    pub label: Option<String>,
+    /// A row identifier column (a column named `id` is taken by default).
     #[arg(long)]
     pub id: Option<String>,
-    /// The column holding when each lead arrived (for time-based splits).
+    /// The column holding when each lead arrived (for time-based splits; a leads table's
+    /// `created_at` by default).
     #[arg(long)]
     pub time: Option<String>,
     /// Where to write the schema (TOML); standard output when absent.

@@ -6,28 +6,49 @@
 //! `positive_k_contribution` (log-odds), and the same for `negative_k_…`; cells are empty
 //! when a lead has fewer reasons.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
+use qualify_core::history::{MOMENT_COLUMN, time_text};
 use qualify_core::value::{RawColumn, RawTable};
+use qualify_data::history::{HistoryPaths, MOMENTS_LEAD, moments_from_table, read_history};
 use qualify_runtime::{Model, Reason};
+use qualify_train::history::score::{MomentsChoice, history_model, score_moments};
 
-use super::common::{InputArgs, check_output, parse_time, read_table};
+use super::common::{InputArgs, check_output, parse_time, read_table, spinner};
 
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
     /// Model bundle (a version directory, or a model directory: its latest version).
     #[arg(long)]
     pub model: PathBuf,
-    /// Leads to score (CSV or Parquet) with the bundle's feature columns.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Output file (.csv or .parquet): the id column (if the data has the schema's id) and
-    /// `propensity`, in input order.
+    /// Leads to score (CSV or Parquet) with the bundle's feature columns (a model trained on
+    /// a flat file). A model trained on a history scores --leads and --events instead.
+    #[arg(long, required_unless_present = "leads", conflicts_with = "leads")]
+    pub data: Option<PathBuf>,
+    /// A history's leads table (a model trained with --leads): id, created_at, attributes.
+    #[arg(long, requires = "events")]
+    pub leads: Option<PathBuf>,
+    /// The history's events table: lead_id, at, type.
+    #[arg(long, requires = "leads")]
+    pub events: Option<PathBuf>,
+    /// The history's outcomes table, optional: with it, --as-of leaves out leads already
+    /// closed at that time.
+    #[arg(long, requires = "leads")]
+    pub outcomes: Option<PathBuf>,
+    /// With --leads: score each (lead_id, as_of) row of this file (CSV or Parquet), its other
+    /// columns carried through to --out.
+    #[arg(long, requires = "leads", conflicts_with = "as_of")]
+    pub moments: Option<PathBuf>,
+    /// Output file (.csv or .parquet), in input order: the id column (if the data has the
+    /// schema's id) and `propensity`; with --leads, `lead_id`, `as_of` (or the moments file's
+    /// columns) and `propensity`.
     #[arg(long)]
     pub out: PathBuf,
     /// Scoring time for timestamp features (default: the training data's reference time).
+    /// With --leads: the moment; every lead open at it is scored, from events strictly before
+    /// it.
     #[arg(long, value_parser = parse_time)]
     pub as_of: Option<DateTime<Utc>>,
     /// Overwrite --out if it exists.
@@ -52,7 +73,14 @@ pub fn run(args: ScoreArgs) -> Result<()> {
             "--explain: cannot explain scores of the model in {why}"
         ));
     }
-    let table = read_table(&args.data, &args.input, Some(&model.manifest().schema))?;
+    if let (Some(leads), Some(events)) = (&args.leads, &args.events) {
+        return history(&args, &model, leads, events);
+    }
+    let data = args
+        .data
+        .as_deref()
+        .context("pass --data FILE, or --leads and --events")?;
+    let table = read_table(data, &args.input, Some(&model.manifest().schema))?;
     let manifest = model.manifest();
     if args.as_of.is_none() && manifest.encoder.uses_time() {
         eprintln!(
@@ -63,7 +91,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     }
     let propensity = model
         .score_table(&table, args.as_of)
-        .map_err(|e| anyhow!("{}: {e}", args.data.display()))?;
+        .map_err(|e| anyhow!("{}: {e}", data.display()))?;
     let mut out = RawTable::new();
     if let Some(id) = manifest
         .schema
@@ -81,7 +109,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
             .as_of
             .unwrap_or_else(|| manifest.encoder.reference_time());
         explain_columns(&model, &table, as_of, args.top, &mut out)
-            .map_err(|e| anyhow!("{}: {e}", args.data.display()))?;
+            .map_err(|e| anyhow!("{}: {e}", data.display()))?;
     }
     qualify_data::write_table(&args.out, &out)?;
     eprintln!(
@@ -92,6 +120,84 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// Scores a history's leads at moments (`--as-of` or `--moments`).
+fn history(args: &ScoreArgs, model: &Model, leads: &Path, events: &Path) -> Result<()> {
+    if args.explain {
+        bail!("--explain is not available with --leads yet: score the moments' rows with --data");
+    }
+    let paths = HistoryPaths {
+        leads: leads.to_path_buf(),
+        events: events.to_path_buf(),
+        outcomes: args.outcomes.clone(),
+    };
+    let read = read_model_history(model, &paths, &args.input)?;
+    let history = &read.history;
+    let (moments, mut out) = match (&args.moments, args.as_of) {
+        (Some(file), _) => {
+            let table = read_table(file, &args.input, None)?;
+            let moments = moments_from_table(&table, file, history)?;
+            (moments, table)
+        }
+        (None, Some(t)) => {
+            let moments = MomentsChoice::At(t).moments(history, history_model(model)?, 0);
+            let mut out = RawTable::new();
+            out.push(
+                MOMENTS_LEAD,
+                RawColumn::Text(
+                    moments
+                        .iter()
+                        .map(|m| Some(history.ids[m.lead].clone()))
+                        .collect(),
+                ),
+            )?;
+            out.push(
+                MOMENT_COLUMN,
+                RawColumn::Text(moments.iter().map(|m| time_text(m.at)).collect()),
+            )?;
+            (moments, out)
+        }
+        (None, None) => bail!("with --leads, pass --as-of TIME or --moments FILE"),
+    };
+    let scored = score_moments(model, history, &moments)?;
+    out.push(
+        "propensity",
+        RawColumn::Number(scored.propensity.into_iter().map(Some).collect()),
+    )?;
+    qualify_data::write_table(&args.out, &out)?;
+    let manifest = model.manifest();
+    eprintln!(
+        "scored {} moments with {} {} ({}) -> {}",
+        moments.len(),
+        manifest.name,
+        manifest.version,
+        history_model(model)?.target,
+        args.out.display()
+    );
+    if scored.ignored_events > 0 {
+        eprintln!(
+            "note: {} events of types the model does not know were ignored",
+            scored.ignored_events
+        );
+    }
+    Ok(())
+}
+
+/// Reads a history with the bundle's leads schema, printing the counted warnings.
+pub fn read_model_history(
+    model: &Model,
+    paths: &HistoryPaths,
+    input: &InputArgs,
+) -> Result<qualify_data::history::ReadHistory> {
+    let spinner = spinner("reading the history");
+    let read = read_history(paths, &model.manifest().schema, input.delimiter);
+    spinner.finish_and_clear();
+    let read = read?;
+    for warning in &read.report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(read)
 }
 
 /// Appends `raw_score` and the reason columns (see the module docs) to `out`.

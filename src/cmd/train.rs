@@ -1,22 +1,29 @@
 //! `qualify train`: flags in, [`qualify_train::pipeline::train`] called, progress and a
 //! summary printed. The pipeline itself (label checks, split, fitting, selection, metrics,
-//! golden rows, verify-then-publish) is the library's.
+//! golden rows, verify-then-publish) is the library's. With `--leads --events --outcomes`
+//! the rows are a history's point-in-time rows ([`qualify_train::history::train_history`],
+//! docs/history.md), trained through the same pipeline.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use qualify_core::schema::Schema;
+use qualify_data::history::{HistoryPaths, infer_leads_schema, read_history};
 use qualify_train::calibration::CalibrationMethod;
 use qualify_train::gbm::GbmParams;
 use qualify_train::gbm_cv::ClassWeight;
+use qualify_train::history::{
+    HistoryOptions, HistoryTrainError, RowsKind, rows_with_parts, train_history,
+};
 use qualify_train::pipeline::{
     DataSource, ModelChoice, PipelineError, SplitStrategy, TrainConfig, TrainData, train,
 };
 use qualify_train::progress::{Progress, Stage, TrainWarning};
 
-use super::common::{InputArgs, progress, read_table};
+use super::common::{InputArgs, parse_time, progress, read_table, spinner};
 use super::report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -47,16 +54,22 @@ pub enum Calibration {
 
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Training data (CSV or Parquet), one row per lead.
-    #[arg(long)]
-    pub data: PathBuf,
+    /// Training data (CSV or Parquet), one row per lead: a flat snapshot, for data whose
+    /// features are already what was known when each label's window began (docs/history.md).
+    /// A CRM's history trains with --leads, --events and --outcomes instead.
+    #[arg(long, required_unless_present = "leads", conflicts_with = "leads")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub history: HistoryTrainArgs,
     /// The binary label column (0/1, yes/no, true/false). Taken from --schema when absent.
-    #[arg(long)]
+    /// (A history's label is "converted within --window of the moment".)
+    #[arg(long, conflicts_with = "leads")]
     pub label: Option<String>,
     /// Id column, when the schema is inferred (a column named `id` is taken by default).
     #[arg(long, conflicts_with = "schema")]
     pub id: Option<String>,
     /// Feature schema (TOML); inferred from the data (and saved in the bundle) when absent.
+    /// With --leads: the leads table's schema (`qualify schema infer --data leads.csv`).
     #[arg(long)]
     pub schema: Option<PathBuf>,
     /// The model to fit.
@@ -66,7 +79,8 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = Calibration::Auto)]
     pub calibration: Calibration,
     /// Split by this time column (latest rows are the test part) instead of at random.
-    #[arg(long)]
+    /// (A history is always split out of time: the latest leads by creation.)
+    #[arg(long, conflicts_with = "leads")]
     pub time_column: Option<String>,
     /// Fraction of rows held out for the evaluation reported in the manifest.
     #[arg(long, default_value_t = 0.2)]
@@ -96,7 +110,7 @@ pub struct TrainArgs {
     /// GBM: stop after this many trees without a better validation log loss.
     #[arg(long, default_value_t = GbmParams::default().early_stopping_rounds)]
     pub early_stopping_rounds: usize,
-    /// Model directory: the bundle is written to DIR/<version>/ (version: the UTC creation
+    /// Model directory: the bundle is written to `DIR/<version>/` (version: the UTC creation
     /// time, a millisecond later per version already taken).
     #[arg(long)]
     pub out: PathBuf,
@@ -107,27 +121,180 @@ pub struct TrainArgs {
     pub input: InputArgs,
 }
 
+/// A history's tables and how its rows are made (docs/history.md).
+#[derive(Debug, clap::Args)]
+pub struct HistoryTrainArgs {
+    /// A history's leads table (CSV or Parquet): id, created_at and attribute columns.
+    #[arg(long, requires_all = ["events", "outcomes"])]
+    pub leads: Option<PathBuf>,
+    /// The history's events table: lead_id, at, type (optional event_id, value).
+    #[arg(long, requires = "leads")]
+    pub events: Option<PathBuf>,
+    /// The history's outcomes table: lead_id, at, outcome (converted | disqualified).
+    #[arg(long, requires = "leads")]
+    pub outcomes: Option<PathBuf>,
+    /// The label's window: converted within this long after the scoring moment (`90d`, or a
+    /// number of days). Part of the model: its score means "probability of converting within
+    /// 90 days of the scoring moment".
+    #[arg(long, default_value = "90d", value_parser = parse_days, requires = "leads")]
+    pub window: u32,
+    /// Training moments: days after a lead's creation at which it is scored while open.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0,7,14,30,60",
+        requires = "leads"
+    )]
+    pub offsets: Vec<u32>,
+    /// Count windows of the per-type features, in days.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "7,30,90",
+        requires = "leads"
+    )]
+    pub count_windows: Vec<u32>,
+    /// Half-life of the decayed counts (`14d`, or a number of days).
+    #[arg(long, default_value = "14d", value_parser = parse_half_life, requires = "leads")]
+    pub half_life: f64,
+    /// The end of the data (RFC 3339): labels look no further, later rows are ignored
+    /// (default: the latest timestamp in the three tables).
+    #[arg(long, value_parser = parse_time, requires = "leads")]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Fewest events before the training moments for an event type to get its features
+    /// (default: the schema's min_level_count).
+    #[arg(long, requires = "leads")]
+    pub min_type_events: Option<usize>,
+    /// Also write the point-in-time rows trained on (lead, moment, features, label and a
+    /// `part` column: train or test) to this .csv or .parquet file, for a peer to fit on the
+    /// same rows.
+    #[arg(long, requires = "leads")]
+    pub rows_out: Option<PathBuf>,
+    /// The anti-example of docs/history.md, to measure, never to score with: one row per lead
+    /// at the end of the data, every event ever seen, label "ever converted".
+    #[arg(long, requires = "leads")]
+    pub careless_snapshot: bool,
+}
+
+/// `90d`, `90` (days).
+fn parse_days(s: &str) -> Result<u32, String> {
+    s.trim()
+        .trim_end_matches('d')
+        .parse::<u32>()
+        .map_err(|_| format!("{s:?} is not a number of days (e.g. 90d)"))
+}
+
+/// `14d`, `3.5` (days).
+fn parse_half_life(s: &str) -> Result<f64, String> {
+    s.trim()
+        .trim_end_matches('d')
+        .parse::<f64>()
+        .map_err(|_| format!("{s:?} is not a number of days (e.g. 14d)"))
+}
+
 pub fn run(args: TrainArgs) -> Result<()> {
     let schema = args.schema.as_deref().map(Schema::read).transpose()?;
-    let table = read_table(&args.data, &args.input, schema.as_ref())?;
+    if let (Some(leads), Some(events), Some(outcomes)) = (
+        &args.history.leads,
+        &args.history.events,
+        &args.history.outcomes,
+    ) {
+        let paths = HistoryPaths {
+            leads: leads.clone(),
+            events: events.clone(),
+            outcomes: Some(outcomes.clone()),
+        };
+        return history(&args, &paths, schema);
+    }
+    let data_path = args
+        .data
+        .as_deref()
+        .context("pass --data FILE, or --leads, --events and --outcomes")?;
+    let table = read_table(data_path, &args.input, schema.as_ref())?;
     if schema.is_none() {
         eprintln!(
             "note: no --schema given; using an inferred one (saved in the bundle's manifest)"
         );
     }
     let config = config(&args, schema);
-    let source = DataSource::file(&args.data)?;
-    let data = TrainData {
-        table: &table,
-        source: &source,
-    };
+    let source = DataSource::file(data_path)?;
+    let data = TrainData::new(&table, &source);
     let bars = Bars::default();
     let result = train(&config, &data, &args.out, &bars);
     if let Some(bar) = bars.fitting.get() {
         bar.finish_and_clear();
     }
-    let trained = result.map_err(|e| with_flags(e, &args))?;
+    let trained = result.map_err(|e| with_flags(e, data_path))?;
     report::print_training_summary(&trained);
+    eprintln!("wrote {}", trained.dir.display());
+    Ok(())
+}
+
+/// Trains on a history's point-in-time rows.
+fn history(args: &TrainArgs, paths: &HistoryPaths, schema: Option<Schema>) -> Result<()> {
+    let h = &args.history;
+    let schema = match schema {
+        Some(schema) => schema,
+        None => {
+            eprintln!(
+                "note: no --schema given; using one inferred from {} (saved in the bundle's manifest)",
+                paths.leads.display()
+            );
+            let inferred = infer_leads_schema(&paths.leads, None, None, args.input.delimiter)?;
+            for (column, notes) in &inferred.notes {
+                for warning in &notes.warnings {
+                    eprintln!("warning: column {column:?}: {warning}");
+                }
+            }
+            inferred.schema
+        }
+    };
+    let spinner = spinner("reading the history");
+    let read = read_history(paths, &schema, args.input.delimiter);
+    spinner.finish_and_clear();
+    let read = read?;
+    for warning in &read.report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let options = HistoryOptions {
+        label_window_days: h.window,
+        offsets_days: h.offsets.clone(),
+        windows_days: h.count_windows.clone(),
+        half_life_days: h.half_life,
+        end: h.as_of,
+        min_type_events: h.min_type_events,
+        kind: if h.careless_snapshot {
+            RowsKind::CarelessSnapshot
+        } else {
+            RowsKind::PointInTime
+        },
+    };
+    if h.careless_snapshot {
+        eprintln!(
+            "warning: --careless-snapshot trains the anti-example of docs/history.md (every \
+             event ever seen, label \"ever converted\"); measure it, never score leads with it"
+        );
+    }
+    if let Some(out) = &h.rows_out {
+        qualify_data::Format::from_path(out)?;
+    }
+    let config = config(args, Some(schema));
+    let source = DataSource::files(&paths.files())?;
+    let bars = Bars::default();
+    let result = train_history(&config, &read.history, &options, &source, &args.out, &bars);
+    if let Some(bar) = bars.fitting.get() {
+        bar.finish_and_clear();
+    }
+    let (trained, rows) = result.map_err(|e| match e {
+        HistoryTrainError::Pipeline(e) => with_flags(e, &paths.leads),
+        other => anyhow::Error::new(other),
+    })?;
+    report::print_training_summary(&trained);
+    report::print_history_summary(&rows);
+    if let Some(out) = &h.rows_out {
+        qualify_data::write_table(out, &rows_with_parts(&rows, &trained.split)?)?;
+        eprintln!("wrote the rows trained on to {}", out.display());
+    }
     eprintln!("wrote {}", trained.dir.display());
     Ok(())
 }
@@ -176,7 +343,7 @@ fn config(args: &TrainArgs, schema: Option<Schema>) -> TrainConfig {
 
 /// The library's error, with the data file named when the data is at fault and the flag to
 /// change named when a setting is.
-fn with_flags(e: PipelineError, args: &TrainArgs) -> anyhow::Error {
+fn with_flags(e: PipelineError, data: &std::path::Path) -> anyhow::Error {
     use PipelineError as E;
     let flag = match &e {
         E::TestFraction { .. } | E::TestPartOneClass { .. } => Some("--test-fraction"),
@@ -190,19 +357,19 @@ fn with_flags(e: PipelineError, args: &TrainArgs) -> anyhow::Error {
     };
     let in_data = matches!(
         e,
-        E::Label { .. }
-            | E::TrainingPart { .. }
+        E::Label(_)
+            | E::TrainingPart(_)
             | E::NoTimeColumn { .. }
             | E::NotATime { .. }
-            | E::Infer { .. }
+            | E::Infer(_)
             | E::Encode(_)
     );
     match (flag, in_data) {
         (Some(flag), true) => {
-            anyhow::Error::new(e).context(format!("{} (see {flag})", args.data.display()))
+            anyhow::Error::new(e).context(format!("{} (see {flag})", data.display()))
         }
         (Some(flag), false) => anyhow::anyhow!("{e} (see {flag})"),
-        (None, true) => anyhow::Error::new(e).context(args.data.display().to_string()),
+        (None, true) => anyhow::Error::new(e).context(data.display().to_string()),
         (None, false) => anyhow::Error::new(e),
     }
 }

@@ -56,9 +56,9 @@ pub enum CompareError {
         #[source]
         source: qualify_rules::RulesError,
     },
-    /// The label column is missing or not binary (qualify-data's message names the rows).
-    #[error("{message}")]
-    Label { column: String, message: String },
+    /// The label column is missing or not binary (the error names the column and rows).
+    #[error(transparent)]
+    Label(#[from] qualify_data::label::LabelError),
     #[error("id column {column:?} is not in the data")]
     IdColumn { column: String },
     /// The model could not score the leads.

@@ -10,7 +10,7 @@
 //! - ROC AUC, PR AUC and lift at 10% of the propensity **and of the rule score** as a ranker
 //!   (ties are real for points: [`qualify_eval::Ranking`] treats them as ties);
 //! - conversion per rule stage, MQL precision and recall, calibration of the propensity;
-//! - the [capacity](capacity) analysis, the [disagreements](disagree) and
+//! - the [capacity] analysis, the [disagreements](disagree) and
 //!   [suggested thresholds](threshold);
 //! - a self-contained HTML [report] with SVG plots.
 //!

@@ -39,8 +39,29 @@ pub struct CompareInput<'a> {
     pub id: Option<&'a str>,
     /// Scoring time of both; default: the model's reference time.
     pub as_of: Option<DateTime<Utc>>,
+    /// Each row's own moment (a history's moments, docs/history.md): the rules evaluate row
+    /// `i` as of `moments[i]` (the model's rows already hold their point-in-time features).
+    pub moments: Option<&'a [DateTime<Utc>]>,
     pub capacity: Option<CapacitySpec>,
     pub target_precision: Option<f64>,
+}
+
+/// When the rules evaluate each row.
+#[derive(Debug, Clone, Copy)]
+pub enum AsOf<'a> {
+    /// Every row at one time.
+    One(DateTime<Utc>),
+    /// Row `i` at `moments[i]`.
+    PerRow(&'a [DateTime<Utc>]),
+}
+
+impl AsOf<'_> {
+    fn at(&self, row: usize, fallback: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            AsOf::One(t) => *t,
+            AsOf::PerRow(m) => m.get(row).copied().unwrap_or(fallback),
+        }
+    }
 }
 
 /// A lead's rule outcome, reduced to what the comparison needs.
@@ -76,19 +97,21 @@ pub fn compare(input: &CompareInput<'_>) -> Result<Compared, CompareError> {
     let as_of = input
         .as_of
         .unwrap_or_else(|| manifest.encoder.reference_time());
-    let labels =
-        qualify_data::label::read_labels(input.scored, input.label).map_err(|message| {
-            CompareError::Label {
-                column: input.label.to_string(),
-                message,
-            }
-        })?;
+    let labels = qualify_data::label::read_labels(input.scored, input.label)?;
     let propensity = input
         .model
         .score_table(input.scored, Some(as_of))
         .map_err(|source| CompareError::Score { source })?;
-    let outcomes = evaluate_rules(&rules, input.flat, as_of);
-    let (anyway, by_points) = threshold_basis(input.rules, input.flat, &outcomes, as_of)?;
+    if let Some(moments) = input.moments.filter(|m| m.len() != labels.len()) {
+        return Err(CompareError::Length {
+            labels: labels.len(),
+            len: moments.len(),
+            what: "moments",
+        });
+    }
+    let rules_as_of = input.moments.map_or(AsOf::One(as_of), AsOf::PerRow);
+    let outcomes = evaluate_rules(&rules, input.flat, rules_as_of);
+    let (anyway, by_points) = threshold_basis(input.rules, input.flat, &outcomes, rules_as_of)?;
     let leads = Leads::new(
         labels,
         propensity,
@@ -109,7 +132,10 @@ pub fn compare(input: &CompareInput<'_>) -> Result<Compared, CompareError> {
             input.rules_origin,
             rules.name().map(|n| format!(" ({n})")).unwrap_or_default()
         ),
-        as_of: as_of.to_rfc3339(),
+        as_of: match input.moments {
+            Some(_) => "each row's own moment (a history's back-test)".to_string(),
+            None => as_of.to_rfc3339(),
+        },
     };
     let options = Options {
         capacity: input.capacity,
@@ -127,7 +153,7 @@ pub fn compare(input: &CompareInput<'_>) -> Result<Compared, CompareError> {
                 threshold,
                 input.flat,
                 &leads.labels,
-                as_of,
+                rules_as_of,
             )?);
         }
     }
@@ -141,18 +167,15 @@ pub fn compare(input: &CompareInput<'_>) -> Result<Compared, CompareError> {
 }
 
 /// Every row of the table as a flat row, evaluated as `qualify rules score` evaluates it.
-pub fn evaluate_rules(
-    rules: &CompiledRules,
-    table: &RawTable,
-    as_of: DateTime<Utc>,
-) -> Vec<RuleRow> {
+pub fn evaluate_rules(rules: &CompiledRules, table: &RawTable, as_of: AsOf<'_>) -> Vec<RuleRow> {
+    let now = Utc::now();
     (0..table.rows())
         .map(|r| {
             let flat: BTreeMap<String, RawValue> = table
                 .columns()
                 .map(|(n, c)| (n.to_string(), c.get(r)))
                 .collect();
-            let outcome = rules.evaluate_flat(&flat, as_of);
+            let outcome = rules.evaluate_flat(&flat, as_of.at(r, now));
             RuleRow {
                 score: outcome.score.as_f64(),
                 fit: outcome.fit_score.as_f64(),
@@ -172,7 +195,7 @@ pub fn threshold_basis(
     file: &RulesFile,
     table: &RawTable,
     outcomes: &[RuleRow],
-    as_of: DateTime<Utc>,
+    as_of: AsOf<'_>,
 ) -> Result<(Vec<bool>, Vec<bool>), CompareError> {
     let mut without_sql = file.clone();
     without_sql.stages.sql = None;
@@ -202,7 +225,7 @@ pub fn apply_threshold(
     threshold: f64,
     table: &RawTable,
     labels: &[bool],
-    as_of: DateTime<Utc>,
+    as_of: AsOf<'_>,
 ) -> Result<Selection, CompareError> {
     let mut file = file.clone();
     file.stages.mql = threshold;

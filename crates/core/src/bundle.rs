@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::calibrate::Calibrator;
 use crate::encoder::Encoder;
 use crate::error::Result;
+use crate::history::HistoryModel;
 use crate::schema::{Schema, hex};
 
 mod error;
@@ -64,6 +65,12 @@ pub struct Manifest {
     /// `--model auto` selection; `None` (written `{}`) for an imported model.
     #[serde(with = "metrics")]
     pub metrics: Option<TrainingMetrics>,
+    /// A model trained on a history (docs/history.md): the feature spec the runtime computes
+    /// a record's point-in-time features with, what the score means ("probability of
+    /// converting within 90 days of the scoring moment") and how the moments were made.
+    /// Absent for a flat model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryModel>,
     /// Versions of the libraries that trained and wrote the bundle.
     pub libraries: BTreeMap<String, String>,
 }

@@ -18,6 +18,7 @@ pub mod bundle;
 pub mod calibrate;
 pub mod encoder;
 pub mod error;
+pub mod history;
 pub mod lead;
 pub mod schema;
 pub mod trees;

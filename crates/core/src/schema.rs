@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::history::HistoryColumns;
+
 /// A schema file that cannot be used: which file, and why.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -63,8 +65,13 @@ pub enum SchemaRule {
     EmptySeparator { column: String },
     #[error("{count} columns have role {role:?}; at most one may")]
     TooMany { role: Role, count: usize },
-    #[error("no column has role \"label\"")]
+    #[error(
+        "no column has role \"label\" (a leads table's schema, whose label comes from the \
+         outcomes, has a [history] section instead)"
+    )]
     NoLabel,
+    #[error("a leads schema ([history] section) needs a column with role {role:?}")]
+    HistoryNeeds { role: Role },
     #[error("no feature columns: every column is label, id, timestamp or ignore")]
     NoFeatures,
 }
@@ -99,6 +106,11 @@ pub struct Schema {
     pub min_level_count: usize,
     #[serde(rename = "column", default)]
     pub columns: Vec<ColumnSpec>,
+    /// A leads table's schema (docs/history.md): the column names of the events and outcomes
+    /// tables. Its label comes from the outcomes, so it has no label column; it needs an id
+    /// and a timestamp (the lead's creation) column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryColumns>,
 }
 
 /// One column of the table.
@@ -229,7 +241,9 @@ impl Schema {
     }
 
     /// Checks the rules a schema must obey: one label, at most one id and one timestamp,
-    /// unique names, a type on every feature column, a non-empty set separator.
+    /// unique names, a type on every feature column, a non-empty set separator. A leads
+    /// schema (with a `[history]` section) needs no label and no feature column (its
+    /// behavioural features come from the events), but an id and a timestamp column.
     pub fn validate(&self) -> Result<(), SchemaRule> {
         if self.format_version != SCHEMA_FORMAT_VERSION {
             return Err(SchemaRule::Version {
@@ -266,6 +280,14 @@ impl Schema {
             if count > 1 {
                 return Err(SchemaRule::TooMany { role, count });
             }
+        }
+        if self.history.is_some() {
+            for role in [Role::Id, Role::Timestamp] {
+                if self.with_role(role).is_none() {
+                    return Err(SchemaRule::HistoryNeeds { role });
+                }
+            }
+            return Ok(());
         }
         if self.label().is_none() {
             return Err(SchemaRule::NoLabel);
@@ -385,6 +407,48 @@ mod tests {
             m
         );
         assert_eq!(again.hash(), s.hash());
+    }
+
+    /// A leads schema: no label, an id and a creation time, a `[history]` section whose
+    /// names default to the contract's.
+    #[test]
+    fn leads_schemas_have_a_history_section_instead_of_a_label() {
+        let leads = r#"
+            [[column]]
+            name = "Id"
+            role = "id"
+            [[column]]
+            name = "CreatedDate"
+            role = "timestamp"
+            [history.events]
+            at = "ActivityDate"
+            type = "Activity Type"
+            [history.outcomes]
+            converted = ["Closed Won"]
+        "#;
+        let s = Schema::from_toml(leads, "leads.toml").expect("a leads schema");
+        let h = s.history.as_ref().expect("history");
+        assert_eq!(h.events.at, "ActivityDate");
+        assert_eq!(h.events.kind, "Activity Type");
+        assert_eq!(h.events.lead_id, "lead_id", "default");
+        assert_eq!(h.outcomes.converted, ["Closed Won"]);
+        assert_eq!(h.outcomes.disqualified, ["disqualified"], "default");
+        assert_eq!(
+            Schema::from_toml(&s.to_toml(), "again").expect("round trip"),
+            s
+        );
+        let no_time = leads.replace("role = \"timestamp\"", "role = \"ignore\"");
+        let err = Schema::from_toml(&no_time, "leads.toml").expect_err("no creation time");
+        assert!(err.to_string().contains("Timestamp"), "{err}");
+        let unknown = format!("{leads}\nbogus = 1\n");
+        assert!(Schema::from_toml(&unknown, "leads.toml").is_err());
+        // Flat schemas hash as before: the section is not written when absent.
+        assert!(
+            !Schema::from_toml(SCHEMA, "s")
+                .expect("flat")
+                .to_toml()
+                .contains("history")
+        );
     }
 
     #[test]

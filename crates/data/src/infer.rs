@@ -3,12 +3,16 @@
 //! The guess is written as commented TOML (`qualify schema infer`) for a person to read and
 //! correct. It flags what a person must decide: columns unique per row (ids), constant
 //! columns, and columns that on their own almost separate the label (probable leakage: a field
-//! filled in after the outcome was known).
+//! filled in after the outcome was known). Without a label it infers a *leads* table's schema
+//! (docs/history.md): the label of a history model comes from the outcomes table, so the
+//! schema gets a `[history]` section instead, and the leakage check, which needs labels, is
+//! left to training.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use qualify_core::encoder::parse::{bool_from_text, time_from_text};
+use qualify_core::history::HistoryColumns;
 use qualify_core::lead::ActivityType;
 use qualify_core::schema::{
     ColumnSpec, ColumnType, DEFAULT_MIN_LEVEL_COUNT, DEFAULT_MISSING_TOKENS, Role, Schema,
@@ -20,10 +24,14 @@ pub const LEAKAGE_AUC: f64 = 0.95;
 /// Single-column AUC at or above which a column is kept but flagged for a person to check.
 pub const SUSPICIOUS_AUC: f64 = 0.85;
 
+/// The creation-time column of a leads table when none is named.
+pub const DEFAULT_CREATED: &str = "created_at";
+
 /// Which columns are which, as the user said on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct InferOptions {
-    pub label: String,
+    /// The label column; `None` for a leads table (a history's).
+    pub label: Option<String>,
     pub id: Option<String>,
     pub time: Option<String>,
 }
@@ -42,15 +50,34 @@ pub struct ColumnNotes {
     pub warnings: Vec<String>,
 }
 
+/// Why a schema cannot be inferred.
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    #[error(transparent)]
+    Label(#[from] crate::label::LabelError),
+    /// An id or time column named in the options is not in the table.
+    #[error("column {column:?} is not in the data; its columns are: {}", columns.join(", "))]
+    MissingColumn {
+        column: String,
+        columns: Vec<String>,
+    },
+    /// The schema built from the table does not validate (e.g. no usable feature column).
+    #[error("the inferred schema is not usable: {0}")]
+    Unusable(#[source] qualify_core::schema::SchemaRule),
+}
+
 /// Infers a schema from a table.
-pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred, String> {
-    let labels = crate::label::read_labels(table, &options.label)?;
+pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred, InferError> {
+    let labels = match &options.label {
+        Some(label) => Some(crate::label::read_labels(table, label)?),
+        None => None,
+    };
     for name in options.id.iter().chain(&options.time) {
         if table.column(name).is_none() {
-            return Err(format!(
-                "column {name:?} is not in the data; its columns are: {}",
-                table.names().join(", ")
-            ));
+            return Err(InferError::MissingColumn {
+                column: name.clone(),
+                columns: table.names().iter().map(|n| n.to_string()).collect(),
+            });
         }
     }
     let is_missing = |t: &str| {
@@ -64,7 +91,9 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
     let mut notes = BTreeMap::new();
     for (name, data) in table.columns() {
         let mut note = ColumnNotes::default();
-        let (role, kind) = if name == options.label {
+        let (role, kind) = if Some(name) == options.label.as_deref()
+            && let Some(labels) = &labels
+        {
             let rate = labels.iter().filter(|&&y| y).count() as f64 / labels.len() as f64;
             note.summary = format!("label, {:.1}% positive", 100.0 * rate);
             (Role::Label, None)
@@ -73,7 +102,9 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
         {
             note.summary = "id".into();
             (Role::Id, None)
-        } else if Some(name) == options.time.as_deref() {
+        } else if Some(name) == options.time.as_deref()
+            || (labels.is_none() && options.time.is_none() && name == DEFAULT_CREATED)
+        {
             note.summary = "time the lead arrived (splits by time)".into();
             (Role::Timestamp, None)
         } else {
@@ -105,8 +136,10 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
                     .push("unique per row: looks like an id; ignored".into());
                 role = Role::Ignore;
             }
-            if role != Role::Ignore {
-                let auc = single_column_auc(data, kind, &labels, &is_missing);
+            if role != Role::Ignore
+                && let Some(labels) = &labels
+            {
+                let auc = single_column_auc(data, kind, labels, &is_missing);
                 if auc >= LEAKAGE_AUC {
                     note.warnings.push(format!(
                         "probable leakage: alone it separates the label (AUC {auc:.3}); ignored. \
@@ -144,10 +177,9 @@ pub fn infer_schema(table: &RawTable, options: &InferOptions) -> Result<Inferred
             .collect(),
         min_level_count: DEFAULT_MIN_LEVEL_COUNT,
         columns,
+        history: labels.is_none().then(HistoryColumns::default),
     };
-    schema
-        .validate()
-        .map_err(|e| format!("the inferred schema is not usable: {e}"))?;
+    schema.validate().map_err(InferError::Unusable)?;
     Ok(Inferred { schema, notes })
 }
 
@@ -391,6 +423,24 @@ pub fn to_commented_toml(inferred: &Inferred, source: &str) -> String {
         }
         if let Some(note) = &col.note {
             let _ = writeln!(out, "note = {}", toml_string(note));
+        }
+    }
+    if let Some(history) = &s.history {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "# A leads table: the label comes from the outcomes table. The column names of the"
+        );
+        let _ = writeln!(
+            out,
+            "# events and outcomes tables, and the outcome names (docs/history.md):"
+        );
+        #[derive(serde::Serialize)]
+        struct Section<'a> {
+            history: &'a HistoryColumns,
+        }
+        if let Ok(text) = toml::to_string(&Section { history }) {
+            let _ = write!(out, "{text}");
         }
     }
     out

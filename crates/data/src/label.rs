@@ -9,13 +9,46 @@ use qualify_core::value::{Cell, RawTable};
 /// conversions each and the chosen model, its calibration and its metrics are noise.
 pub const MIN_PER_CLASS: usize = 30;
 
+/// Why a label column cannot be trained or evaluated on; each variant names the column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    #[error("label column {label:?} is not in the data; its columns are: {}", columns.join(", "))]
+    Missing { label: String, columns: Vec<String> },
+    /// Some cells are not 0/1, yes/no, true/false; `examples` holds the first few, as
+    /// (1-based row, the cell as read).
+    #[error(
+        "label column {label:?} must be binary (0/1, yes/no, true/false); {count} row(s) are not: {}",
+        examples.iter().map(|(row, cell)| format!("row {row}: {cell}")).collect::<Vec<_>>().join("; ")
+    )]
+    NotBinary {
+        label: String,
+        count: usize,
+        examples: Vec<(usize, String)>,
+    },
+    #[error(
+        "label column {label:?} has a single class: every row is {}; a propensity model needs both. \
+         Without conversions to learn from, qualify leads with the rule-based stage (`qualify rules`)",
+        if *converted { "1 (converted)" } else { "0 (not converted)" }
+    )]
+    SingleClass { label: String, converted: bool },
+    #[error(
+        "label column {label:?} has {positives} positive and {negatives} negative rows; training needs at \
+         least {MIN_PER_CLASS} of each, because 5-fold cross-validation and the held-out test split each \
+         need several of both classes to choose the model, fit its calibration and measure it. \
+         Until you have more outcomes, qualify leads with the rule-based stage (`qualify rules`)"
+    )]
+    TooFew {
+        label: String,
+        positives: usize,
+        negatives: usize,
+    },
+}
+
 /// Reads the label column as booleans: 0/1, yes/no, true/false (any case).
-pub fn read_labels(table: &RawTable, label: &str) -> Result<Vec<bool>, String> {
-    let column = table.column(label).ok_or_else(|| {
-        format!(
-            "label column {label:?} is not in the data; its columns are: {}",
-            table.names().join(", ")
-        )
+pub fn read_labels(table: &RawTable, label: &str) -> Result<Vec<bool>, LabelError> {
+    let column = table.column(label).ok_or_else(|| LabelError::Missing {
+        label: label.to_string(),
+        columns: table.names().iter().map(|n| n.to_string()).collect(),
     })?;
     let mut labels = Vec::with_capacity(table.rows());
     let mut bad = Vec::new();
@@ -33,43 +66,37 @@ pub fn read_labels(table: &RawTable, label: &str) -> Result<Vec<bool>, String> {
             None => {
                 bad_count += 1;
                 if bad.len() < 3 {
-                    bad.push(format!("row {}: {}", row + 1, describe(column.cell(row))));
+                    bad.push((row + 1, describe(column.cell(row))));
                 }
             }
         }
     }
     if bad_count > 0 {
-        return Err(format!(
-            "label column {label:?} must be binary (0/1, yes/no, true/false); {bad_count} row(s) are not: {}",
-            bad.join("; ")
-        ));
+        return Err(LabelError::NotBinary {
+            label: label.to_string(),
+            count: bad_count,
+            examples: bad,
+        });
     }
     Ok(labels)
 }
 
 /// Checks that both classes are present often enough to train on.
-pub fn check_trainable(labels: &[bool], label: &str) -> Result<(), String> {
+pub fn check_trainable(labels: &[bool], label: &str) -> Result<(), LabelError> {
     let positives = labels.iter().filter(|&&y| y).count();
     let negatives = labels.len() - positives;
     if positives == 0 || negatives == 0 {
-        let only = if positives == 0 {
-            "0 (not converted)"
-        } else {
-            "1 (converted)"
-        };
-        return Err(format!(
-            "label column {label:?} has a single class: every row is {only}; a propensity model needs both. \
-             Without conversions to learn from, qualify leads with the rule-based stage (`qualify rules`)"
-        ));
+        return Err(LabelError::SingleClass {
+            label: label.to_string(),
+            converted: positives > 0,
+        });
     }
-    let fewest = positives.min(negatives);
-    if fewest < MIN_PER_CLASS {
-        return Err(format!(
-            "label column {label:?} has {positives} positive and {negatives} negative rows; training needs at \
-             least {MIN_PER_CLASS} of each, because 5-fold cross-validation and the held-out test split each \
-             need several of both classes to choose the model, fit its calibration and measure it. \
-             Until you have more outcomes, qualify leads with the rule-based stage (`qualify rules`)"
-        ));
+    if positives.min(negatives) < MIN_PER_CLASS {
+        return Err(LabelError::TooFew {
+            label: label.to_string(),
+            positives,
+            negatives,
+        });
     }
     Ok(())
 }
@@ -111,12 +138,14 @@ mod tests {
     #[test]
     fn rejects_non_binary_and_missing_labels() {
         let t = table(RawColumn::Number(vec![Some(1.0), Some(2.0), None]));
-        let err = read_labels(&t, "y").expect_err("not binary");
+        let err = read_labels(&t, "y").expect_err("not binary").to_string();
         assert!(
             err.contains("row 2: 2") && err.contains("row 3: missing"),
             "{err}"
         );
-        let err = read_labels(&t, "converted").expect_err("absent");
+        let err = read_labels(&t, "converted")
+            .expect_err("absent")
+            .to_string();
         assert!(err.contains("\"converted\"") && err.contains("y"), "{err}");
     }
 
@@ -125,11 +154,12 @@ mod tests {
         assert!(
             check_trainable(&[false; 100], "y")
                 .expect_err("one class")
+                .to_string()
                 .contains("single class")
         );
         let mut few = vec![false; 100];
         few[..5].fill(true);
-        let err = check_trainable(&few, "y").expect_err("too few");
+        let err = check_trainable(&few, "y").expect_err("too few").to_string();
         assert!(
             err.contains("at least 30") && err.contains("rules"),
             "{err}"

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod error;
+pub mod history;
 pub mod infer;
 pub mod io;
 pub mod label;

@@ -6,7 +6,7 @@
 use qualify_core::trees::f32_threshold_leq;
 use qualify_gbm::{Data, Params, fit};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 /// A reference tree: leaves as (conditions (feature, threshold, goes left), value).
 type Leaves = Vec<(Vec<(usize, f32, bool)>, f64)>;

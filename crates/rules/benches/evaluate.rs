@@ -45,9 +45,11 @@ fn leads(as_of: DateTime<Utc>) -> Vec<LeadRecord> {
     (0..LEADS)
         .map(|i| {
             let activities = (0..r.next(10))
-                .map(|_| Activity {
-                    kind: ActivityType::ALL[r.next(ActivityType::ALL.len())],
-                    at: as_of - Duration::days(r.next(365) as i64),
+                .map(|_| {
+                    Activity::new(
+                        ActivityType::ALL[r.next(ActivityType::ALL.len())],
+                        as_of - Duration::days(r.next(365) as i64),
+                    )
                 })
                 .collect();
             LeadRecord {

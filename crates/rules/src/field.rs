@@ -7,7 +7,7 @@
 
 use qualify_core::lead::{ActivityType, EMAIL_DOMAIN_TYPE, LAST_ACTIVITY_AT};
 
-/// Canonical scalar fields of the lead record (DESIGN.md).
+/// Canonical scalar fields of the lead record (docs/concepts.md, "The canonical lead record").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Canon {
     Id,

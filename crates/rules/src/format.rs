@@ -3,7 +3,7 @@
 //! These types say what a marketing team may write and nothing more (`deny_unknown_fields`
 //! everywhere), so a typo is an error rather than a rule that silently never fires. They are
 //! deliberately loose about combinations (a condition may name two operators, a range may be
-//! inverted): [`crate::check`] reports those with line and column, and
+//! inverted): [`crate::check_text`] reports those with line and column, and
 //! [`crate::CompiledRules`] turns a checked file into the fast form.
 
 use std::collections::BTreeMap;

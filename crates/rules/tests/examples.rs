@@ -1,4 +1,5 @@
-//! The worked examples of DESIGN.md, on the rules files the repository ships.
+//! The worked examples of docs/concepts.md ("Worked examples"), on the rules files the
+//! repository ships.
 
 use chrono::{DateTime, TimeZone, Utc};
 use qualify_core::lead::{Activity, ActivityType, LeadRecord};
@@ -31,7 +32,7 @@ fn rules(text: &str, origin: &str) -> CompiledRules {
 fn acts(kinds: &[ActivityType]) -> Vec<Activity> {
     kinds
         .iter()
-        .map(|&kind| Activity { kind, at: as_of() })
+        .map(|&kind| Activity::new(kind, as_of()))
         .collect()
 }
 

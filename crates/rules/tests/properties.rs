@@ -39,10 +39,8 @@ fn text() -> impl Strategy<Value = Option<String>> {
 }
 
 fn activity() -> impl Strategy<Value = Activity> {
-    (0..ActivityType::ALL.len(), -30i64..2000).prop_map(|(k, days)| Activity {
-        kind: ActivityType::ALL[k],
-        at: as_of() - Duration::days(days),
-    })
+    (0..ActivityType::ALL.len(), -30i64..2000)
+        .prop_map(|(k, days)| Activity::new(ActivityType::ALL[k], as_of() - Duration::days(days)))
 }
 
 fn lead() -> impl Strategy<Value = LeadRecord> {

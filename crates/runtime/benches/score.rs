@@ -22,7 +22,7 @@ use qualify_onnx::logistic_to_onnx;
 use qualify_onnx::trees::tree_ensemble_to_onnx;
 use qualify_runtime::onnx::OnnxModel;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 use common::{leafwise_ensemble, uniform_rows};
 

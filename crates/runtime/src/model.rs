@@ -17,6 +17,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::{Bundle, GOLDEN_TOLERANCE, Manifest};
 use qualify_core::encoder::Warning;
+use qualify_core::lead::LeadRecord;
 use qualify_core::value::{RawTable, RawValue};
 use serde::Serialize;
 
@@ -214,6 +215,53 @@ impl Model {
             .encode_json(record, as_of, &mut x)
             .map_err(RuntimeError::input)?;
         self.scored(&x, warnings)
+    }
+
+    /// The flat form the model reads for `lead` as of `as_of`, and the warnings of making it:
+    /// [`LeadRecord::to_flat`] for a model trained on a flat file; for a model trained on a
+    /// history, plus the point-in-time features of its activities strictly before `as_of`
+    /// ([`qualify_core::history::HistorySpec::flat_record`], the trainer's feature function),
+    /// with a warning per activity type the model does not know.
+    pub fn lead_flat(
+        &self,
+        lead: &LeadRecord,
+        as_of: DateTime<Utc>,
+    ) -> Result<(BTreeMap<String, RawValue>, Vec<Warning>), RuntimeError> {
+        match &self.manifest.history {
+            Some(history) => history
+                .spec
+                .flat_record(lead, as_of)
+                .map_err(RuntimeError::input),
+            None => Ok((lead.to_flat(), Vec::new())),
+        }
+    }
+
+    /// Scores a lead record as of `as_of` ([`Model::lead_flat`], then [`Model::score_flat`]).
+    pub fn score_lead(
+        &self,
+        lead: &LeadRecord,
+        as_of: DateTime<Utc>,
+    ) -> Result<Scored, RuntimeError> {
+        let (flat, mut warnings) = self.lead_flat(lead, as_of)?;
+        let mut scored = self.score_flat(&flat, as_of)?;
+        warnings.append(&mut scored.warnings);
+        scored.warnings = warnings;
+        Ok(scored)
+    }
+
+    /// Scores and explains a lead record as of `as_of` ([`Model::lead_flat`], then
+    /// [`Model::explain_flat`]).
+    pub fn explain_lead(
+        &self,
+        lead: &LeadRecord,
+        as_of: DateTime<Utc>,
+        top_k: usize,
+    ) -> Result<(Scored, Explanation), RuntimeError> {
+        let (flat, mut warnings) = self.lead_flat(lead, as_of)?;
+        let (mut scored, explanation) = self.explain_flat(&flat, as_of, top_k)?;
+        warnings.append(&mut scored.warnings);
+        scored.warnings = warnings;
+        Ok((scored, explanation))
     }
 
     /// Whether [`Model::explain_json`] works for this bundle: its graph is a logistic model

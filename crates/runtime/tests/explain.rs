@@ -10,7 +10,7 @@ use qualify_core::schema::Schema;
 use qualify_core::value::RawValue;
 use qualify_runtime::{Model, RuntimeError, Unexplainable};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde_json::{Map, Value, json};
 
 struct Fixture {

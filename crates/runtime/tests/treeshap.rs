@@ -12,7 +12,7 @@ use qualify_core::trees::{Node, Tree, TreeEnsemble, TreeError, goes_left};
 use qualify_runtime::forest::shap::reference::ReferenceTreeShap;
 use qualify_runtime::forest::shap::{Operand, ShapError, TreeShap};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 /// A child's weight in the path-dependent game, from the covers alone.
 fn share(nodes: &[Node], child: usize, sibling: usize) -> f64 {

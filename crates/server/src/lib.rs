@@ -6,45 +6,59 @@
 //! scores, qualify-rules qualifies, qualify-core encodes — so the server computes nothing the
 //! batch commands (`qualify score`, `qualify rules score`) do not compute the same way.
 //!
-//! [`app`] builds the whole API as an axum `Router`, so it can be served ([`serve()`]) or
-//! called in-process without a socket:
-//!
-//! ```
-//! use axum::body::Body;
-//! use axum::http::{Request, StatusCode};
-//! use qualify_server::{AppState, Config, app};
-//! use tower::ServiceExt;
-//!
-//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-//! let state = AppState::open(Config {
-//!     models: root.join("models"),
-//!     rules: root.join("rules/default.toml"),
-//!     ..Config::default()
-//! })
-//! .expect("the bundled model and rules load");
-//!
-//! let request = Request::post("/v1/score?as_of=2026-06-30T00:00:00Z")
-//!     .header("content-type", "application/json")
-//!     .body(Body::from(r#"{"id": "lead-7", "job_title": "VP Sales", "employees": 40}"#))
-//!     .unwrap();
-//! let response = app(state).oneshot(request).await.unwrap();
-//! assert_eq!(response.status(), StatusCode::OK);
-//!
-//! let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-//! let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
-//! assert_eq!(answer["id"], "lead-7");
-//! let propensity = answer["propensity"].as_f64().unwrap();
-//! assert!((0.0..=1.0).contains(&propensity));
-//! assert!(answer["rules"]["stage"].is_string());
-//! # });
-//! ```
-//!
 //! Data flow: [`config::Config`] (settings in layers) → [`registry::Registry`] (models and
 //! rules, hot-swappable behind an `ArcSwap`, each bundle verified by its golden rows before it
 //! serves) → [`app`] (routes, auth, metrics) → [`work`] (CPU work off the async workers,
 //! admitted by the leads queued, within a deadline) → [`serve()`] (socket, timeouts, signals,
 //! draining shutdown).
+//!
+//! The router answers without a socket, which is how tests (and an embedding service) drive
+//! it: worked example 2 of docs/concepts.md (Lead C, an MQL at 75) scored by the bundled model
+//! and the default rules in one request.
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! use axum::body::Body;
+//! use axum::http::{Request, StatusCode, header};
+//! use qualify_server::{AppState, Config, app};
+//! use tower::ServiceExt;
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+//! let config = Config {
+//!     models: repo.join("models"),
+//!     rules: repo.join("rules/default.toml"),
+//!     ..Config::default()
+//! };
+//! let router = app(AppState::open(config)?);
+//!
+//! let at = "2026-06-30T00:00:00Z";
+//! let lead = serde_json::json!({
+//!     "id": "C", "job_title": "Marketing Director", "email": "c@acme.example",
+//!     "industry": "saas", "employees": 500, "country": "GB",
+//!     "activities": [
+//!         {"type": "case_study_download", "at": at},
+//!         {"type": "pricing_page_visit", "at": at},
+//!         {"type": "demo_request", "at": at},
+//!     ],
+//! });
+//! let request = Request::post(format!("/v1/score?as_of={at}"))
+//!     .header(header::CONTENT_TYPE, "application/json")
+//!     .body(Body::from(lead.to_string()))?;
+//!
+//! let response = router.oneshot(request).await?;
+//! assert_eq!(response.status(), StatusCode::OK);
+//! let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+//! let answer: serde_json::Value = serde_json::from_slice(&body)?;
+//! let propensity = answer["propensity"].as_f64().ok_or("no propensity")?;
+//! assert!((0.0..=1.0).contains(&propensity));
+//! assert_eq!(answer["rules"]["score"], 75);
+//! assert_eq!(answer["rules"]["stage"], "MQL");
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod config;
 pub mod error;

@@ -78,18 +78,7 @@ mod tests {
     fn document_lists_every_route() {
         let doc: serde_json::Value =
             serde_json::from_str(&super::document_json()).expect("valid JSON");
-        for route in [
-            "/v1/score",
-            "/v1/score/batch",
-            "/v1/models",
-            "/v1/models/{name}",
-            "/v1/admin/reload",
-            "/healthz",
-            "/readyz",
-            "/metrics",
-            "/info",
-            "/openapi.json",
-        ] {
+        for route in crate::ROUTES {
             assert!(doc["paths"].get(route).is_some(), "{route} missing");
         }
         assert!(doc["components"]["schemas"].get("LeadRecord").is_some());

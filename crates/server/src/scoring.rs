@@ -1,9 +1,11 @@
 //! Scoring one lead: the model's calibrated propensity and the rules' score and stage, side
 //! by side, plus the shadow challenger. No HTTP here — routes parse and answer; this decides.
 //!
-//! The record goes to the model through `LeadRecord::to_flat` and the bundle's encoder, the one
-//! code path that also turns a lead's `activities` into the `<type>_count` / `last_activity_at`
-//! columns flat training files carry; the rules read the record itself.
+//! The record goes to the model through `Model::score_lead`: `LeadRecord::to_flat` and the
+//! bundle's encoder, the one code path that also turns a lead's `activities` into the
+//! `<type>_count` / `last_activity_at` columns flat training files carry; for a model trained
+//! on a history, plus the point-in-time features of its activities before the moment, by the
+//! trainer's own feature function. The rules read the record itself.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,6 +78,13 @@ pub struct ModelRef<'a> {
     pub name: &'a str,
     pub version: &'a str,
     pub schema_hash: &'a str,
+    /// What the propensity means, for a model trained on a history: "probability of
+    /// converting within 90 days of the scoring moment".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<&'a str>,
+    /// The label's window in days, for a model trained on a history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_days: Option<u32>,
 }
 
 impl<'a> ModelRef<'a> {
@@ -85,6 +94,8 @@ impl<'a> ModelRef<'a> {
             name: &manifest.name,
             version: &manifest.version,
             schema_hash: &manifest.schema_hash,
+            target: manifest.history.as_ref().map(|h| h.target.as_str()),
+            window_days: manifest.history.as_ref().map(|h| h.spec.label_window_days),
         }
     }
 }
@@ -110,6 +121,9 @@ pub enum WarningCode {
     Imputed,
     /// A number far outside its training range, scored as the nearest tolerated value.
     OutOfRange,
+    /// Activities of a type a history model does not know (`field` is the type, `count`
+    /// how many); ignored.
+    UnknownEventType,
 }
 
 /// Something the caller should know; the lead was still scored.
@@ -120,7 +134,8 @@ pub struct ResponseWarning {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     pub message: String,
-    /// For `unknown_fields_omitted`: how many unknown fields are not listed.
+    /// For `unknown_fields_omitted`: how many unknown fields are not listed; for
+    /// `unknown_event_type`: how many activities of the type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<usize>,
 }
@@ -162,6 +177,15 @@ impl ResponseWarning {
                 ),
                 field: Some(column),
                 count: None,
+            },
+            Warning::UnknownEventType { event_type, count } => ResponseWarning {
+                code: WarningCode::UnknownEventType,
+                message: format!(
+                    "{count} activit{} of a type the model does not know; ignored",
+                    if count == 1 { "y" } else { "ies" }
+                ),
+                field: Some(echoed(&event_type)),
+                count: Some(count),
             },
         }
     }
@@ -277,15 +301,14 @@ impl<'c> Scorer<'c> {
     where
         'c: 'a,
     {
-        let flat = lead.to_flat();
         let (scored, explanation) = if explain && model.model.can_explain() {
             let (scored, explanation) =
                 model
                     .model
-                    .explain_flat(&flat, as_of, self.config.explain_top)?;
+                    .explain_lead(lead, as_of, self.config.explain_top)?;
             (scored, Some(ExplanationView::from(explanation)))
         } else {
-            (model.model.score_flat(&flat, as_of)?, None)
+            (model.model.score_lead(lead, as_of)?, None)
         };
         let rules = served.rules.rules.evaluate(lead, as_of);
         let manifest = model.model.manifest();
@@ -308,7 +331,7 @@ impl<'c> Scorer<'c> {
             .challenger
             .as_deref()
             .filter(|_| self.in_shadow_sample(lead))
-            .and_then(|challenger| self.shadow(challenger, lead, &flat, as_of, scored.propensity));
+            .and_then(|challenger| self.shadow(challenger, lead, as_of, scored.propensity));
 
         Ok(ScoreResponse {
             id: lead.id.clone(),
@@ -340,12 +363,11 @@ impl<'c> Scorer<'c> {
         &self,
         challenger: &'a LoadedModel,
         lead: &LeadRecord,
-        flat: &std::collections::BTreeMap<String, qualify_core::value::RawValue>,
         as_of: DateTime<Utc>,
         champion: f64,
     ) -> Option<Shadow<'a>> {
         let manifest = challenger.model.manifest();
-        match challenger.model.score_flat(flat, as_of) {
+        match challenger.model.score_lead(lead, as_of) {
             Ok(s) => {
                 self.metrics.record_shadow(
                     &manifest.name,

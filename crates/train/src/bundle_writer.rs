@@ -23,6 +23,7 @@ use qualify_core::bundle::{
 };
 use qualify_core::calibrate::Calibrator;
 use qualify_core::encoder::{ColumnState, Encoder};
+use qualify_core::history::HistoryModel;
 use qualify_core::schema::Schema;
 use qualify_core::value::{RawColumn, RawTable, TableError};
 
@@ -81,6 +82,8 @@ pub struct BundleWriter<'a> {
     pub onnx: &'a [u8],
     pub training_data: DataFingerprint,
     pub metrics: Option<TrainingMetrics>,
+    /// A history model's spec and summary (docs/history.md); `None` for a flat model.
+    pub history: Option<HistoryModel>,
     pub golden: GoldenSource<'a>,
 }
 
@@ -164,6 +167,7 @@ impl BundleWriter<'_> {
             calibrator: self.calibrator.clone(),
             training_data: self.training_data.clone(),
             metrics: self.metrics.clone(),
+            history: self.history.clone(),
             libraries: libraries(),
         }
     }

@@ -5,6 +5,8 @@
 //! that never saw the row) are what the calibrator is fitted on; the final model is refitted
 //! on the whole training part. The test part is never touched here.
 
+use std::sync::Arc;
+
 use ndarray::Array2;
 use qualify_core::calibrate::{Calibrator, sigmoid};
 
@@ -12,7 +14,7 @@ use crate::calibration::{CalibrationMethod, fit_calibrator};
 use crate::error::TrainError;
 use crate::logistic::{self, LogisticModel, Solver};
 use crate::matrix::select_rows;
-use crate::split::stratified_folds;
+use crate::split::assign_folds;
 
 /// Settings of [`train_logistic`].
 #[derive(Debug, Clone)]
@@ -23,6 +25,9 @@ pub struct TrainOptions {
     pub seed: u64,
     pub calibration: CalibrationMethod,
     pub solver: Solver,
+    /// A group per row (a lead's moments): folds keep a group's rows together
+    /// ([`crate::split::grouped_folds`]).
+    pub groups: Option<Arc<[usize]>>,
 }
 
 impl Default for TrainOptions {
@@ -33,6 +38,7 @@ impl Default for TrainOptions {
             seed: 42,
             calibration: CalibrationMethod::Auto,
             solver: Solver::default(),
+            groups: None,
         }
     }
 }
@@ -76,6 +82,7 @@ pub fn train_logistic(
     if options.l2_grid.is_empty() {
         return Err(TrainError::EmptyL2Grid);
     }
+    check_groups(options.groups.as_deref(), y.len())?;
     let total = options.l2_grid.len() * options.folds + 1;
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = || {
@@ -85,7 +92,7 @@ pub fn train_logistic(
         )
     };
 
-    let fold_of = stratified_folds(y, options.folds, options.seed);
+    let fold_of = assign_folds(y, options.groups.as_deref(), options.folds, options.seed);
     let folds: Vec<Fold> = (0..options.folds)
         .map(|f| Fold::new(x, cols, y, &fold_of, f))
         .collect();
@@ -124,6 +131,18 @@ pub fn train_logistic(
         folds: options.folds,
         oof,
     })
+}
+
+/// Groups, when given, must name one group per row.
+pub(crate) fn check_groups(groups: Option<&[usize]>, rows: usize) -> Result<(), TrainError> {
+    match groups {
+        Some(g) if g.len() != rows => Err(TrainError::Rows {
+            what: "row groups",
+            got: g.len(),
+            rows,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// One fold's training matrix and held-out rows.

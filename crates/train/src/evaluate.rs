@@ -24,9 +24,9 @@ pub enum EvaluateError {
     /// The bundle's schema names no label and none was given.
     #[error("no label column: name one (the bundle's schema has none)")]
     NoLabel,
-    /// The label column is missing or not binary (qualify-data's message names the rows).
-    #[error("{message}")]
-    Label { column: String, message: String },
+    /// The label column is missing or not binary (the error names the column and rows).
+    #[error(transparent)]
+    Label(#[from] qualify_data::label::LabelError),
     #[error(transparent)]
     Score(#[from] qualify_runtime::RuntimeError),
     #[error(transparent)]
@@ -45,11 +45,7 @@ pub fn evaluate(
     let label = label
         .or(model.manifest().schema.label())
         .ok_or(EvaluateError::NoLabel)?;
-    let labels =
-        qualify_data::label::read_labels(table, label).map_err(|message| EvaluateError::Label {
-            column: label.to_string(),
-            message,
-        })?;
+    let labels = qualify_data::label::read_labels(table, label)?;
     let p = model.score_table(table, as_of)?;
     Ok(Evaluation {
         metrics: Metrics::compute(&labels, &p)?,

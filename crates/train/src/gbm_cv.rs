@@ -9,6 +9,8 @@
 //! - the final model is refitted on the whole training part with the mean of the folds' best
 //!   tree counts, without early stopping.
 
+use std::sync::Arc;
+
 use qualify_core::calibrate::{Calibrator, sigmoid};
 use qualify_core::encoder::{ColumnState, Encoder};
 use qualify_core::schema::{Monotone, Schema};
@@ -16,9 +18,10 @@ use qualify_core::trees::TreeEnsemble;
 use serde::{Deserialize, Serialize};
 
 use crate::calibration::{CalibrationMethod, fit_calibrator};
+use crate::cv::check_groups;
 use crate::error::TrainError;
 use crate::gbm::{self, GbmParams, Rows};
-use crate::split::{stratified_folds, stratified_split};
+use crate::split::{assign_folds, assign_split};
 
 /// How rows are weighted in the boosting loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -58,6 +61,9 @@ pub struct GbmOptions {
     pub validation_fraction: f64,
     /// Monotone constraints by encoded feature index.
     pub monotone: Vec<(usize, Monotone)>,
+    /// A group per row (a lead's moments): folds and the early-stopping share keep a
+    /// group's rows together.
+    pub groups: Option<Arc<[usize]>>,
 }
 
 impl Default for GbmOptions {
@@ -70,6 +76,7 @@ impl Default for GbmOptions {
             class_weight: ClassWeight::None,
             validation_fraction: 0.1,
             monotone: Vec::new(),
+            groups: None,
         }
     }
 }
@@ -118,15 +125,19 @@ pub fn train_gbm(
     }
     let total = options.folds + 1;
     let weights = options.class_weight.weights(y);
-    let fold_of = stratified_folds(y, options.folds, options.seed);
+    check_groups(options.groups.as_deref(), y.len())?;
+    let groups = options.groups.as_deref();
+    let fold_of = assign_folds(y, groups, options.folds, options.seed);
     let mut oof = vec![0.0; y.len()];
     let (mut best_trees, mut trees_grown) = (Vec::new(), Vec::new());
     for fold in 0..options.folds {
         let (held_out, rest): (Vec<usize>, Vec<usize>) =
             (0..y.len()).partition(|&i| fold_of[i] == fold);
         let rest_y: Vec<bool> = rest.iter().map(|&i| y[i]).collect();
-        let stop = stratified_split(
+        let rest_groups: Option<Vec<usize>> = groups.map(|g| rest.iter().map(|&i| g[i]).collect());
+        let stop = assign_split(
             &rest_y,
+            rest_groups.as_deref(),
             options.validation_fraction,
             options.seed.wrapping_add(fold as u64),
         );
@@ -251,7 +262,7 @@ pub(crate) mod tests {
     use super::*;
     use qualify_core::value::{RawColumn, RawTable};
     use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
+    use rand::{RngExt, SeedableRng};
 
     /// Rows whose label follows the xor of two signs, ~35% converted.
     pub(crate) fn xor_data(n: usize, seed: u64) -> (Vec<f32>, Vec<bool>) {

@@ -6,12 +6,11 @@
 //! median of the data), so its input width must be the number of feature columns, all numeric
 //! or boolean. [`qualify_onnx::import::convert`] rewrites its graph into qualify's graph
 //! contract (what is converted and what is refused is documented there), with node covers
-//! counted on the data's rows. The bundle is written by
-//! [`BundleWriter`](crate::bundle_writer::BundleWriter), like a trained one: golden rows
-//! spread over the data plus the edge records, their expected scores computed by tract on the
-//! converted graph from the batch-encoded rows, checked through the runtime (JSON encoder path,
-//! native evaluator) before the version is published. The calibrator is the identity: the
-//! propensity is the imported model's own probability.
+//! counted on the data's rows. The bundle is written by [`BundleWriter`], like a trained one:
+//! golden rows spread over the data plus the edge records, their expected scores computed by
+//! tract on the converted graph from the batch-encoded rows, checked through the runtime (JSON
+//! encoder path, native evaluator) before the version is published. The calibrator is the
+//! identity: the propensity is the imported model's own probability.
 
 use std::path::{Path, PathBuf};
 
@@ -163,6 +162,7 @@ pub fn import(
             split: "none: imported model (--data gave golden rows, fill values and covers)".into(),
         },
         metrics: None,
+        history: None,
         golden: GoldenSource {
             table,
             rows: &rows,

@@ -31,6 +31,7 @@ pub mod evaluate;
 pub mod export;
 pub mod gbm;
 pub mod gbm_cv;
+pub mod history;
 pub mod import;
 pub mod logistic;
 pub mod matrix;

@@ -92,7 +92,7 @@ mod tests {
     use super::*;
     use crate::matrix::column_major;
     use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
+    use rand::{RngExt, SeedableRng};
 
     /// Rare positives generated from known weights: the fitted model must give P(converted),
     /// recover the weights' signs, and predict the base rate on average.

@@ -15,7 +15,7 @@ use crate::cv::TrainedLogistic;
 use crate::error::TrainError;
 use crate::gbm_cv::TrainedGbm;
 use crate::matrix::column_major;
-use crate::split::stratified_folds;
+use crate::split::assign_folds;
 
 /// A trained, calibrated model.
 #[derive(Debug, Clone)]
@@ -77,14 +77,15 @@ pub struct CandidateScore {
     pub cv_roc_auc: f64,
 }
 
-/// Scores `model` as the module doc says. `folds` and `seed` must be those it was trained
-/// with (its out-of-fold scores came from those folds).
+/// Scores `model` as the module doc says. `folds`, `seed` and `groups` must be those it was
+/// trained with (its out-of-fold scores came from those folds).
 pub fn candidate_score(
     model: &TrainedModel,
     y: &[bool],
     method: CalibrationMethod,
     folds: usize,
     seed: u64,
+    groups: Option<&[usize]>,
 ) -> Result<CandidateScore, TrainError> {
     let oof = model.oof();
     if oof.len() != y.len() {
@@ -94,7 +95,7 @@ pub fn candidate_score(
             rows: y.len(),
         });
     }
-    let fold_of = stratified_folds(y, folds, seed);
+    let fold_of = assign_folds(y, groups, folds, seed);
     let mut p = vec![0.0; y.len()];
     for fold in 0..folds {
         let (inside, outside): (Vec<usize>, Vec<usize>) =
@@ -142,8 +143,15 @@ mod tests {
         .expect("logistic");
         let gbm = train_gbm(&x, 3, &y, &options, &|_, _| {}).expect("gbm");
         let score = |m: &TrainedModel| {
-            candidate_score(m, &y, CalibrationMethod::Platt, options.folds, options.seed)
-                .expect("score")
+            candidate_score(
+                m,
+                &y,
+                CalibrationMethod::Platt,
+                options.folds,
+                options.seed,
+                None,
+            )
+            .expect("score")
         };
         let (l, g) = (
             score(&TrainedModel::Logistic(logistic)),

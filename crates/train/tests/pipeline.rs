@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::{Bundle, ModelKind};
 use qualify_core::value::RawTable;
+use qualify_data::label::LabelError;
 use qualify_data::synth::{SynthConfig, generate, to_raw_table};
 use qualify_train::bundle_writer::{BundleWriter, GoldenSource, WriteError};
 use qualify_train::pipeline::{
@@ -41,10 +42,7 @@ fn config() -> TrainConfig {
 
 fn run(table: &RawTable, config: &TrainConfig, dir: &Path) -> Result<TrainedBundle, PipelineError> {
     let source = source();
-    let data = TrainData {
-        table,
-        source: &source,
-    };
+    let data = TrainData::new(table, &source);
     train(config, &data, dir, &Silent)
 }
 
@@ -76,10 +74,7 @@ fn publishes_a_verified_bundle_whose_manifest_is_what_it_returned() {
     let table = table();
     let recorder = Recorder::default();
     let source = source();
-    let data = TrainData {
-        table: &table,
-        source: &source,
-    };
+    let data = TrainData::new(&table, &source);
     let trained = train(&config(), &data, &models, &recorder).expect("train");
     assert_eq!(
         *recorder.0.lock().expect("lock"),
@@ -201,7 +196,7 @@ fn bad_settings_and_data_fail_before_anything_is_written() {
                 label: Some("nope".into()),
                 ..config()
             },
-            |e| matches!(e, PipelineError::Label { column, .. } if column == "nope"),
+            |e| matches!(e, PipelineError::Label(LabelError::Missing { label, .. }) if label == "nope"),
         ),
         (
             TrainConfig {
@@ -246,6 +241,7 @@ fn rewrite(
         onnx: &bundle.onnx,
         training_data: m.training_data.clone(),
         metrics: m.metrics.clone(),
+        history: m.history.clone(),
         golden: GoldenSource {
             table,
             rows: &rows,

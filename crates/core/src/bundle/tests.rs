@@ -43,6 +43,7 @@ fn manifest() -> Manifest {
             split: "none".into(),
         },
         metrics: None,
+        history: None,
         libraries: BTreeMap::new(),
     }
 }

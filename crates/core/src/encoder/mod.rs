@@ -68,6 +68,8 @@ pub enum Warning {
         min: f64,
         max: f64,
     },
+    /// Activities of a type a history model does not know (docs/history.md): ignored.
+    UnknownEventType { event_type: String, count: usize },
 }
 
 /// One fitted feature column.

@@ -1,4 +1,4 @@
-//! The canonical lead record (DESIGN.md, "The canonical lead record").
+//! The canonical lead record (docs/concepts.md, "The canonical lead record").
 //!
 //! Services send leads in this shape; the bundled rules read it; the synthetic generator writes
 //! its flat form. [`LeadRecord::to_flat`] is the one place that turns a record into the flat
@@ -16,9 +16,11 @@ use crate::schema::DEFAULT_MISSING_TOKENS;
 use crate::value::{RawValue, is_missing_text};
 
 mod derived;
+mod event_type;
 mod vocabulary;
 
 pub use derived::{Derived, Fact, LeadError, SourceField, flat_fact};
+pub use event_type::{BlankEventType, EventType};
 pub use vocabulary::{
     ActivityType, EMAIL_DOMAIN_TYPE, EmailDomainType, LAST_ACTIVITY_AT, PERSONAL_DOMAINS,
     Seniority, UnknownVariant, Vocabulary, classify_email, seniority_from_title,
@@ -121,13 +123,31 @@ fn flexible_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>,
         .map_err(serde::de::Error::custom)
 }
 
-/// One behavioural event.
+/// One behavioural event. Its type is free text ([`EventType`]): a canonical
+/// [`ActivityType`] in any case is spelled canonically, any other type (the CRM's own) is kept
+/// as sent; the flat form counts the canonical types, a model trained on a history reads the
+/// types it learned from (docs/history.md).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
+    /// Any text with a non-blank character: a canonical type or the CRM's own.
     #[serde(rename = "type")]
-    pub kind: ActivityType,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, pattern = r"\S", example = "demo_request")
+    )]
+    pub kind: EventType,
     pub at: DateTime<Utc>,
+}
+
+impl Activity {
+    /// An activity of `kind` at `at`.
+    pub fn new(kind: impl Into<EventType>, at: DateTime<Utc>) -> Activity {
+        Activity {
+            kind: kind.into(),
+            at,
+        }
+    }
 }
 
 impl LeadRecord {
@@ -382,12 +402,23 @@ mod tests {
     }
 
     #[test]
-    fn unknown_activity_type_is_an_error() {
-        let err = serde_json::from_str::<Activity>(
-            r#"{"type":"phone_call","at":"2026-01-01T00:00:00Z"}"#,
-        )
-        .expect_err("unknown type");
-        assert!(err.to_string().contains("phone_call"), "{err}");
+    fn activity_types_are_free_text() {
+        let own: Activity =
+            serde_json::from_str(r#"{"type":"phone_call","at":"2026-01-01T00:00:00Z"}"#)
+                .expect("a CRM's own type");
+        assert_eq!(own.kind.as_str(), "phone_call");
+        let canonical: Activity =
+            serde_json::from_str(r#"{"type":"Demo_Request","at":"2026-01-01T00:00:00Z"}"#)
+                .expect("a canonical type in another case");
+        assert_eq!(canonical.kind, ActivityType::DemoRequest);
+        let lead = LeadRecord {
+            activities: vec![own, canonical],
+            ..LeadRecord::default()
+        };
+        assert_eq!(lead.to_flat()["demo_request_count"], RawValue::Number(1.0));
+        let err = serde_json::from_str::<Activity>(r#"{"type":" ","at":"2026-01-01T00:00:00Z"}"#)
+            .expect_err("blank");
+        assert!(err.to_string().contains("blank"), "{err}");
     }
 
     /// Issue 10: a record that sends `activities` and a disagreeing derived field is refused,
@@ -445,12 +476,12 @@ mod tests {
         // Built in code, unchecked: the source wins.
         let mut both = sent_only.clone();
         both.email = Some("a@gmail.com".into());
-        both.activities = vec![Activity {
-            kind: ActivityType::EmailOpen,
-            at: DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z")
+        both.activities = vec![Activity::new(
+            ActivityType::EmailOpen,
+            DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z")
                 .expect("time")
                 .to_utc(),
-        }];
+        )];
         assert!(both.check().is_err());
         let flat = both.to_flat();
         assert_eq!(flat["demo_request_count"], RawValue::Number(0.0));

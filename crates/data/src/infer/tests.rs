@@ -91,7 +91,7 @@ fn table() -> RawTable {
 #[test]
 fn infers_types_roles_and_warnings() {
     let options = InferOptions {
-        label: "converted".into(),
+        label: Some("converted".into()),
         id: Some("lead_id".into()),
         time: None,
     };
@@ -126,22 +126,62 @@ fn infers_types_roles_and_warnings() {
 #[test]
 fn unknown_columns_are_errors() {
     let options = InferOptions {
-        label: "nope".into(),
+        label: Some("nope".into()),
         ..InferOptions::default()
     };
     assert!(
         infer_schema(&table(), &options)
             .expect_err("label")
+            .to_string()
             .contains("nope")
     );
     let options = InferOptions {
-        label: "converted".into(),
+        label: Some("converted".into()),
         id: Some("ident".into()),
         time: None,
     };
     assert!(
         infer_schema(&table(), &options)
             .expect_err("id")
+            .to_string()
             .contains("ident")
     );
+}
+
+/// A leads table (a history's): no label; the schema gets a `[history]` section with the
+/// contract's column names, an id and the creation time, and reads back from its TOML.
+#[test]
+fn a_leads_table_without_a_label_gets_a_history_section() {
+    let mut t = table();
+    t.push(
+        "created_at",
+        RawColumn::Text(
+            (0..t.rows())
+                .map(|i| Some(format!("2026-01-{:02}", 1 + i % 28)))
+                .collect(),
+        ),
+    )
+    .expect("col");
+    let options = InferOptions {
+        label: None,
+        id: Some("lead_id".into()),
+        time: None,
+    };
+    let inferred = infer_schema(&t, &options).expect("infer");
+    let s = &inferred.schema;
+    assert_eq!(s.label(), None);
+    assert_eq!(s.time(), Some("created_at"));
+    assert_eq!(
+        s.history.as_ref().map(|h| h.events.kind.as_str()),
+        Some("type")
+    );
+    assert_eq!(
+        s.column("outcome_tag").map(|c| c.role),
+        Some(Role::Feature),
+        "no leakage check without labels"
+    );
+    let toml = to_commented_toml(&inferred, "leads.csv");
+    assert!(toml.contains("[history.events]"), "{toml}");
+    let back = Schema::from_toml(&toml, "inferred").expect("the commented TOML parses");
+    assert_eq!(&back, s);
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use qualify_core::lead::{Activity, ActivityType};
-use rand::Rng;
+use rand::RngExt;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Exp1};
 
@@ -121,10 +121,7 @@ pub(super) fn draw(
                 trial_offset = offset;
             }
             let at = created_at + Duration::seconds((offset * 86_400.0) as i64);
-            activities.push(Activity {
-                kind,
-                at: at.min(as_of),
-            });
+            activities.push(Activity::new(kind, at.min(as_of)));
         }
     }
     activities.sort_by_key(|a| a.at);

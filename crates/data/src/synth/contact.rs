@@ -6,7 +6,7 @@
 //! so that core's email classifier sees them as personal.
 
 use qualify_core::lead::Seniority;
-use rand::Rng;
+use rand::RngExt;
 use rand::rngs::StdRng;
 
 use super::{chance, pick};

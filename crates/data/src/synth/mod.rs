@@ -30,7 +30,7 @@ mod tests;
 use chrono::{DateTime, TimeZone, Utc};
 use qualify_core::lead::LeadRecord;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Poisson, StandardNormal};
 
 pub use table::{Kind as CellKind, LayoutError, SET_SEPARATOR, to_jsonl, to_raw_table};

@@ -2,7 +2,7 @@
 
 use qualify_core::trees::{Node, Tree, TreeEnsemble};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 /// A tree grown leaf-wise (like LightGBM's `num_leaves`): split a random leaf until there
 /// are `leaves` leaves; covers add up from 1,000 at the root, each split sending 20–80% left.

@@ -1,6 +1,6 @@
 //! The packed layout scoring walks.
 //!
-//! Every split of every tree is one 16-byte [`Split`] in a single array (trees one after the
+//! Every split of every tree is one 16-byte `Split` in a single array (trees one after the
 //! other, each in depth-first order so a row's path stays in few cache lines); a child
 //! reference is either the index of another split or, with [`LEAF_BIT`] set, the index of a
 //! leaf value. A row costs one compare and one select per level and no allocation; 100

@@ -1,7 +1,7 @@
 use super::*;
 use qualify_onnx::{Dim, ModelBuilder, logistic_to_onnx};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 fn random(rng: &mut StdRng, n: usize) -> Vec<f32> {
     (0..n).map(|_| rng.random_range(-2.0f32..2.0)).collect()

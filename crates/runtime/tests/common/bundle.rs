@@ -13,7 +13,7 @@ use qualify_core::calibrate::Calibrator;
 use qualify_core::encoder::Encoder;
 use qualify_core::schema::Schema;
 use qualify_core::value::{RawColumn, RawTable};
-use rand::Rng;
+use rand::RngExt;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value, json};
 
@@ -186,6 +186,7 @@ pub fn write(
             split: "none".into(),
         },
         metrics: None,
+        history: None,
         libraries: BTreeMap::new(),
     };
     let golden = Golden {

@@ -6,7 +6,7 @@ pub mod bundle;
 
 use qualify_core::trees::{Node, Tree, TreeEnsemble};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 /// Thresholds and inputs are drawn from a grid of quarters, so rows often sit exactly on a
 /// threshold (the `<=` edge).

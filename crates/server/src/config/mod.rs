@@ -4,7 +4,7 @@
 //! Why one struct: every setting is declared once, with its flag, variable, default and help
 //! text side by side (clap) and its file key (serde), so a new setting cannot be forgotten in
 //! one layer, and a flag cannot reset a file's value it did not name (the layering in
-//! [`layers`] takes from flags and the environment only what was given there).
+//! `layers` takes from flags and the environment only what was given there).
 //!
 //! Every setting has a default that serves the bundled model and rules on loopback, so
 //! `qualify serve` with no arguments just works from the repository root. Every value is

@@ -30,6 +30,13 @@ pub struct ModelSummary {
     /// Test-set metrics recorded at training time.
     #[schema(value_type = Object)]
     pub test_metrics: serde_json::Value,
+    /// What the propensity means, for a model trained on a history: "probability of
+    /// converting within 90 days of the scoring moment".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The label's window in days, for a model trained on a history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_days: Option<u32>,
 }
 
 /// A served model in full: the summary plus everything the manifest records about training.
@@ -65,6 +72,8 @@ fn summary(m: &LoadedModel, role: Role) -> ModelSummary {
             .as_ref()
             .and_then(|m| serde_json::to_value(&m.test).ok())
             .unwrap_or(serde_json::Value::Null),
+        target: manifest.history.as_ref().map(|h| h.target.clone()),
+        window_days: manifest.history.as_ref().map(|h| h.spec.label_window_days),
     }
 }
 

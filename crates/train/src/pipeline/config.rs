@@ -21,6 +21,11 @@ pub enum ModelChoice {
 }
 
 /// How rows are split into the training part and the held-out test part.
+///
+/// With row groups ([`TrainData::groups`](super::TrainData::groups): point-in-time rows, a
+/// lead's moments), a group's rows stay together: `Auto` and `Time` test on the latest
+/// groups by the groups' own times (leads by creation: out of time), `Stratified` draws
+/// groups at random.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum SplitStrategy {
     /// By the schema's time column when it names one ([`SplitStrategy::Time`]), else

@@ -29,13 +29,13 @@ pub enum PipelineError {
         given: String,
         schema: Option<String>,
     },
-    /// The label column is missing, not binary, or not trainable (qualify-data's check, whose
-    /// message names the rows).
-    #[error("{message}")]
-    Label { column: String, message: String },
+    /// The label column is missing, not binary, or not trainable (the error names the column
+    /// and the rows).
+    #[error(transparent)]
+    Label(#[from] qualify_data::label::LabelError),
     /// The training part alone is not trainable (one class, too few of one).
-    #[error("training part: {message}")]
-    TrainingPart { column: String, message: String },
+    #[error("training part: {0}")]
+    TrainingPart(#[source] qualify_data::label::LabelError),
     #[error(
         "the test part ({rows} rows, test fraction {test_fraction}) has {positives} positive and \
          {negatives} negative rows; it needs both to be evaluated: raise the test fraction"
@@ -46,13 +46,15 @@ pub enum PipelineError {
         positives: usize,
         negatives: usize,
     },
+    #[error("row groups: {groups} groups given for {rows} rows")]
+    Groups { groups: usize, rows: usize },
     #[error("time column {column:?} is not in the data")]
     NoTimeColumn { column: String },
     #[error("time column {column:?}, row {row}: not a time (RFC 3339 or YYYY-MM-DD)")]
     NotATime { column: String, row: usize },
-    /// Schema inference failed (qualify-data's message names the column).
-    #[error("{message}")]
-    Infer { message: String },
+    /// Schema inference failed (the error names the column).
+    #[error(transparent)]
+    Infer(#[from] qualify_data::infer::InferError),
     /// The encoder could not be fitted or could not encode a row (the error names the
     /// column and row).
     #[error(transparent)]

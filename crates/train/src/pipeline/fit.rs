@@ -36,6 +36,7 @@ pub(crate) fn fit_candidates(
             folds: config.folds,
             seed: config.seed,
             calibration: config.calibration,
+            groups: data.groups_train.clone(),
             ..TrainOptions::default()
         };
         let trained = train_logistic(&data.x_train, cols, &data.y_train, &options, &|done, _| {
@@ -52,6 +53,7 @@ pub(crate) fn fit_candidates(
             calibration: config.calibration,
             class_weight: config.class_weight,
             monotone: monotone.to_vec(),
+            groups: data.groups_train.clone(),
             ..GbmOptions::default()
         };
         let trained = train_gbm(&data.x_train, cols, &data.y_train, &options, &|done, _| {
@@ -91,6 +93,7 @@ pub(crate) fn select(
             config.calibration,
             config.folds,
             config.seed,
+            data.groups_train.as_deref(),
         )?;
         scored.push(Candidate {
             kind: score.kind,

@@ -11,8 +11,8 @@
 //! 3. candidates fitted with cross-validation ([`ModelChoice`]), one kept by the calibrated
 //!    cross-validated log loss;
 //! 4. test and constant-prior figures ([`TrainingMetrics`]);
-//! 5. the bundle written by [`BundleWriter`](crate::bundle_writer::BundleWriter): staged
-//!    hidden, checked through the runtime, published under a free version name.
+//! 5. the bundle written by [`BundleWriter`]: staged hidden, checked through the runtime,
+//!    published under a free version name.
 //!
 //! The CLI is flags around this call, so a library user trains exactly as the CLI does.
 //! Progress and warnings go through [`Progress`].
@@ -31,7 +31,7 @@
 //!     ..TrainConfig::default()
 //! };
 //! let models = tempfile::tempdir()?;
-//! let data = TrainData { table: &table, source: &source };
+//! let data = TrainData::new(&table, &source);
 //! let bundle = train(&config, &data, &models.path().join("leads"), &Silent)?;
 //! assert!(bundle.metrics.test.roc_auc > bundle.metrics.prior.roc_auc);
 //! // Published and verified: the runtime loads it from the model directory.
@@ -44,6 +44,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use qualify_core::bundle::{DataFingerprint, Manifest, TrainingMetrics};
+use qualify_core::history::HistoryModel;
 use qualify_core::value::RawTable;
 
 use crate::bundle_writer::{BundleWriter, GoldenSource};
@@ -51,6 +52,7 @@ use crate::export::export;
 use crate::gbm_cv::monotone_features;
 use crate::model::TrainedModel;
 use crate::progress::{Progress, Stage, TrainWarning};
+use crate::split::Split;
 
 mod config;
 mod error;
@@ -65,6 +67,37 @@ pub use error::PipelineError;
 pub struct TrainData<'a> {
     pub table: &'a RawTable,
     pub source: &'a DataSource,
+    /// Rows that belong together (point-in-time rows: a lead's moments). With groups, the
+    /// test part is the latest groups and cross-validation keeps a group in one fold
+    /// ([`SplitStrategy`]).
+    pub groups: Option<&'a RowGroups>,
+    /// For a model trained on a history: what the manifest records about it (the feature
+    /// spec, the label's window, the moments).
+    pub history: Option<&'a HistoryModel>,
+}
+
+impl<'a> TrainData<'a> {
+    /// A flat table: one row per lead, no groups.
+    pub fn new(table: &'a RawTable, source: &'a DataSource) -> TrainData<'a> {
+        TrainData {
+            table,
+            source,
+            groups: None,
+            history: None,
+        }
+    }
+}
+
+/// A group per row, and each group's time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowGroups {
+    /// The group of each row, an index into `times`.
+    pub group: Vec<usize>,
+    /// Each group's time, in milliseconds (a lead's creation): the latest groups are tested.
+    pub times: Vec<i64>,
+    /// What a group is and what its time is, for the manifest (`lead`, `created_at`).
+    pub name: String,
+    pub time_name: String,
 }
 
 /// Where the training rows came from, as the manifest records it.
@@ -77,6 +110,22 @@ pub struct DataSource {
 }
 
 impl DataSource {
+    /// Several files read together (a history's tables): their names joined with `+`, and
+    /// the sha256 of their sha256s, in order.
+    pub fn files(paths: &[&Path]) -> Result<DataSource, qualify_data::DataError> {
+        let mut names = Vec::new();
+        let mut hashes = String::new();
+        for path in paths {
+            let one = DataSource::file(path)?;
+            names.push(one.name);
+            hashes.push_str(&one.sha256);
+        }
+        Ok(DataSource {
+            name: names.join("+"),
+            sha256: qualify_core::bundle::sha256_hex(hashes.as_bytes()),
+        })
+    }
+
     /// A file: its name and the sha256 of its bytes.
     pub fn file(path: &Path) -> Result<DataSource, qualify_data::DataError> {
         Ok(DataSource {
@@ -102,6 +151,8 @@ pub struct TrainedBundle {
     pub model: TrainedModel,
     /// Everything reported through [`Progress::warning`].
     pub warnings: Vec<TrainWarning>,
+    /// The rows of the training and the test part.
+    pub split: Split,
 }
 
 /// Trains on `data` as the module docs say and publishes a new version under `models_dir`.
@@ -114,7 +165,7 @@ pub fn train(
 ) -> Result<TrainedBundle, PipelineError> {
     config.validate()?;
     let mut warnings = Vec::new();
-    let prepared = prepare::prepare(config, data.table, progress, &mut warnings)?;
+    let prepared = prepare::prepare(config, data, progress, &mut warnings)?;
     let monotone = monotone_features(&prepared.schema, &prepared.encoder)?;
     let candidates = fit::fit_candidates(config, &prepared, &monotone, progress)?;
     progress.stage(Stage::Evaluating);
@@ -150,6 +201,7 @@ pub fn train(
             split: prepared.split_name.clone(),
         },
         metrics: Some(metrics.clone()),
+        history: data.history.cloned(),
         golden: GoldenSource {
             table: data.table,
             rows: &prepared.split.test,
@@ -164,6 +216,7 @@ pub fn train(
         metrics,
         model: trained,
         warnings,
+        split: prepared.split,
     })
 }
 

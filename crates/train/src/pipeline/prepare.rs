@@ -1,15 +1,20 @@
 //! Before any fitting: the label, the schema, the split, the checks that would otherwise fail
 //! after minutes of work, and the encoder fitted on the training part only.
 
+use std::sync::Arc;
+
 use qualify_core::encoder::{Encoder, parse::time_from_text};
 use qualify_core::schema::Schema;
 use qualify_core::value::{Cell, RawTable};
 use qualify_data::infer::{InferOptions, infer_schema};
 use qualify_data::label::{check_trainable, read_labels};
 
-use super::{PipelineError, SplitStrategy, TrainConfig};
+use super::{PipelineError, RowGroups, SplitStrategy, TrainConfig, TrainData};
 use crate::progress::{Progress, TrainWarning};
-use crate::split::{Split, stratified_split, time_split};
+use crate::split::{
+    Split, group_classes, grouped_stratified_split, grouped_time_split, stratified_split,
+    time_split,
+};
 
 /// The data ready to fit on.
 #[derive(Debug)]
@@ -24,38 +29,46 @@ pub(crate) struct Prepared {
     pub y_train: Vec<bool>,
     pub x_test: Vec<f32>,
     pub y_test: Vec<bool>,
+    /// The group of each training row, when the rows are grouped.
+    pub groups_train: Option<Arc<[usize]>>,
 }
 
 pub(crate) fn prepare(
     config: &TrainConfig,
-    table: &RawTable,
+    data: &TrainData<'_>,
     progress: &dyn Progress,
     warnings: &mut Vec<TrainWarning>,
 ) -> Result<Prepared, PipelineError> {
+    let table = data.table;
+    if let Some(groups) = data.groups
+        && groups.group.len() != table.rows()
+    {
+        return Err(PipelineError::Groups {
+            groups: groups.group.len(),
+            rows: table.rows(),
+        });
+    }
     let label = label_column(config)?;
     // The label first: a one-class or tiny label is the error to report, whatever the features.
-    let labels = read_labels(table, &label).map_err(|message| PipelineError::Label {
-        column: label.clone(),
-        message,
-    })?;
-    check_trainable(&labels, &label).map_err(|message| PipelineError::Label {
-        column: label.clone(),
-        message,
-    })?;
+    let labels = read_labels(table, &label)?;
+    check_trainable(&labels, &label)?;
     let schema = match &config.schema {
         Some(schema) => schema.clone(),
         None => infer(config, table, &label, progress, warnings)?,
     };
     progress.stage(crate::progress::Stage::Preparing);
 
-    let (split, split_name) = split(config, &schema, table, &labels)?;
+    let (split, split_name) = match data.groups {
+        Some(groups) => grouped_split(config, groups, &labels),
+        None => split(config, &schema, table, &labels)?,
+    };
     let pick = |rows: &[usize]| rows.iter().map(|&r| labels[r]).collect::<Vec<bool>>();
     let (y_train, y_test) = (pick(&split.train), pick(&split.test));
-    check_trainable(&y_train, &label).map_err(|message| PipelineError::TrainingPart {
-        column: label.clone(),
-        message,
-    })?;
-    check_parts(config, &y_train, &y_test)?;
+    check_trainable(&y_train, &label).map_err(PipelineError::TrainingPart)?;
+    let groups_train: Option<Arc<[usize]>> = data
+        .groups
+        .map(|g| split.train.iter().map(|&r| g.group[r]).collect());
+    check_parts(config, &y_train, &y_test, groups_train.as_deref())?;
 
     let encoder = Encoder::fit(&schema, table, &split.train, None)?;
     let as_of = encoder.reference_time();
@@ -71,7 +84,30 @@ pub(crate) fn prepare(
         y_train,
         x_test,
         y_test,
+        groups_train,
     })
+}
+
+/// The split of grouped rows ([`SplitStrategy`]'s docs): out of time by the groups' times,
+/// or grouped at random.
+fn grouped_split(config: &TrainConfig, groups: &RowGroups, labels: &[bool]) -> (Split, String) {
+    let fraction = config.test_fraction;
+    match config.split {
+        SplitStrategy::Stratified => (
+            grouped_stratified_split(labels, &groups.group, fraction, config.seed),
+            format!(
+                "stratified by {} (seed {}, test {fraction} of {}s)",
+                groups.name, config.seed, groups.name
+            ),
+        ),
+        SplitStrategy::Auto | SplitStrategy::Time { .. } => (
+            grouped_time_split(&groups.group, &groups.times, fraction),
+            format!(
+                "out of time: the latest {fraction} of {}s by {} are the test part",
+                groups.name, groups.time_name
+            ),
+        ),
+    }
 }
 
 /// The label: the config's, the schema's, and equal when both are given.
@@ -96,15 +132,14 @@ fn infer(
     warnings: &mut Vec<TrainWarning>,
 ) -> Result<Schema, PipelineError> {
     let options = InferOptions {
-        label: label.to_string(),
+        label: Some(label.to_string()),
         id: config.id.clone(),
         time: match &config.split {
             SplitStrategy::Time { column } => Some(column.clone()),
             SplitStrategy::Auto | SplitStrategy::Stratified => None,
         },
     };
-    let inferred =
-        infer_schema(table, &options).map_err(|message| PipelineError::Infer { message })?;
+    let inferred = infer_schema(table, &options)?;
     for (column, notes) in &inferred.notes {
         for message in &notes.warnings {
             let warning = TrainWarning::InferredColumn {
@@ -170,6 +205,7 @@ fn check_parts(
     config: &TrainConfig,
     y_train: &[bool],
     y_test: &[bool],
+    groups_train: Option<&[usize]>,
 ) -> Result<(), PipelineError> {
     let count = |y: &[bool]| {
         let p = y.iter().filter(|&&v| v).count();
@@ -184,7 +220,11 @@ fn check_parts(
             negatives,
         });
     }
-    let (train_pos, train_neg) = count(y_train);
+    let (train_pos, train_neg) = match groups_train {
+        // Folds deal whole groups: the rarer class counts groups.
+        Some(groups) => group_classes(y_train, groups),
+        None => count(y_train),
+    };
     let rarer = train_pos.min(train_neg);
     if config.folds > rarer {
         return Err(PipelineError::TooManyFolds {

@@ -6,7 +6,7 @@
 //! types make that mistake look excellent in-sample and useless at scoring time; the nurture
 //! opens of disqualified leads dilute engagement counts the same way.
 
-use rand::Rng;
+use rand::RngExt;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Exp1};
 

@@ -10,7 +10,7 @@ use qualify_core::lead::ActivityType::{
     DemoRequest as DEMO, TrialSignup as TRIAL, WebsiteVisit as WEBSITE,
 };
 use qualify_core::lead::Seniority;
-use rand::Rng;
+use rand::RngExt;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Exp1};
 

@@ -34,7 +34,7 @@ mod tests;
 use chrono::{DateTime, Duration, Utc};
 use qualify_core::lead::LeadRecord;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Exp1};
 
 use super::{chance, normal, profile, row_seed};
