@@ -6,7 +6,8 @@
 # LightGBM, on the same encoded training rows, written by the export_encoded example; its CSV
 # read is not timed). Each side runs RUNS times (default 3), alternating; prints the best and
 # median times, the ratio, and both cross-validated log losses (out-of-fold, uncalibrated).
-# Usage: scripts/bench_gbm_pipeline.sh DATA SCHEMA.toml   (DATA: any file `qualify train` reads)
+# Usage: scripts/bench_gbm_pipeline.sh DATA SCHEMA.toml   (DATA: any file `qualify train` reads;
+# LGB_THREADS=1 gives LightGBM one thread, default 2; RUNS=N runs each side N times)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: $0 DATA SCHEMA.toml" >&2; exit 2; }
@@ -36,7 +37,7 @@ print(f"qualify train --model gbm: {seconds:.3f} s; CV log loss {cv['log_loss']:
       f"CV ROC AUC {cv['roc_auc']:.4f}, folds' best trees {cv['best_trees']}, "
       f"refit {cv['final_trees']}")
 PY
-  "$PY" scripts/bench_lightgbm_pipeline.py "$dir/encoded.csv" --threads 2 --json \
+  "$PY" scripts/bench_lightgbm_pipeline.py "$dir/encoded.csv" --threads "${LGB_THREADS:-2}" --json \
     | tee "$dir/lightgbm-$i.txt"
 done
 echo "== load: $(uptime)"
