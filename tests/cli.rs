@@ -1003,7 +1003,7 @@ fn gbm_and_auto_train_from_the_command_line() {
         hp["trees"].as_u64().is_some_and(|t| (1..=80).contains(&t)),
         "{hp}"
     );
-    assert!(manifest["libraries"]["forust-ml"].is_string());
+    assert!(manifest["libraries"]["qualify-gbm"].is_string());
     let metrics: serde_json::Value = serde_json::from_str(&ok(&[
         "evaluate",
         "--model",

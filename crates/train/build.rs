@@ -7,7 +7,6 @@ fn main() {
     let lock = std::fs::read_to_string(lock_path).unwrap_or_default();
     for (krate, var) in [
         ("linfa-logistic", "QUALIFY_LINFA_LOGISTIC_VERSION"),
-        ("forust-ml", "QUALIFY_FORUST_ML_VERSION"),
         ("tract-onnx", "QUALIFY_TRACT_ONNX_VERSION"),
         ("polars", "QUALIFY_POLARS_VERSION"),
     ] {

@@ -30,7 +30,7 @@ use super::report;
 pub enum ModelKind {
     /// L2-regularised logistic regression (linfa-logistic).
     Logistic,
-    /// Gradient-boosted trees (forust-ml), early-stopped on a validation share of each fold.
+    /// Gradient-boosted trees (qualify-gbm), early-stopped on a validation share of each fold.
     Gbm,
     /// Both; keeps the one with the lower cross-validated log loss after calibration.
     Auto,

@@ -39,7 +39,7 @@ pub fn design(rows: usize, cols: usize, seed: u64) -> (Vec<f32>, Vec<bool>) {
     (x, y)
 }
 
-fn main() -> std::io::Result<()> {
+pub fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let out = args.get(1).map_or("bench-data.csv", String::as_str);
     let rows = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(100_000);

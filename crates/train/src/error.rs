@@ -92,16 +92,15 @@ pub enum TrainError {
         #[source]
         source: qualify_eval::EvalError,
     },
-    /// forust-ml failed to fit.
-    #[error("forust-ml: {source}")]
-    Forust {
+    /// The GBM trainer refused its rows or parameters, or failed.
+    #[error("gbm: {source}")]
+    Gbm {
         #[source]
-        source: forust_ml::errors::ForustError,
+        source: qualify_gbm::GbmError,
     },
-    /// forust-ml's trees are not what its documentation says (converting them failed).
-    #[error("forust-ml tree {problem}")]
-    ForustTree { problem: String },
-    #[error("converted trees disagree with forust-ml on training row {row}: {got} vs {want}")]
+    #[error(
+        "the trees disagree with the booster's own score on training row {row}: {got} vs {want}"
+    )]
     Conversion { row: usize, got: f64, want: f64 },
     #[error("converted trees are invalid: {source}")]
     InvalidTrees {

@@ -135,7 +135,7 @@ pub fn export(trained: &TrainedModel, encoder: &Encoder) -> Result<ExportedModel
                 .map_err(|e| TrainError::Export { source: e.into() })?;
             let names = encoder.feature_names();
             let hyperparameters = json(serde_json::to_value(GbmHyperparameters {
-                library: "forust-ml",
+                library: "qualify-gbm",
                 trees: m.ensemble.trees.len(),
                 params: &m.options.params,
                 class_weight: m.options.class_weight,
@@ -171,8 +171,8 @@ pub fn libraries() -> BTreeMap<String, String> {
             env!("QUALIFY_LINFA_LOGISTIC_VERSION").to_string(),
         ),
         (
-            "forust-ml".to_string(),
-            env!("QUALIFY_FORUST_ML_VERSION").to_string(),
+            "qualify-gbm".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
         ),
         (
             "tract-onnx".to_string(),

@@ -165,7 +165,6 @@ pub fn train_gbm(
             options.params.max_trees,
             &options.params,
             &options.monotone,
-            options.seed,
         )?;
         for &i in &held_out {
             oof[i] = fitted.ensemble.raw_score(&x[i * cols..(i + 1) * cols]);
@@ -183,15 +182,7 @@ pub fn train_gbm(
         y,
         weights: &weights,
     };
-    let ensemble = gbm::fit(
-        all,
-        None,
-        final_trees,
-        &options.params,
-        &options.monotone,
-        options.seed,
-    )?
-    .ensemble;
+    let ensemble = gbm::fit(all, None, final_trees, &options.params, &options.monotone)?.ensemble;
     progress(total, total);
     let calibrator = fit_calibrator(options.calibration, &oof, y)?;
     let p: Vec<f64> = oof.iter().map(|&z| sigmoid(z)).collect();

@@ -5,7 +5,7 @@
 //! [`pipeline::TrainedBundle`] out. Underneath, [`cv::train_logistic`] cross-validates an L2
 //! logistic regression (linfa-logistic) on the training part, fits its calibrator on
 //! out-of-fold scores and refits on the whole part; [`gbm_cv::train_gbm`] does the same for
-//! gradient-boosted trees (forust-ml, converted to qualify-core's `TreeEnsemble` by [`gbm`]);
+//! gradient-boosted trees (qualify-gbm, which grows qualify-core's `TreeEnsemble` directly; [`gbm`]);
 //! [`model`] compares the two for `auto`; [`export`] turns the kept model into its ONNX graph
 //! (qualify-onnx's writers);
 //! [`bundle_writer::BundleWriter`] writes the manifest and golden rows, checks the staged

@@ -58,7 +58,7 @@ fn beats_a_constant_on_an_interaction() {
     let (x, y) = data(3000, 4, 1, xor);
     let (tx, ty) = data(2000, 4, 2, xor);
     let w = vec![1.0; y.len()];
-    let fitted = fit(rows(&x, 4, &y, &w), None, 60, &small(), &[], 7).expect("fit");
+    let fitted = fit(rows(&x, 4, &y, &w), None, 60, &small(), &[]).expect("fit");
     let z: Vec<f64> = tx.chunks(4).map(|r| fitted.ensemble.raw_score(r)).collect();
     let rate = ty.iter().filter(|&&v| v).count() as f64 / ty.len() as f64;
     let prior = log_loss(&ty, &vec![(rate / (1.0 - rate)).ln(); ty.len()]);
@@ -67,46 +67,52 @@ fn beats_a_constant_on_an_interaction() {
     assert_eq!(fitted.ensemble.trees.len(), 60);
 }
 
-/// The converted trees against forust-ml's own predict on rows the model never saw, with
-/// feature values placed exactly on, just above and just below every split value: the
-/// strict-versus-inclusive comparison and the f64-to-f32 threshold are where a conversion
-/// goes wrong.
+/// The check holds the trees to the booster's scores: it passes on a real fit and names the
+/// first row whose score is off (by more than the tolerance, or NaN).
 #[test]
-fn converted_trees_agree_with_forust_at_the_thresholds() {
+fn the_check_names_the_first_row_that_disagrees() {
     let smooth = |r: &[f32]| 3.0 * f64::from(r[0]) - 2.0 * f64::from(r[1] * r[2]);
     let (x, y) = data(1500, 3, 3, smooth);
     let w = vec![1.0; y.len()];
-    let train = rows(&x, 3, &y, &w);
-    let xf = column_major_f64(&x, 3);
-    let booster = fit_booster(train, &xf, None, 30, &small(), &[], 1).expect("fit");
-    let ensemble = to_ensemble(&booster, 3).expect("convert");
-    let mut probe: Vec<f32> = Vec::new();
-    let mut rng = StdRng::seed_from_u64(9);
-    for tree in &booster.trees {
-        for node in tree.nodes.iter().filter(|n| !n.is_leaf) {
-            let s = node.split_value;
-            for v in [
-                s as f32,
-                (s as f32).next_up(),
-                (s as f32).next_down(),
-                f32_threshold_leq(s),
-            ] {
-                let mut row: Vec<f32> = (0..3).map(|_| rng.random_range(-1.0..1.0)).collect();
-                row[node.split_feature] = v;
-                probe.extend(row);
-            }
-        }
+    let fitted = fit(rows(&x, 3, &y, &w), None, 30, &small(), &[]).expect("fit");
+    let e = &fitted.ensemble;
+    let mut scores: Vec<f64> = x.chunks(3).map(|r| e.raw_score(r)).collect();
+    check_scores(e, &x, 3, &scores).expect("the ensemble's own scores pass");
+    scores[700] += 1e-6;
+    scores[900] = f64::NAN;
+    let err = check_scores(e, &x, 3, &scores).expect_err("row 700 is off");
+    assert!(
+        matches!(err, TrainError::Conversion { row: 700, .. }),
+        "{err}"
+    );
+    scores[700] -= 1e-6;
+    let err = check_scores(e, &x, 3, &scores).expect_err("row 900 is NaN");
+    assert!(
+        matches!(err, TrainError::Conversion { row: 900, .. }),
+        "{err}"
+    );
+    let err = check_scores(e, &x, 3, &scores[1..]).expect_err("a row short");
+    assert!(err.to_string().contains("booster training scores"), "{err}");
+}
+
+/// Sample weights reach the trainer: weight 2 on a row fits as that row twice.
+#[test]
+fn a_weight_of_two_fits_like_a_duplicated_row() {
+    let (x, y) = data(600, 3, 11, |r| 2.0 * f64::from(r[0]));
+    let w: Vec<f64> = (0..y.len())
+        .map(|i| if i % 3 == 0 { 2.0 } else { 1.0 })
+        .collect();
+    let (mut dx, mut dy) = (x.clone(), y.clone());
+    for i in (0..y.len()).step_by(3) {
+        dx.extend_from_slice(&x[i * 3..i * 3 + 3]);
+        dy.push(y[i]);
     }
-    let n = probe.len() / 3;
-    assert!(n > 100, "{n} probe rows");
-    let pf = column_major_f64(&probe, 3);
-    let want = booster.predict(&Matrix::new(&pf, n, 3), false);
-    for (row, want) in probe.chunks(3).zip(want) {
-        let got = ensemble.raw_score(row);
-        assert!(
-            (got - want).abs() <= CONVERSION_TOLERANCE,
-            "{row:?}: {got} vs {want}"
-        );
+    let ones = vec![1.0; dy.len()];
+    let a = fit(rows(&x, 3, &y, &w), None, 20, &small(), &[]).expect("weighted");
+    let b = fit(rows(&dx, 3, &dy, &ones), None, 20, &small(), &[]).expect("duplicated");
+    for r in x.chunks(3) {
+        let (sa, sb) = (a.ensemble.raw_score(r), b.ensemble.raw_score(r));
+        assert!((sa - sb).abs() < 1e-6, "{r:?}: {sa} vs {sb}");
     }
 }
 
@@ -127,7 +133,6 @@ fn early_stopping_stops_on_noise() {
         500,
         &params,
         &[],
-        3,
     )
     .expect("fit");
     assert!(fitted.trees_grown < 100, "grew {}", fitted.trees_grown);
@@ -142,7 +147,7 @@ fn balanced_class_weights_raise_the_raw_scores() {
     let plain = vec![1.0; y.len()];
     let balanced = ClassWeight::Balanced.weights(&y);
     let fit_with = |w: &[f64]| {
-        fit(rows(&x, 3, &y, w), None, 30, &small(), &[], 1)
+        fit(rows(&x, 3, &y, w), None, 30, &small(), &[])
             .expect("fit")
             .ensemble
     };
@@ -161,16 +166,9 @@ fn monotone_constraints_hold_along_the_feature() {
     let w = vec![1.0; y.len()];
     let mut rng = StdRng::seed_from_u64(10);
     for (direction, sign) in [(Monotone::Increasing, 1.0), (Monotone::Decreasing, -1.0)] {
-        let e = fit(
-            rows(&x, 3, &y, &w),
-            None,
-            60,
-            &small(),
-            &[(0, direction)],
-            2,
-        )
-        .expect("fit")
-        .ensemble;
+        let e = fit(rows(&x, 3, &y, &w), None, 60, &small(), &[(0, direction)])
+            .expect("fit")
+            .ensemble;
         for _ in 0..50 {
             let mut row: Vec<f32> = (0..3).map(|_| rng.random_range(-1.0..1.0)).collect();
             let mut last = f64::NEG_INFINITY;
@@ -183,7 +181,7 @@ fn monotone_constraints_hold_along_the_feature() {
         }
     }
     // Unconstrained, the same data gives a score that falls somewhere along feature 0.
-    let free = fit(rows(&x, 3, &y, &w), None, 60, &small(), &[], 2)
+    let free = fit(rows(&x, 3, &y, &w), None, 60, &small(), &[])
         .expect("fit")
         .ensemble;
     let along: Vec<f64> = (0..=80)
@@ -197,7 +195,7 @@ fn rejects_bad_input_with_reasons() {
     let x = [0.0f32, 1.0, f32::NAN, 2.0];
     let y = [true, false];
     let w = [1.0, 1.0];
-    let err = fit(rows(&x, 2, &y, &w), None, 5, &small(), &[], 1).expect_err("NaN");
+    let err = fit(rows(&x, 2, &y, &w), None, 5, &small(), &[]).expect_err("NaN");
     assert!(err.to_string().contains("row 1, feature 0"), "{err}");
     let ok = [0.0f32, 1.0, 0.5, 2.0];
     let err = fit(
@@ -206,7 +204,6 @@ fn rejects_bad_input_with_reasons() {
         5,
         &small(),
         &[(5, Monotone::Increasing)],
-        1,
     )
     .expect_err("feature 5");
     assert!(err.to_string().contains("feature 5"), "{err}");
@@ -214,5 +211,5 @@ fn rejects_bad_input_with_reasons() {
         learning_rate: 0.0,
         ..small()
     };
-    assert!(fit(rows(&ok, 2, &y, &w), None, 5, &bad, &[], 1).is_err());
+    assert!(fit(rows(&ok, 2, &y, &w), None, 5, &bad, &[]).is_err());
 }

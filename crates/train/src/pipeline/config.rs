@@ -14,7 +14,7 @@ pub enum ModelChoice {
     /// L2-regularised logistic regression (linfa-logistic).
     #[default]
     Logistic,
-    /// Gradient-boosted trees (forust-ml), early-stopped on a validation share of each fold.
+    /// Gradient-boosted trees (qualify-gbm), early-stopped on a validation share of each fold.
     Gbm,
     /// Both; keeps the one with the lower cross-validated log loss after calibration.
     Auto,
