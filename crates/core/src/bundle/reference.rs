@@ -102,7 +102,12 @@ pub enum ReferenceError {
 impl NumericHistogram {
     /// Decile edges of `values` (non-finite values are counted as missing) and their counts.
     pub fn fit(values: &[Option<f64>]) -> NumericHistogram {
-        let mut sorted: Vec<f64> = values.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+        let mut sorted: Vec<f64> = values
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
         sorted.sort_by(f64::total_cmp);
         let n = sorted.len();
         let mut edges: Vec<f64> = Vec::new();
@@ -216,13 +221,13 @@ impl Histogram {
     /// The same bins, counting `values` (invalid cells skipped).
     pub fn counted(&self, values: &[InputValue]) -> Histogram {
         match self {
-            Histogram::Numeric(h) => Histogram::Numeric(h.counted(values.iter().filter_map(
-                |v| match v {
+            Histogram::Numeric(h) => {
+                Histogram::Numeric(h.counted(values.iter().filter_map(|v| match v {
                     InputValue::Number(x) => Some(Some(*x)),
                     InputValue::Missing => Some(None),
                     InputValue::Levels(_) | InputValue::Invalid => None,
-                },
-            ))),
+                })))
+            }
             Histogram::Levels(h) => Histogram::Levels(h.counted(values)),
         }
     }
@@ -297,7 +302,10 @@ mod tests {
         // 1..=20: lower deciles are 2, 4, ..., 18; 20 (the maximum) is no edge.
         let values: Vec<Option<f64>> = (1..=20).map(|v| Some(f64::from(v))).chain([None]).collect();
         let h = NumericHistogram::fit(&values);
-        assert_eq!(h.edges, vec![2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]);
+        assert_eq!(
+            h.edges,
+            vec![2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
+        );
         assert_eq!(h.counts, vec![2; 10]);
         assert_eq!(h.missing, 1);
         // x == edge falls in the lower bin; beyond the outer edges, the outer bins.
@@ -310,7 +318,11 @@ mod tests {
 
     #[test]
     fn ties_collapse_edges() {
-        let values: Vec<Option<f64>> = [0.0; 90].iter().chain(&[5.0; 10]).map(|&v| Some(v)).collect();
+        let values: Vec<Option<f64>> = [0.0; 90]
+            .iter()
+            .chain(&[5.0; 10])
+            .map(|&v| Some(v))
+            .collect();
         let h = NumericHistogram::fit(&values);
         assert_eq!(h.edges, vec![0.0]);
         assert_eq!(h.counts, vec![90, 10]);
@@ -342,7 +354,10 @@ mod tests {
         };
         r.validate().expect("valid");
         r.score.counts.pop();
-        assert!(matches!(r.validate(), Err(ReferenceError::NumericShape { .. })));
+        assert!(matches!(
+            r.validate(),
+            Err(ReferenceError::NumericShape { .. })
+        ));
         r.score = NumericHistogram::with_edges(vec![0.5, 0.5]);
         assert!(matches!(r.validate(), Err(ReferenceError::Edges { .. })));
     }

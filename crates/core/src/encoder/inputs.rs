@@ -51,9 +51,7 @@ impl ColumnState {
             ColumnState::Boolean | ColumnState::Raw { boolean: true, .. } => {
                 vec!["false".into(), "true".into()]
             }
-            ColumnState::Categorical { levels } | ColumnState::Set { levels, .. } => {
-                levels.clone()
-            }
+            ColumnState::Categorical { levels } | ColumnState::Set { levels, .. } => levels.clone(),
             _ => Vec::new(),
         }
     }
