@@ -2,6 +2,7 @@
 
 pub mod common;
 pub mod compare;
+pub mod monitor;
 pub mod evaluate;
 pub mod import;
 pub mod report;
