@@ -39,16 +39,36 @@ fn monitors_a_log_scored_from_a_synthetic_history() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let history_dir = tmp.path().join("history");
     let models = tmp.path().join("models/hist");
-    ok(&["synth", "--history", s(&history_dir), "--leads", "800", "--seed", "11"]);
+    ok(&[
+        "synth",
+        "--history",
+        s(&history_dir),
+        "--leads",
+        "800",
+        "--seed",
+        "11",
+    ]);
     let paths = HistoryPaths::in_dir(&history_dir);
     ok(&[
-        "train", "--leads", s(&paths.leads), "--events", s(&paths.events), "--outcomes",
-        s(&history_dir.join("outcomes.csv")), "--window", "90d", "--model", "logistic",
-        "--out", s(&models),
+        "train",
+        "--leads",
+        s(&paths.leads),
+        "--events",
+        s(&paths.events),
+        "--outcomes",
+        s(&history_dir.join("outcomes.csv")),
+        "--window",
+        "90d",
+        "--model",
+        "logistic",
+        "--out",
+        s(&models),
     ]);
 
     let model = Model::load(&models).expect("load");
-    let history = read_history(&paths, &model.manifest().schema, None).expect("history").history;
+    let history = read_history(&paths, &model.manifest().schema, None)
+        .expect("history")
+        .history;
     let spec = history_model(&model).expect("history model");
     let rules = CompiledRules::load(Path::new("rules/default.toml")).expect("rules");
     let end: DateTime<Utc> = "2026-06-30T00:00:00Z".parse().expect("time");
@@ -88,9 +108,23 @@ fn monitors_a_log_scored_from_a_synthetic_history() {
 
     let out = tmp.path().join("monitor");
     let printed = ok(&[
-        "monitor", "--log", s(&log), "--outcomes", s(&history_dir.join("outcomes.csv")),
-        "--events", s(&paths.events), "--model", s(&models), "--leads", s(&paths.leads),
-        "--sla-event", "sales_call", "--as-of", "2026-06-30T00:00:00Z", "--out", s(&out),
+        "monitor",
+        "--log",
+        s(&log),
+        "--outcomes",
+        s(&history_dir.join("outcomes.csv")),
+        "--events",
+        s(&paths.events),
+        "--model",
+        s(&models),
+        "--leads",
+        s(&paths.leads),
+        "--sla-event",
+        "sales_call",
+        "--as-of",
+        "2026-06-30T00:00:00Z",
+        "--out",
+        s(&out),
     ]);
     assert!(printed.contains("calibration: expected"), "{printed}");
     let report: Value = serde_json::from_str(
@@ -123,10 +157,18 @@ fn monitors_a_log_scored_from_a_synthetic_history() {
     );
     let want = qualify_eval::ece(&y, &p, 10).expect("ece");
     let got = overall["ece"].as_f64().expect("ece");
-    assert!((got - want).abs() < 1e-12, "ECE {got} vs qualify-eval {want}");
+    assert!(
+        (got - want).abs() < 1e-12,
+        "ECE {got} vs qualify-eval {want}"
+    );
     let expected: f64 = p.iter().sum();
     assert!((overall["expected"].as_f64().expect("expected") - expected).abs() < 1e-9);
-    assert!(report["calibration"]["holdout"]["rows"].as_u64().unwrap_or(0) > 0);
+    assert!(
+        report["calibration"]["holdout"]["rows"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
 
     // Drift against the bundle's reference: the score and every input column.
     let drift = &report["drift"];
@@ -140,13 +182,25 @@ fn monitors_a_log_scored_from_a_synthetic_history() {
     assert_eq!(Some(observed), drift["leads"].as_u64());
     assert!(score["psi"].as_f64().is_some_and(f64::is_finite));
     let columns = model.manifest().encoder.columns.len();
-    assert_eq!(drift["features"].as_array().expect("features").len(), columns);
+    assert_eq!(
+        drift["features"].as_array().expect("features").len(),
+        columns
+    );
     assert_eq!(drift["leads_without_inputs"].as_u64(), Some(0));
 
     // Rules vs model, reasons, funnel and SLA are all there.
-    assert!(report["rules_vs_model"]["all"]["propensity"]["roc_auc"].as_f64().is_some());
+    assert!(
+        report["rules_vs_model"]["all"]["propensity"]["roc_auc"]
+            .as_f64()
+            .is_some()
+    );
     assert!(report["reasons"]["disqualified"].as_u64().unwrap_or(0) > 0);
-    assert!(report["reasons"]["bad_timing"]["disqualified"].as_u64().unwrap_or(0) > 0);
+    assert!(
+        report["reasons"]["bad_timing"]["disqualified"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
     assert!(report["sla"]["mqls"].as_u64().unwrap_or(0) > 0);
     let html = std::fs::read_to_string(out.join("monitor.html")).expect("html");
     assert_eq!(html.matches("<figure data-plot=").count(), 7);

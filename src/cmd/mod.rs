@@ -2,9 +2,9 @@
 
 pub mod common;
 pub mod compare;
-pub mod monitor;
 pub mod evaluate;
 pub mod import;
+pub mod monitor;
 pub mod report;
 pub mod rules;
 pub mod schema;

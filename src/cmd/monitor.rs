@@ -69,14 +69,18 @@ pub fn run(a: MonitorArgs) -> Result<()> {
     let bundle = a
         .model
         .as_deref()
-        .map(|dir| Bundle::read(dir).with_context(|| format!("reading the model {}", dir.display())))
+        .map(|dir| {
+            Bundle::read(dir).with_context(|| format!("reading the model {}", dir.display()))
+        })
         .transpose()?;
     let manifest = bundle.as_ref().map(|b| &b.manifest);
     let spec = manifest.and_then(|m| m.history.as_ref()).map(|h| &h.spec);
     let history = match (&a.leads, manifest, &a.events) {
         (Some(leads), Some(m), Some(events)) => {
             if spec.is_none() {
-                bail!("--leads needs a model trained on a history (its manifest has no history spec)");
+                bail!(
+                    "--leads needs a model trained on a history (its manifest has no history spec)"
+                );
             }
             let paths = HistoryPaths {
                 leads: leads.clone(),
@@ -98,7 +102,10 @@ pub fn run(a: MonitorArgs) -> Result<()> {
         .chain(events.iter().flatten().map(|e| e.at))
         .max();
     let Some(as_of) = a.as_of.or(latest) else {
-        bail!("{}: the score log is empty and no --as-of was given", a.log.display());
+        bail!(
+            "{}: the score log is empty and no --as-of was given",
+            a.log.display()
+        );
     };
     let config = MonitorConfig {
         label_window_days: a
@@ -117,11 +124,14 @@ pub fn run(a: MonitorArgs) -> Result<()> {
         outcomes: &outcomes,
         events: events.as_deref(),
         reference: manifest.and_then(|m| m.reference.as_ref()),
-        features: history.as_ref().zip(manifest).map(|(history, m)| FeatureSource {
-            encoder: &m.encoder,
-            history,
-            spec,
-        }),
+        features: history
+            .as_ref()
+            .zip(manifest)
+            .map(|(history, m)| FeatureSource {
+                encoder: &m.encoder,
+                history,
+                spec,
+            }),
         as_of,
     };
     let report = monitor(&input, &config)?;

@@ -66,9 +66,19 @@ fn every_figure_as_worked_out_by_hand() {
     ];
     let outcomes = vec![
         outcome("A", "2026-03-20T00:00:00Z", Converted, None),
-        outcome("B", "2026-03-25T00:00:00Z", Disqualified, Some("Bad Timing")),
+        outcome(
+            "B",
+            "2026-03-25T00:00:00Z",
+            Disqualified,
+            Some("Bad Timing"),
+        ),
         outcome("B", "2026-05-01T00:00:00Z", Converted, None),
-        outcome("D", "2026-04-02T00:00:00Z", Disqualified, Some("not_decision_maker")),
+        outcome(
+            "D",
+            "2026-04-02T00:00:00Z",
+            Disqualified,
+            Some("not_decision_maker"),
+        ),
     ];
     let events = vec![
         event("A", "sales_contacted", "2026-03-03T20:00:00Z"), // 10 h after MQL: on time
@@ -89,7 +99,12 @@ fn every_figure_as_worked_out_by_hand() {
     // Labels (window 30 days): A@03-02 converted (03-20), A@03-10 converted, B@03-04 not
     // (its next outcome is the disqualification), C@04-06 not, D@04-01 not; E not matured.
     assert_eq!(
-        (r.sample.entries, r.sample.repeats_in_week, r.sample.not_matured, r.sample.matured),
+        (
+            r.sample.entries,
+            r.sample.repeats_in_week,
+            r.sample.not_matured,
+            r.sample.matured
+        ),
         (8, 2, 1, 5)
     );
     let (y, p) = (
@@ -105,8 +120,16 @@ fn every_figure_as_worked_out_by_hand() {
     let want = qualify_eval::ece(&[false, false], &[0.3, 0.05], 10).expect("ece");
     assert!(close(holdout.ece, want));
     // Weeks of 03-02 (A, B), 03-09 (A), 03-30 (D), 04-06 (C).
-    let weeks: Vec<String> = r.calibration.cohorts.iter().map(|c| c.week.to_string()).collect();
-    assert_eq!(weeks, ["2026-03-02", "2026-03-09", "2026-03-30", "2026-04-06"]);
+    let weeks: Vec<String> = r
+        .calibration
+        .cohorts
+        .iter()
+        .map(|c| c.week.to_string())
+        .collect();
+    assert_eq!(
+        weeks,
+        ["2026-03-02", "2026-03-09", "2026-03-30", "2026-04-06"]
+    );
     assert_eq!(r.calibration.cohorts[0].figures.rows, 2);
 
     // MQL->SQL: A, B, C qualified more than 30 days before; A and C reached SQL: 2/3.
@@ -115,10 +138,19 @@ fn every_figure_as_worked_out_by_hand() {
     // SQL->won: A (SQL 03-10, won 03-20) and C (SQL 04-07, never): 1/2.
     assert_eq!((f.sql_to_won.leads, f.sql_to_won.reached), (2, 1));
     // Qualified per month: March 2 (A, B), April 1 (C), May 0, June 1 (E, partial).
-    let months: Vec<(String, usize)> = f.monthly.iter().map(|m| (m.month.clone(), m.qualified)).collect();
+    let months: Vec<(String, usize)> = f
+        .monthly
+        .iter()
+        .map(|m| (m.month.clone(), m.qualified))
+        .collect();
     assert_eq!(
         months,
-        [("2026-03".into(), 2), ("2026-04".into(), 1), ("2026-05".into(), 0), ("2026-06".into(), 1)]
+        [
+            ("2026-03".into(), 2),
+            ("2026-04".into(), 1),
+            ("2026-05".into(), 0),
+            ("2026-06".into(), 1)
+        ]
     );
     assert!(close(f.monthly[1].growth.expect("april"), -0.5));
     assert_eq!(f.lead_velocity, Some(-1.0), "May, the last complete month");
@@ -131,7 +163,10 @@ fn every_figure_as_worked_out_by_hand() {
 
     // SLA: A on time, B late (demo: 1 h), C overdue since 04-07 00:00, E pending.
     let sla = r.sla.as_ref().expect("sla");
-    assert_eq!((sla.mqls, sla.on_time, sla.late, sla.overdue, sla.pending), (4, 1, 1, 1, 1));
+    assert_eq!(
+        (sla.mqls, sla.on_time, sla.late, sla.overdue, sla.pending),
+        (4, 1, 1, 1, 1)
+    );
     assert!(close(sla.share_on_time.expect("share"), 1.0 / 3.0));
     assert_eq!(sla.overdue_leads.len(), 1);
     assert_eq!(sla.overdue_leads[0].lead_id, "C");
@@ -140,13 +175,25 @@ fn every_figure_as_worked_out_by_hand() {
     // Reasons: B bad timing at its MQL score, re-engaged and converted; D bad fit.
     let re = &r.reasons;
     assert_eq!(re.disqualified, 2);
-    let b = re.reasons.iter().find(|x| x.reason == "bad_timing").expect("bad_timing");
+    let b = re
+        .reasons
+        .iter()
+        .find(|x| x.reason == "bad_timing")
+        .expect("bad_timing");
     assert_eq!(b.family, ReasonFamily::BadTiming);
     assert_eq!(b.by_stage_route.get("MQL / -"), Some(&1));
-    let d = re.reasons.iter().find(|x| x.reason == "not_decision_maker").expect("ndm");
+    let d = re
+        .reasons
+        .iter()
+        .find(|x| x.reason == "not_decision_maker")
+        .expect("ndm");
     assert_eq!(d.by_stage_route.get("Lead / -"), Some(&1));
     assert_eq!(
-        (re.bad_timing.disqualified, re.bad_timing.re_engaged, re.bad_timing.converted),
+        (
+            re.bad_timing.disqualified,
+            re.bad_timing.re_engaged,
+            re.bad_timing.converted
+        ),
         (1, 1, 1)
     );
     assert_eq!((re.bad_fit.disqualified, re.bad_fit.re_engaged), (1, 0));
@@ -160,11 +207,18 @@ fn every_figure_as_worked_out_by_hand() {
     // No reference given: drift says so.
     assert!(r.drift.score.is_none() && !r.drift.notes.is_empty());
     let gauges = r.headline.gauges();
-    assert!(gauges.iter().any(|g| g.0 == "qualify_monitor_ece" && close(g.2, r.headline.ece.expect("ece"))));
+    assert!(
+        gauges
+            .iter()
+            .any(|g| g.0 == "qualify_monitor_ece" && close(g.2, r.headline.ece.expect("ece")))
+    );
 
     // The page renders every plot.
     let page = qualify_monitor::html::page(&r).expect("page");
-    assert_eq!(page.matches("<svg").count(), qualify_monitor::html::PLOTS.len());
+    assert_eq!(
+        page.matches("<svg").count(),
+        qualify_monitor::html::PLOTS.len()
+    );
 }
 
 #[test]
