@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks in headless Chromium that a `qualify compare` report renders with all its plots.
+"""Checks in headless Chromium that a `qualify compare` report (or another page that lists its
+plots in `<body data-plots="...">`, e.g. `qualify monitor`'s) renders with all its plots.
 
 1. A copy of report.html with a measuring script appended is loaded with --dump-dom: the script
    (run by the browser after layout) records, for every expected plot, the rendered size of its
@@ -59,6 +60,9 @@ def chromium(profile, *args):
 def main(report, screenshot):
     problems = []
     html = report.read_text(encoding="utf-8")
+    listed = re.search(r'<body data-plots="([^"]*)"', html)
+    plots = listed.group(1).split() if listed else PLOTS
+    curves = [] if listed else [p for p in PLOTS if p != "matrix"]
     with tempfile.TemporaryDirectory() as tmp:
         measured = Path(tmp) / "measure.html"
         measured.write_text(html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
@@ -68,7 +72,7 @@ def main(report, screenshot):
             sys.exit(f"browser_check: chromium --dump-dom gave no measurement "
                      f"(exit {run.returncode}):\n{run.stderr[-2000:]}")
         m = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
-        for plot in PLOTS:
+        for plot in plots:
             got = m.get(plot)
             if got is None:
                 problems.append(f"plot {plot}: no <svg> in the rendered page")
@@ -77,7 +81,7 @@ def main(report, screenshot):
                 problems.append(f"plot {plot}: rendered {got['width']}x{got['height']} px")
             if got["shapes"] < 20 or got["texts"] < 8:
                 problems.append(f"plot {plot}: only {got['shapes']} shapes and {got['texts']} labels")
-            if plot != "matrix" and got["longest_line"] < 10:
+            if plot in curves and got["longest_line"] < 10:
                 problems.append(f"plot {plot}: no curve (longest polyline {got['longest_line']} points)")
         if m.get("tables", 0) < 6:
             problems.append(f"only {m.get('tables')} tables rendered")
@@ -98,8 +102,8 @@ def main(report, screenshot):
         for p in problems:
             print("  " + p)
         return 1
-    sizes = ", ".join(f"{p} {m[p]['shapes']} shapes" for p in PLOTS)
-    print(f"browser_check: {len(PLOTS)} plots rendered ({sizes}); {m['tables']} tables; "
+    sizes = ", ".join(f"{p} {m[p]['shapes']} shapes" for p in plots)
+    print(f"browser_check: {len(plots)} plots rendered ({sizes}); {m['tables']} tables; "
           f"{inked:.0%} of the screenshot inked -> {screenshot}")
     return 0
 

@@ -46,6 +46,9 @@ enum Command {
     Rules(cmd::rules::RulesCommand),
     /// Compare the model with the rules on labelled leads: figures, leads table, HTML report.
     Compare(cmd::compare::CompareArgs),
+    /// Monitor served scores: calibration on matured outcomes, drift, rules vs model, reasons,
+    /// funnel KPIs, sales SLA (docs/monitoring.md).
+    Monitor(cmd::monitor::MonitorArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => cmd::synth::run(a),
         Command::Rules(c) => cmd::rules::run(c),
         Command::Compare(a) => cmd::compare::run(a),
+        Command::Monitor(a) => cmd::monitor::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

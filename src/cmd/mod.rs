@@ -4,6 +4,7 @@ pub mod common;
 pub mod compare;
 pub mod evaluate;
 pub mod import;
+pub mod monitor;
 pub mod report;
 pub mod rules;
 pub mod schema;

@@ -32,10 +32,12 @@ use crate::schema::{Schema, hex};
 
 mod error;
 pub mod metrics;
+pub mod reference;
 pub mod staging;
 
 pub use error::BundleError;
 pub use metrics::TrainingMetrics;
+pub use reference::Reference;
 pub use staging::StagedBundle;
 
 /// Bundle format version this build writes and reads.
@@ -71,6 +73,11 @@ pub struct Manifest {
     /// Absent for a flat model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<HistoryModel>,
+    /// The training part's distributions of the score and of every input column, for drift
+    /// monitoring ([`reference`]). Absent in bundles written before it existed, and in
+    /// imported ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
     /// Versions of the libraries that trained and wrote the bundle.
     pub libraries: BTreeMap<String, String>,
 }
@@ -222,6 +229,9 @@ impl Bundle {
                 source: Box::new(source),
             }
             .into());
+        }
+        if let Some(Err(source)) = manifest.reference.as_ref().map(Reference::validate) {
+            return Err(BundleError::Reference { dir, source }.into());
         }
         if manifest.encoder.n_features() != manifest.model.n_features {
             return Err(BundleError::Width {

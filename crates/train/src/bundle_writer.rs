@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::{
     self, BundleError, DataFingerprint, Golden, GoldenRow, Manifest, ModelInfo, ModelKind,
-    StagedBundle, TrainingMetrics,
+    Reference, StagedBundle, TrainingMetrics,
 };
 use qualify_core::calibrate::Calibrator;
 use qualify_core::encoder::{ColumnState, Encoder};
@@ -84,6 +84,8 @@ pub struct BundleWriter<'a> {
     pub metrics: Option<TrainingMetrics>,
     /// A history model's spec and summary (docs/history.md); `None` for a flat model.
     pub history: Option<HistoryModel>,
+    /// The training part's reference histograms (drift monitoring); `None` for an import.
+    pub reference: Option<Reference>,
     pub golden: GoldenSource<'a>,
 }
 
@@ -168,6 +170,7 @@ impl BundleWriter<'_> {
             training_data: self.training_data.clone(),
             metrics: self.metrics.clone(),
             history: self.history.clone(),
+            reference: self.reference.clone(),
             libraries: libraries(),
         }
     }

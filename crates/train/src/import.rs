@@ -163,6 +163,7 @@ pub fn import(
         },
         metrics: None,
         history: None,
+        reference: None,
         golden: GoldenSource {
             table,
             rows: &rows,

@@ -242,6 +242,7 @@ fn rewrite(
         training_data: m.training_data.clone(),
         metrics: m.metrics.clone(),
         history: m.history.clone(),
+        reference: m.reference.clone(),
         golden: GoldenSource {
             table,
             rows: &rows,

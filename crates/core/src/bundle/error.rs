@@ -52,6 +52,12 @@ pub enum BundleError {
         encoder: usize,
         model: usize,
     },
+    #[error("{}: reference histograms: {source}", dir.display())]
+    Reference {
+        dir: PathBuf,
+        #[source]
+        source: super::reference::ReferenceError,
+    },
     #[error("{}: model.onnx does not match the sha256 in manifest.json", dir.display())]
     OnnxHash { dir: PathBuf },
     #[error("{}: golden.json holds no rows", dir.display())]

@@ -44,6 +44,7 @@ fn manifest() -> Manifest {
         },
         metrics: None,
         history: None,
+        reference: None,
         libraries: BTreeMap::new(),
     }
 }

@@ -30,6 +30,7 @@
 
 mod column;
 mod error;
+mod inputs;
 pub mod parse;
 
 use std::borrow::Cow;
@@ -40,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 pub use column::{ColumnState, MISSING_SUFFIX, OTHER_LEVEL, Scaling, TrainingRange, days_before};
 pub use error::{EncodeError, Reader};
+pub use inputs::{InputKind, InputValue};
 pub use parse::{Expected, ValueError};
 
 use crate::lead::{Derived, SourceField, flat_fact};

@@ -187,6 +187,7 @@ pub fn write(
         },
         metrics: None,
         history: None,
+        reference: None,
         libraries: BTreeMap::new(),
     };
     let golden = Golden {

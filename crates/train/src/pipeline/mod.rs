@@ -11,7 +11,8 @@
 //! 3. candidates fitted with cross-validation ([`ModelChoice`]), one kept by the calibrated
 //!    cross-validated log loss;
 //! 4. test and constant-prior figures ([`TrainingMetrics`]);
-//! 5. the bundle written by [`BundleWriter`]: staged hidden, checked through the runtime,
+//! 5. the reference histograms of the training part (score and inputs, for drift monitoring);
+//! 6. the bundle written by [`BundleWriter`]: staged hidden, checked through the runtime,
 //!    published under a free version name.
 //!
 //! The CLI is flags around this call, so a library user trains exactly as the CLI does.
@@ -43,7 +44,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
-use qualify_core::bundle::{DataFingerprint, Manifest, TrainingMetrics};
+use qualify_core::bundle::{DataFingerprint, Manifest, Reference, TrainingMetrics};
 use qualify_core::history::HistoryModel;
 use qualify_core::value::RawTable;
 
@@ -61,6 +62,11 @@ mod prepare;
 
 pub use config::{ModelChoice, SplitStrategy, TrainConfig};
 pub use error::PipelineError;
+
+/// What a trained bundle's reference score histogram counts: the scores that calibration
+/// was fitted on, the closest the training part has to scores of unseen leads (the refitted
+/// model's in-sample scores are more confident than production's).
+pub const REFERENCE_SCORES: &str = "calibrated out-of-fold scores of the training part";
 
 /// The rows to train on and where they came from.
 #[derive(Debug, Clone, Copy)]
@@ -179,6 +185,18 @@ pub fn train(
     let exported = export(&trained, &prepared.encoder)?;
     let positives = prepared.labels.iter().filter(|&&y| y).count();
     let rows = data.table.rows();
+    let oof: Vec<f64> = trained
+        .oof()
+        .iter()
+        .map(|&z| trained.calibrator().apply(z))
+        .collect();
+    let reference = Reference::compute(
+        &prepared.encoder,
+        data.table,
+        &prepared.split.train,
+        &oof,
+        REFERENCE_SCORES,
+    );
     let writer = BundleWriter {
         name: config
             .name
@@ -202,6 +220,7 @@ pub fn train(
         },
         metrics: Some(metrics.clone()),
         history: data.history.cloned(),
+        reference: Some(reference),
         golden: GoldenSource {
             table: data.table,
             rows: &prepared.split.test,
