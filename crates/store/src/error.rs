@@ -105,6 +105,28 @@ pub enum StoreError {
     #[cfg(feature = "files")]
     #[error(transparent)]
     History(#[from] qualify_data::history::HistoryReadError),
+    /// Inferring the leads schema from the store's leads table failed (feature `files`).
+    #[cfg(feature = "files")]
+    #[error("inferring the leads schema from the store's leads: {source}")]
+    Infer {
+        #[source]
+        source: qualify_data::infer::InferError,
+    },
+    /// A row the file readers accepted that the import could not convert (feature `files`).
+    #[cfg(feature = "files")]
+    #[error("{}: {table} row {row}, lead {lead:?}: {problem}", path.display())]
+    ImportRow {
+        path: std::path::PathBuf,
+        table: &'static str,
+        row: usize,
+        lead: String,
+        problem: String,
+    },
+    /// An import into a store that holds leads already, without `append`.
+    #[error(
+        "the store already holds {leads} lead(s): import into an empty store, or append          (events without an event_id that are imported again are then stored twice)"
+    )]
+    NotEmpty { leads: i64 },
     /// A table could not be built.
     #[error(transparent)]
     Table(#[from] qualify_core::value::TableError),
