@@ -46,6 +46,9 @@ enum Command {
     Rules(cmd::rules::RulesCommand),
     /// Compare the model with the rules on labelled leads: figures, leads table, HTML report.
     Compare(cmd::compare::CompareArgs),
+    /// The lead store: import a history's files (docs/store.md).
+    #[command(subcommand)]
+    Store(cmd::store::StoreCommand),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => cmd::synth::run(a),
         Command::Rules(c) => cmd::rules::run(c),
         Command::Compare(a) => cmd::compare::run(a),
+        Command::Store(c) => cmd::store::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,11 +10,11 @@
 
 use std::collections::HashSet;
 
+use crate::Store;
 use crate::error::{EventProblem, Item, Part, StoreError, db};
 use crate::leads::{ms, push_values, put_stubs};
 use crate::model::NewEvent;
 use crate::time::now_ms;
-use crate::Store;
 
 /// Most events per `INSERT` (5 parameters each).
 const EVENTS_PER_STATEMENT: usize = 2000;
@@ -90,10 +90,15 @@ pub(crate) async fn put_events(
 ) -> Result<u64, StoreError> {
     let mut stored = 0;
     for chunk in events.chunks(EVENTS_PER_STATEMENT) {
-        let mut sql = String::from("INSERT INTO events (lead_id, type, at, event_id, value) VALUES ");
+        let mut sql =
+            String::from("INSERT INTO events (lead_id, type, at, event_id, value) VALUES ");
         push_values(&mut sql, chunk.len(), 5);
         sql.push_str(" ON CONFLICT (event_id) DO NOTHING");
-        let mut query = sqlx::query(&sql);
+        // Not a cached statement: sqlx 0.8's `Any` driver declares a NULL `f64` to
+        // PostgreSQL as float4, so a statement prepared on a batch whose first value is
+        // missing would refuse a later batch's float8 value in the same place. Prepared per
+        // batch, each batch's types are its own (the column is float8 either way).
+        let mut query = sqlx::query(&sql).persistent(false);
         for e in chunk {
             query = query
                 .bind(e.lead_id.as_str())
@@ -126,12 +131,20 @@ mod tests {
         };
         assert!(check(0, &event("L1", Some("e1"), Some(2.0))).is_ok());
         let err = check(3, &event("L1", Some(" "), None)).expect_err("blank id");
-        assert_eq!(err.to_string(), "item 3 of the batch, lead \"L1\": the event_id is blank (leave it out instead)");
+        assert_eq!(
+            err.to_string(),
+            "item 3 of the batch, lead \"L1\": the event_id is blank (leave it out instead)"
+        );
         let err = check(1, &event("L2", None, Some(f64::NAN))).expect_err("nan");
-        assert!(err.to_string().contains("item 1") && err.to_string().contains("L2"), "{err}");
+        assert!(
+            err.to_string().contains("item 1") && err.to_string().contains("L2"),
+            "{err}"
+        );
         assert!(matches!(
             check(0, &event("", None, None)),
-            Err(StoreError::BlankLeadId { what: Item::Batch(0) })
+            Err(StoreError::BlankLeadId {
+                what: Item::Batch(0)
+            })
         ));
     }
 }

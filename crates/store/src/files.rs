@@ -170,7 +170,12 @@ pub async fn import(
             let Some(lead) = text(cell(0)).filter(|l| index.contains_key(l.as_str())) else {
                 continue;
             };
-            batch.push(new_event(&paths.events, row, lead, [cell(1), cell(2), cell(3), cell(4)])?);
+            batch.push(new_event(
+                &paths.events,
+                row,
+                lead,
+                [cell(1), cell(2), cell(3), cell(4)],
+            )?);
             if batch.len() == EVENTS_PER_STEP {
                 summary.events += batch.len();
                 summary.events_stored += put_events(&mut tx, &batch).await?;
@@ -200,7 +205,11 @@ fn lead_rows(table: &RawTable, ids: &[String], created: &[i64]) -> Vec<LeadRow> 
             if !has_id {
                 members.push(("id", Value::String(ids[row].clone())));
             }
-            members.extend(table.columns().map(|(name, col)| (name, col.get(row).to_json())));
+            members.extend(
+                table
+                    .columns()
+                    .map(|(name, col)| (name, col.get(row).to_json())),
+            );
             LeadRow {
                 id: ids[row].clone(),
                 attributes: object_text(&members),
@@ -273,14 +282,18 @@ fn new_outcomes(
         let Some(lead_id) = lead_col.and_then(|c| text(c.cell(row))) else {
             continue;
         };
-        let Some(outcome) = index.get(lead_id.as_str()).and_then(|&i| history.outcomes[i]) else {
+        let Some(outcome) = index
+            .get(lead_id.as_str())
+            .and_then(|&i| history.outcomes[i])
+        else {
             continue;
         };
-        let at = DateTime::from_timestamp_millis(outcome.at).ok_or_else(|| StoreError::Corrupt {
-            part: Part::Outcomes,
-            lead: lead_id.clone(),
-            message: format!("{:?} is not a time", time_text(outcome.at)),
-        })?;
+        let at =
+            DateTime::from_timestamp_millis(outcome.at).ok_or_else(|| StoreError::Corrupt {
+                part: Part::Outcomes,
+                lead: lead_id.clone(),
+                message: format!("{:?} is not a time", time_text(outcome.at)),
+            })?;
         out.push(NewOutcome {
             lead_id,
             outcome: outcome.kind,

@@ -17,10 +17,10 @@ use qualify_core::value::is_missing_text;
 use serde_json::{Map, Value};
 use sqlx::Row;
 
+use crate::Store;
 use crate::error::{Item, Part, StoreError, db};
 use crate::model::{StoredEvent, StoredLead, StoredOutcome};
 use crate::time::{from_ms, now_ms, text};
-use crate::Store;
 
 /// The attribute holding a lead's creation time (the history contract's name).
 pub const CREATED_AT: &str = "created_at";
@@ -119,7 +119,7 @@ impl Store {
     /// Lead `id` with its events (in time order, then arrival) and outcome; `None` when
     /// the store has never heard of it.
     pub async fn lead(&self, id: &str) -> Result<Option<StoredLead>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db(Part::Leads))?;
+        let mut conn = self.read(Part::Leads).await?;
         let Some(row) =
             sqlx::query("SELECT attributes, created_at, updated_at FROM leads WHERE id = $1")
                 .bind(id)
@@ -162,9 +162,7 @@ impl Store {
         Ok(Some(StoredLead {
             id: id.to_string(),
             attributes,
-            created_at: created
-                .map(|ms| from_ms(ms, Part::Leads, id))
-                .transpose()?,
+            created_at: created.map(|ms| from_ms(ms, Part::Leads, id)).transpose()?,
             updated_at: from_ms(updated, Part::Leads, id)?,
             events,
             outcome,
@@ -219,7 +217,8 @@ pub(crate) async fn put_leads(
     now: i64,
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(LEADS_PER_STATEMENT) {
-        let mut sql = String::from("INSERT INTO leads (id, attributes, created_at, updated_at) VALUES ");
+        let mut sql =
+            String::from("INSERT INTO leads (id, attributes, created_at, updated_at) VALUES ");
         push_values(&mut sql, chunk.len(), 4);
         sql.push_str(
             " ON CONFLICT (id) DO UPDATE SET attributes = excluded.attributes, \
@@ -322,10 +321,17 @@ mod tests {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
         };
-        let row = lead_row("L1", &obj(r#"{"employees": 250, "created_at": "2026-01-02"}"#))
-            .expect("valid");
+        let row = lead_row(
+            "L1",
+            &obj(r#"{"employees": 250, "created_at": "2026-01-02"}"#),
+        )
+        .expect("valid");
         assert_eq!(row.created_at, Some(1_767_312_000_000));
-        assert!(row.attributes.contains(r#""id":"L1""#), "{}", row.attributes);
+        assert!(
+            row.attributes.contains(r#""id":"L1""#),
+            "{}",
+            row.attributes
+        );
         for (bad, want) in [
             (r#"{"employees": 12.5}"#, "not a lead record"),
             (r#"{"id": "L2"}"#, "not the lead's id"),

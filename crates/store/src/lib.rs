@@ -112,9 +112,8 @@ impl Store {
             Backend::Sqlite => sqlite_url(url)?,
             Backend::Postgres => url.to_string(),
         };
-        let options = AnyConnectOptions::from_str(&url).map_err(|_| StoreError::Url {
-            url: url.clone(),
-        })?;
+        let options =
+            AnyConnectOptions::from_str(&url).map_err(|_| StoreError::Url { url: url.clone() })?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 // One writer at a time anyway; a few readers beside it.
@@ -152,6 +151,17 @@ impl Store {
     /// Closes the pool (waits for connections in use to return).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// A read transaction: one snapshot for every statement in it (SQLite: from its first
+    /// read, in WAL mode; PostgreSQL: repeatable read), so a read that spans tables never
+    /// mixes states before and after a concurrent write.
+    async fn read(&self, part: Part) -> Result<sqlx::Transaction<'_, sqlx::Any>, StoreError> {
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        };
+        self.pool.begin_with(begin).await.map_err(error::db(part))
     }
 
     /// A write transaction (see [`begin_write`]).

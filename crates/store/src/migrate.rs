@@ -16,8 +16,8 @@ use sqlx::AnyPool;
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
-use crate::error::{Part, StoreError, db};
 use crate::Backend;
+use crate::error::{Part, StoreError, db};
 
 /// `(version, description, SQL)` of SQLite's migrations.
 const SQLITE: &[(i64, &str, &str)] = &[(

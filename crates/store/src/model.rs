@@ -80,12 +80,10 @@ impl StoredLead {
     /// Attributes that no longer read as a lead record (written by an older contract).
     pub fn record(&self) -> Result<LeadRecord, StoreError> {
         let attributes = self.attributes.clone().unwrap_or_default();
-        let mut record: LeadRecord =
-            serde_json::from_value(serde_json::Value::Object(attributes)).map_err(|e| {
-                StoreError::Attributes {
-                    lead: self.id.clone(),
-                    message: e.to_string(),
-                }
+        let mut record: LeadRecord = serde_json::from_value(serde_json::Value::Object(attributes))
+            .map_err(|e| StoreError::Attributes {
+                lead: self.id.clone(),
+                message: e.to_string(),
             })?;
         record.id = Some(self.id.clone());
         record.activities = self

@@ -7,11 +7,11 @@
 
 use sqlx::Row;
 
+use crate::Store;
 use crate::error::{Item, Part, StoreError, db};
 use crate::leads::{ms, put_stubs, stored_outcome};
 use crate::model::NewOutcome;
 use crate::time::{from_ms, now_ms, text};
-use crate::Store;
 
 /// What recording an outcome did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

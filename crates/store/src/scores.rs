@@ -8,10 +8,10 @@ use qualify_core::scorelog::{LoggedReason, ScoreLogEntry, ScoreSource};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::Store;
 use crate::error::{Part, StoreError, db};
 use crate::leads::{ms, push_values};
 use crate::time::from_ms;
-use crate::Store;
 
 /// Most entries per `INSERT` (13 parameters each).
 const ENTRIES_PER_STATEMENT: usize = 500;
@@ -56,9 +56,8 @@ impl Store {
 
     /// Lead `id`'s logged scores, oldest first (by answer time, then arrival).
     pub async fn lead_scores(&self, id: &str) -> Result<Vec<ScoreLogEntry>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM score_log WHERE lead_id = $1 ORDER BY scored_at, seq"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM score_log WHERE lead_id = $1 ORDER BY scored_at, seq");
         sqlx::query(&sql)
             .bind(id)
             .fetch_all(&self.pool)

@@ -24,9 +24,9 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use sqlx::Row;
 
+use crate::Store;
 use crate::error::{Part, StoreError, db};
 use crate::leads::outcome_kind;
-use crate::Store;
 
 /// The store's three tables, as files would hold them (see the module docs). `events` and
 /// `outcomes` are `None` when empty, as an empty file reads.
@@ -42,8 +42,11 @@ impl Store {
     ///
     /// # Errors
     /// The database; a stored row the code cannot read.
-    pub async fn history_tables(&self, names: &HistoryColumns) -> Result<HistoryTables, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db(Part::Leads))?;
+    pub async fn history_tables(
+        &self,
+        names: &HistoryColumns,
+    ) -> Result<HistoryTables, StoreError> {
+        let mut conn = self.read(Part::Leads).await?;
         let rows = sqlx::query(
             "SELECT id, attributes FROM leads WHERE attributes IS NOT NULL ORDER BY seq",
         )
@@ -63,10 +66,11 @@ impl Store {
         }
         let leads = leads_table(&leads)?;
 
-        let rows = sqlx::query("SELECT lead_id, type, at, event_id, value FROM events ORDER BY seq")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db(Part::Events))?;
+        let rows =
+            sqlx::query("SELECT lead_id, type, at, event_id, value FROM events ORDER BY seq")
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db(Part::Events))?;
         let n = rows.len();
         let (mut lead, mut kind, mut at, mut id, mut value) = (
             Vec::with_capacity(n),
@@ -85,7 +89,10 @@ impl Store {
             })?));
             lead.push(Some(l));
             kind.push(Some(row.try_get::<String, _>(1).map_err(db(Part::Events))?));
-            id.push(row.try_get::<Option<String>, _>(3).map_err(db(Part::Events))?);
+            id.push(
+                row.try_get::<Option<String>, _>(3)
+                    .map_err(db(Part::Events))?,
+            );
             value.push(row.try_get::<Option<f64>, _>(4).map_err(db(Part::Events))?);
         }
         let e = &names.events;
@@ -97,10 +104,12 @@ impl Store {
             (&e.value, RawColumn::Number(value)),
         ])?;
 
-        let rows = sqlx::query("SELECT lead_id, outcome, at, reason FROM outcomes ORDER BY recorded_at, lead_id")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db(Part::Outcomes))?;
+        let rows = sqlx::query(
+            "SELECT lead_id, outcome, at, reason FROM outcomes ORDER BY recorded_at, lead_id",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db(Part::Outcomes))?;
         let o = &names.outcomes;
         let name = |kind: OutcomeKind| {
             let names = match kind {
@@ -109,14 +118,18 @@ impl Store {
             };
             names.first().cloned().unwrap_or_else(|| kind.to_string())
         };
-        let (mut lead, mut outcome, mut at, mut reason) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut lead, mut outcome, mut at, mut reason) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for row in &rows {
             let l: String = row.try_get(0).map_err(db(Part::Outcomes))?;
             let k: String = row.try_get(1).map_err(db(Part::Outcomes))?;
             let t: i64 = row.try_get(2).map_err(db(Part::Outcomes))?;
             outcome.push(Some(name(outcome_kind(&l, &k)?)));
             at.push(time_text(t));
-            reason.push(row.try_get::<Option<String>, _>(3).map_err(db(Part::Outcomes))?);
+            reason.push(
+                row.try_get::<Option<String>, _>(3)
+                    .map_err(db(Part::Outcomes))?,
+            );
             lead.push(Some(l));
         }
         let outcomes = table(vec![
@@ -130,6 +143,49 @@ impl Store {
             events,
             outcomes,
         })
+    }
+}
+
+impl HistoryTables {
+    /// sha256 (hex) of the tables' content: names, then every cell in order, each tagged
+    /// with its kind. What a training manifest records as its data's hash.
+    pub fn sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (i, table) in [
+            Some(&self.leads),
+            self.events.as_ref(),
+            self.outcomes.as_ref(),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            h.update([b'T', i as u8]);
+            let Some(table) = table else { continue };
+            for (name, column) in table.columns() {
+                h.update((name.len() as u64).to_le_bytes());
+                h.update(name.as_bytes());
+                match column {
+                    RawColumn::Number(v) => v.iter().for_each(|c| match c {
+                        Some(x) => h.update([&[1u8][..], &x.to_bits().to_le_bytes()].concat()),
+                        None => h.update([0u8]),
+                    }),
+                    RawColumn::Bool(v) => v.iter().for_each(|c| match c {
+                        Some(b) => h.update([2u8, u8::from(*b)]),
+                        None => h.update([0u8]),
+                    }),
+                    RawColumn::Text(v) => v.iter().for_each(|c| match c {
+                        Some(t) => {
+                            h.update([3u8]);
+                            h.update((t.len() as u64).to_le_bytes());
+                            h.update(t.as_bytes());
+                        }
+                        None => h.update([0u8]),
+                    }),
+                }
+            }
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -250,9 +306,18 @@ mod tests {
             t.column("zeta"),
             Some(&RawColumn::Text(vec![Some("2".into()), Some("n/a".into())]))
         );
-        assert_eq!(t.column("alpha"), Some(&RawColumn::Bool(vec![Some(true), None])));
-        assert_eq!(t.column("s"), Some(&RawColumn::Text(vec![Some("x;y".into()), None])));
-        assert_eq!(t.column("new"), Some(&RawColumn::Number(vec![None, Some(1.5)])));
+        assert_eq!(
+            t.column("alpha"),
+            Some(&RawColumn::Bool(vec![Some(true), None]))
+        );
+        assert_eq!(
+            t.column("s"),
+            Some(&RawColumn::Text(vec![Some("x;y".into()), None]))
+        );
+        assert_eq!(
+            t.column("new"),
+            Some(&RawColumn::Number(vec![None, Some(1.5)]))
+        );
         let text = object_text(&[("z", Value::from(1)), ("a", Value::Null)]);
         assert_eq!(text, r#"{"z":1,"a":null}"#);
         assert!(ordered_object("[1]").is_err());

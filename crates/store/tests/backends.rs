@@ -66,27 +66,45 @@ async fn a_lead_is_upserted_replaced_and_read_back_with_its_history() {
     on_both(|f: Fixture| async move {
         let s = &f.store;
         assert!(s.lead("L1").await.expect("read").is_none());
-        s.upsert_lead("L1", &obj(r#"{"industry": "saas", "employees": 250, "created_at": "2026-01-02T09:00:00Z"}"#))
-            .await
-            .expect("upsert");
+        s.upsert_lead(
+            "L1",
+            &obj(r#"{"industry": "saas", "employees": 250, "created_at": "2026-01-02T09:00:00Z"}"#),
+        )
+        .await
+        .expect("upsert");
         s.append_events(&[
             event("L1", "demo_request", "2026-01-05T00:00:00Z", Some("e2")),
-            event("L1", "Pricing_Page_Visit", "2026-01-03T00:00:00Z", Some("e1")),
+            event(
+                "L1",
+                "Pricing_Page_Visit",
+                "2026-01-03T00:00:00Z",
+                Some("e1"),
+            ),
         ])
         .await
         .expect("events");
         // Replaced whole: `employees` goes, the events stay.
-        s.upsert_lead("L1", &obj(r#"{"industry": "retail", "created_at": "2026-01-02T09:00:00Z"}"#))
-            .await
-            .expect("upsert again");
+        s.upsert_lead(
+            "L1",
+            &obj(r#"{"industry": "retail", "created_at": "2026-01-02T09:00:00Z"}"#),
+        )
+        .await
+        .expect("upsert again");
         let lead = s.lead("L1").await.expect("read").expect("stored");
         let attributes = lead.attributes.clone().expect("attributes");
-        assert_eq!(attributes.get("industry"), Some(&serde_json::json!("retail")));
+        assert_eq!(
+            attributes.get("industry"),
+            Some(&serde_json::json!("retail"))
+        );
         assert_eq!(attributes.get("id"), Some(&serde_json::json!("L1")));
         assert!(!attributes.contains_key("employees"));
         assert_eq!(lead.created_at, Some(t("2026-01-02T09:00:00Z")));
         let kinds: Vec<&str> = lead.events.iter().map(|e| e.kind.as_str()).collect();
-        assert_eq!(kinds, ["pricing_page_visit", "demo_request"], "time order, canonical spelling");
+        assert_eq!(
+            kinds,
+            ["pricing_page_visit", "demo_request"],
+            "time order, canonical spelling"
+        );
         // The lead as a record: what /v1/score would be sent.
         let record = lead.record().expect("record");
         assert_eq!(record.id.as_deref(), Some("L1"));
@@ -113,19 +131,52 @@ async fn events_are_idempotent_on_event_id_and_create_stub_leads() {
             event("B", "webinar", "2026-02-02T00:00:00Z", None),
         ];
         let first = s.append_events(&batch).await.expect("append");
-        assert_eq!((first.stored, first.duplicates, first.stub_leads), (3, 1, 2));
+        assert_eq!(
+            (first.stored, first.duplicates, first.stub_leads),
+            (3, 1, 2)
+        );
         // The same batch again (a retry): only the events without an id are new.
         let again = s.append_events(&batch).await.expect("append again");
-        assert_eq!((again.stored, again.duplicates, again.stub_leads), (2, 2, 0));
+        assert_eq!(
+            (again.stored, again.duplicates, again.stub_leads),
+            (2, 2, 0)
+        );
         let a = s.lead("A").await.expect("read").expect("stub");
         assert!(a.attributes.is_none(), "a stub has no attributes");
         assert_eq!(a.events.len(), 1);
-        assert_eq!(s.lead("B").await.expect("read").expect("stub").events.len(), 4);
+        assert_eq!(
+            s.lead("B").await.expect("read").expect("stub").events.len(),
+            4
+        );
+        // Values: a batch whose value is missing, then one of the same shape that has it
+        // (the driver must not keep the first batch's parameter types).
+        let mut with_value = event("A", "invoice", "2026-02-03T00:00:00Z", None);
+        s.append_events(std::slice::from_ref(&with_value))
+            .await
+            .expect("no value");
+        with_value.value = Some(1234.5);
+        s.append_events(std::slice::from_ref(&with_value))
+            .await
+            .expect("a value");
+        let values: Vec<Option<f64>> = s
+            .lead("A")
+            .await
+            .expect("read")
+            .expect("lead")
+            .events
+            .iter()
+            .filter(|e| e.kind.as_str() == "invoice")
+            .map(|e| e.value)
+            .collect();
+        assert_eq!(values, [None, Some(1234.5)]);
         // The stub's attributes arrive later.
         s.upsert_lead("A", &obj(r#"{"created_at": "2026-01-01"}"#))
             .await
             .expect("upsert");
-        assert_eq!(s.lead("A").await.expect("read").expect("lead").events.len(), 1);
+        assert_eq!(
+            s.lead("A").await.expect("read").expect("lead").events.len(),
+            3
+        );
     })
     .await;
 }
@@ -151,7 +202,9 @@ async fn a_bad_event_stores_nothing_of_its_batch_and_is_named() {
         let blank = [event(" ", "email_open", "2026-02-01T00:00:00Z", None)];
         assert!(matches!(
             s.append_events(&blank).await,
-            Err(StoreError::BlankLeadId { what: Item::Batch(0) })
+            Err(StoreError::BlankLeadId {
+                what: Item::Batch(0)
+            })
         ));
     })
     .await;
@@ -165,15 +218,29 @@ async fn outcomes_follow_the_file_policy() {
             .await
             .expect("lead");
         let err = s
-            .record_outcome(&outcome("L", OutcomeKind::Converted, "2026-02-01T00:00:00Z"))
+            .record_outcome(&outcome(
+                "L",
+                OutcomeKind::Converted,
+                "2026-02-01T00:00:00Z",
+            ))
             .await
             .expect_err("before creation");
-        assert!(matches!(err, StoreError::OutcomeBeforeCreation { .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::OutcomeBeforeCreation { .. }),
+            "{err}"
+        );
         let won = outcome("L", OutcomeKind::Converted, "2026-03-10T00:00:00Z");
         assert_eq!(s.record_outcome(&won).await.expect("record"), Recorded::New);
-        assert_eq!(s.record_outcome(&won).await.expect("retry"), Recorded::Again);
+        assert_eq!(
+            s.record_outcome(&won).await.expect("retry"),
+            Recorded::Again
+        );
         let err = s
-            .record_outcome(&outcome("L", OutcomeKind::Disqualified, "2026-03-11T00:00:00Z"))
+            .record_outcome(&outcome(
+                "L",
+                OutcomeKind::Disqualified,
+                "2026-03-11T00:00:00Z",
+            ))
             .await
             .expect_err("second outcome");
         assert!(
@@ -182,19 +249,31 @@ async fn outcomes_follow_the_file_policy() {
         );
         // A creation after the outcome is refused, and nothing changes.
         let err = s
-            .upsert_lead("L", &obj(r#"{"created_at": "2026-04-01T00:00:00Z", "industry": "x"}"#))
+            .upsert_lead(
+                "L",
+                &obj(r#"{"created_at": "2026-04-01T00:00:00Z", "industry": "x"}"#),
+            )
             .await
             .expect_err("created after the outcome");
-        assert!(matches!(err, StoreError::OutcomeBeforeCreation { .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::OutcomeBeforeCreation { .. }),
+            "{err}"
+        );
         let lead = s.lead("L").await.expect("read").expect("lead");
         assert_eq!(lead.created_at, Some(t("2026-03-01T00:00:00Z")));
-        assert_eq!(lead.outcome.map(|o| o.outcome), Some(OutcomeKind::Converted));
+        assert_eq!(
+            lead.outcome.map(|o| o.outcome),
+            Some(OutcomeKind::Converted)
+        );
         // An outcome of an unknown lead makes a stub, as an event does.
         let mut lost = outcome("M", OutcomeKind::Disqualified, "2026-03-10T00:00:00Z");
         lost.reason = Some("no budget".into());
         s.record_outcome(&lost).await.expect("stub outcome");
         let m = s.lead("M").await.expect("read").expect("stub");
-        assert_eq!(m.outcome.and_then(|o| o.reason).as_deref(), Some("no budget"));
+        assert_eq!(
+            m.outcome.and_then(|o| o.reason).as_deref(),
+            Some("no budget")
+        );
     })
     .await;
 }
@@ -249,9 +328,12 @@ async fn the_score_log_reads_back_by_lead_and_by_time() {
 async fn the_tables_for_training_leave_stubs_out_and_use_the_schema_names() {
     on_both(|f: Fixture| async move {
         let s = &f.store;
-        s.upsert_lead("L1", &obj(r#"{"created_at": "2026-01-01", "employees": 10}"#))
-            .await
-            .expect("lead");
+        s.upsert_lead(
+            "L1",
+            &obj(r#"{"created_at": "2026-01-01", "employees": 10}"#),
+        )
+        .await
+        .expect("lead");
         s.append_events(&[
             event("L1", "webinar", "2026-01-02T00:00:00Z", Some("w")),
             event("stub", "webinar", "2026-01-03T00:00:00Z", None),
@@ -261,9 +343,13 @@ async fn the_tables_for_training_leave_stubs_out_and_use_the_schema_names() {
         let mut names = HistoryColumns::default();
         names.events.kind = "activity".into();
         names.outcomes.converted = vec!["Closed Won".into()];
-        s.record_outcome(&outcome("L1", OutcomeKind::Converted, "2026-01-04T00:00:00Z"))
-            .await
-            .expect("outcome");
+        s.record_outcome(&outcome(
+            "L1",
+            OutcomeKind::Converted,
+            "2026-01-04T00:00:00Z",
+        ))
+        .await
+        .expect("outcome");
         let tables = s.history_tables(&names).await.expect("tables");
         assert_eq!(tables.leads.rows(), 1, "the stub is not in the leads table");
         assert_eq!(
@@ -271,7 +357,11 @@ async fn the_tables_for_training_leave_stubs_out_and_use_the_schema_names() {
             Some(&RawColumn::Number(vec![Some(10.0)]))
         );
         let events = tables.events.expect("events");
-        assert_eq!(events.rows(), 2, "events are all there; the reader drops the stub's");
+        assert_eq!(
+            events.rows(),
+            2,
+            "events are all there; the reader drops the stub's"
+        );
         assert!(events.column("activity").is_some());
         let outcomes = tables.outcomes.expect("outcomes");
         assert_eq!(
@@ -291,7 +381,14 @@ async fn concurrent_writers_all_commit() {
             tasks.push(tokio::spawn(async move {
                 for b in 0..5 {
                     let batch: Vec<NewEvent> = (0..20)
-                        .map(|i| event(&format!("W{w}"), "email_open", "2026-01-01T00:00:00Z", Some(&format!("{w}-{b}-{i}"))))
+                        .map(|i| {
+                            event(
+                                &format!("W{w}"),
+                                "email_open",
+                                "2026-01-01T00:00:00Z",
+                                Some(&format!("{w}-{b}-{i}")),
+                            )
+                        })
                         .collect();
                     s.append_events(&batch).await.expect("append");
                 }
@@ -300,7 +397,11 @@ async fn concurrent_writers_all_commit() {
         for task in tasks {
             task.await.expect("task");
         }
-        let tables = f.store.history_tables(&HistoryColumns::default()).await.expect("tables");
+        let tables = f
+            .store
+            .history_tables(&HistoryColumns::default())
+            .await
+            .expect("tables");
         assert_eq!(tables.events.map(|e| e.rows()), Some(8 * 5 * 20));
     })
     .await;

@@ -10,9 +10,9 @@ use std::path::Path;
 
 use common::{Fixture, on_both};
 use qualify_core::schema::Schema;
+use qualify_data::Format;
 use qualify_data::history::{HistoryIssue, HistoryPaths, infer_leads_schema, read_history};
 use qualify_data::synth::history::{HistoryConfig, generate_history, write_history};
-use qualify_data::Format;
 use qualify_store::StoreError;
 use qualify_store::files::{self, ImportOptions};
 
@@ -22,8 +22,16 @@ fn history_files(dir: &Path) -> (HistoryPaths, Schema) {
     let synth = generate_history(&HistoryConfig::new(300, 7));
     let written = write_history(dir, &synth, Format::Csv).expect("write history");
     let events = std::fs::read_to_string(&written.events).expect("events");
-    let header: Vec<&str> = events.lines().next().expect("a header").split(',').collect();
-    let lead = header.iter().position(|c| *c == "lead_id").expect("lead_id column");
+    let header: Vec<&str> = events
+        .lines()
+        .next()
+        .expect("a header")
+        .split(',')
+        .collect();
+    let lead = header
+        .iter()
+        .position(|c| *c == "lead_id")
+        .expect("lead_id column");
     let last = events.lines().last().expect("an event").to_string();
     let mut ghost: Vec<&str> = last.split(',').collect();
     ghost[lead] = "ghost-lead";
@@ -59,7 +67,11 @@ async fn an_imported_history_reads_back_as_its_files_read() {
         let from_store = files::read_history(&f.store, &schema).await.expect("store");
         assert_eq!(from_store.history, from_files.history);
         assert!(
-            from_store.report.warnings.iter().all(|w| w.issue == HistoryIssue::EventBeforeCreation),
+            from_store
+                .report
+                .warnings
+                .iter()
+                .all(|w| w.issue == HistoryIssue::EventBeforeCreation),
             "dropped rows were not imported: {:?}",
             from_store.report
         );

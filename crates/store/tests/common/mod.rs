@@ -39,7 +39,9 @@ pub async fn sqlite() -> Fixture {
 pub async fn postgres() -> Option<Fixture> {
     let Ok(base) = std::env::var(POSTGRES_ENV) else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{POSTGRES_ENV} is not set: under CI the PostgreSQL tests must run (scripts/test starts a server)");
+            panic!(
+                "{POSTGRES_ENV} is not set: under CI the PostgreSQL tests must run (scripts/test starts a server)"
+            );
         }
         eprintln!("skipped on PostgreSQL: set {POSTGRES_ENV} (scripts/postgres start)");
         return None;
