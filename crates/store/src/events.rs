@@ -92,7 +92,7 @@ pub(crate) async fn put_events(
     for chunk in events.chunks(EVENTS_PER_STATEMENT) {
         let mut sql =
             String::from("INSERT INTO events (lead_id, type, at, event_id, value) VALUES ");
-        push_values(&mut sql, chunk.len(), 5);
+        push_values(&mut sql, chunk.len(), 5, tx);
         sql.push_str(" ON CONFLICT (event_id) DO NOTHING");
         // Not a cached statement: sqlx 0.8's `Any` driver declares a NULL `f64` to
         // PostgreSQL as float4, so a statement prepared on a batch whose first value is

@@ -29,7 +29,7 @@ impl Store {
         let mut tx = self.write(Part::ScoreLog).await?;
         for chunk in entries.chunks(ENTRIES_PER_STATEMENT) {
             let mut sql = format!("INSERT INTO score_log ({COLUMNS}) VALUES ");
-            push_values(&mut sql, chunk.len(), 13);
+            push_values(&mut sql, chunk.len(), 13, &tx);
             let mut query = sqlx::query(&sql);
             for e in chunk {
                 let reasons =
