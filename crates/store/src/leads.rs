@@ -102,7 +102,7 @@ impl Store {
     /// outcome are kept. Committed when it returns `Ok`.
     ///
     /// # Errors
-    /// Attributes the canonical lead record refuses ([`lead_row`]'s errors), a creation
+    /// Attributes the canonical lead record refuses (see `lead_row`), a creation
     /// after the lead's recorded outcome, the database.
     pub async fn upsert_lead(
         &self,

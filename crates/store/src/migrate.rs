@@ -6,7 +6,7 @@
 //! transaction, records them with a checksum in `_sqlx_migrations` (an edited migration is
 //! refused), and on PostgreSQL holds an advisory lock so two servers starting at once do not
 //! race. The one thing it does not say well is a store *newer* than the code (it reports the
-//! first unknown version only): [`check_not_newer`] reads the store's version first and
+//! first unknown version only): `check_not_newer` reads the store's version first and
 //! refuses with both numbers.
 
 use std::borrow::Cow;
