@@ -49,6 +49,9 @@ enum Command {
     /// Monitor served scores: calibration on matured outcomes, drift, rules vs model, reasons,
     /// funnel KPIs, sales SLA (docs/monitoring.md).
     Monitor(cmd::monitor::MonitorArgs),
+    /// The lead store: import a history's files (docs/store.md).
+    #[command(subcommand)]
+    Store(cmd::store::StoreCommand),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Rules(c) => cmd::rules::run(c),
         Command::Compare(a) => cmd::compare::run(a),
         Command::Monitor(a) => cmd::monitor::run(a),
+        Command::Store(c) => cmd::store::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,5 +10,6 @@ pub mod rules;
 pub mod schema;
 pub mod score;
 pub mod serve;
+pub mod store;
 pub mod synth;
 pub mod train;

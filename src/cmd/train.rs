@@ -2,7 +2,8 @@
 //! summary printed. The pipeline itself (label checks, split, fitting, selection, metrics,
 //! golden rows, verify-then-publish) is the library's. With `--leads --events --outcomes`
 //! the rows are a history's point-in-time rows ([`qualify_train::history::train_history`],
-//! docs/history.md), trained through the same pipeline.
+//! docs/history.md), trained through the same pipeline; with `--store URL` the same history
+//! is read from a lead store (docs/store.md) and checked by the same readers.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -57,13 +58,17 @@ pub struct TrainArgs {
     /// Training data (CSV or Parquet), one row per lead: a flat snapshot, for data whose
     /// features are already what was known when each label's window began (docs/history.md).
     /// A CRM's history trains with --leads, --events and --outcomes instead.
-    #[arg(long, required_unless_present = "leads", conflicts_with = "leads")]
+    #[arg(
+        long,
+        required_unless_present = "history_source",
+        conflicts_with = "history_source"
+    )]
     pub data: Option<PathBuf>,
     #[command(flatten)]
     pub history: HistoryTrainArgs,
     /// The binary label column (0/1, yes/no, true/false). Taken from --schema when absent.
     /// (A history's label is "converted within --window of the moment".)
-    #[arg(long, conflicts_with = "leads")]
+    #[arg(long, conflicts_with = "history_source")]
     pub label: Option<String>,
     /// Id column, when the schema is inferred (a column named `id` is taken by default).
     #[arg(long, conflicts_with = "schema")]
@@ -80,7 +85,7 @@ pub struct TrainArgs {
     pub calibration: Calibration,
     /// Split by this time column (latest rows are the test part) instead of at random.
     /// (A history is always split out of time: the latest leads by creation.)
-    #[arg(long, conflicts_with = "leads")]
+    #[arg(long, conflicts_with = "history_source")]
     pub time_column: Option<String>,
     /// Fraction of rows held out for the evaluation reported in the manifest.
     #[arg(long, default_value_t = 0.2)]
@@ -125,8 +130,12 @@ pub struct TrainArgs {
 #[derive(Debug, clap::Args)]
 pub struct HistoryTrainArgs {
     /// A history's leads table (CSV or Parquet): id, created_at and attribute columns.
-    #[arg(long, requires_all = ["events", "outcomes"])]
+    #[arg(long, requires_all = ["events", "outcomes"], group = "history_source")]
     pub leads: Option<PathBuf>,
+    /// Or a lead store holding the history (sqlite://PATH or postgres://…, docs/store.md):
+    /// read and checked as the three files would be.
+    #[arg(long, group = "history_source")]
+    pub store: Option<String>,
     /// The history's events table: lead_id, at, type (optional event_id, value).
     #[arg(long, requires = "leads")]
     pub events: Option<PathBuf>,
@@ -136,14 +145,14 @@ pub struct HistoryTrainArgs {
     /// The label's window: converted within this long after the scoring moment (`90d`, or a
     /// number of days). Part of the model: its score means "probability of converting within
     /// 90 days of the scoring moment".
-    #[arg(long, default_value = "90d", value_parser = parse_days, requires = "leads")]
+    #[arg(long, default_value = "90d", value_parser = parse_days, requires = "history_source")]
     pub window: u32,
     /// Training moments: days after a lead's creation at which it is scored while open.
     #[arg(
         long,
         value_delimiter = ',',
         default_value = "0,7,14,30,60",
-        requires = "leads"
+        requires = "history_source"
     )]
     pub offsets: Vec<u32>,
     /// Count windows of the per-type features, in days.
@@ -151,28 +160,28 @@ pub struct HistoryTrainArgs {
         long,
         value_delimiter = ',',
         default_value = "7,30,90",
-        requires = "leads"
+        requires = "history_source"
     )]
     pub count_windows: Vec<u32>,
     /// Half-life of the decayed counts (`14d`, or a number of days).
-    #[arg(long, default_value = "14d", value_parser = parse_half_life, requires = "leads")]
+    #[arg(long, default_value = "14d", value_parser = parse_half_life, requires = "history_source")]
     pub half_life: f64,
     /// The end of the data (RFC 3339): labels look no further, later rows are ignored
     /// (default: the latest timestamp in the three tables).
-    #[arg(long, value_parser = parse_time, requires = "leads")]
+    #[arg(long, value_parser = parse_time, requires = "history_source")]
     pub as_of: Option<DateTime<Utc>>,
     /// Fewest events before the training moments for an event type to get its features
     /// (default: the schema's min_level_count).
-    #[arg(long, requires = "leads")]
+    #[arg(long, requires = "history_source")]
     pub min_type_events: Option<usize>,
     /// Also write the point-in-time rows trained on (lead, moment, features, label and a
     /// `part` column: train or test) to this .csv or .parquet file, for a peer to fit on the
     /// same rows.
-    #[arg(long, requires = "leads")]
+    #[arg(long, requires = "history_source")]
     pub rows_out: Option<PathBuf>,
     /// The anti-example of docs/history.md, to measure, never to score with: one row per lead
     /// at the end of the data, every event ever seen, label "ever converted".
-    #[arg(long, requires = "leads")]
+    #[arg(long, requires = "history_source")]
     pub careless_snapshot: bool,
 }
 
@@ -206,6 +215,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
         };
         return history(&args, &paths, schema);
     }
+    if let Some(url) = &args.history.store {
+        return store_history(&args, url, schema);
+    }
     let data_path = args
         .data
         .as_deref()
@@ -232,7 +244,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
 
 /// Trains on a history's point-in-time rows.
 fn history(args: &TrainArgs, paths: &HistoryPaths, schema: Option<Schema>) -> Result<()> {
-    let h = &args.history;
     let schema = match schema {
         Some(schema) => schema,
         None => {
@@ -252,7 +263,57 @@ fn history(args: &TrainArgs, paths: &HistoryPaths, schema: Option<Schema>) -> Re
     let spinner = spinner("reading the history");
     let read = read_history(paths, &schema, args.input.delimiter);
     spinner.finish_and_clear();
-    let read = read?;
+    let source = DataSource::files(&paths.files())?;
+    train_read(args, read?, schema, &source, &paths.leads)
+}
+
+/// Trains on the history a store holds: read as tables, checked by the file readers.
+fn store_history(args: &TrainArgs, url: &str, schema: Option<Schema>) -> Result<()> {
+    let names = schema
+        .as_ref()
+        .and_then(|s| s.history.clone())
+        .unwrap_or_default();
+    let spinner = spinner("reading the store");
+    let tables = super::store::runtime()?.block_on(async {
+        let store = qualify_store::Store::connect(url).await?;
+        let tables = store.history_tables(&names).await;
+        store.close().await;
+        tables
+    });
+    spinner.finish_and_clear();
+    let tables = tables.with_context(|| format!("reading {url}"))?;
+    let schema = match schema {
+        Some(schema) => schema,
+        None => {
+            eprintln!(
+                "note: no --schema given; using one inferred from the store's leads (saved in the bundle's manifest)"
+            );
+            let inferred = qualify_store::files::infer_leads_schema(&tables)?;
+            for (column, notes) in &inferred.notes {
+                for warning in &notes.warnings {
+                    eprintln!("warning: column {column:?}: {warning}");
+                }
+            }
+            inferred.schema
+        }
+    };
+    let source = DataSource {
+        name: format!("{} store", qualify_store::Backend::of_url(url)?),
+        sha256: tables.sha256(),
+    };
+    let read = qualify_store::files::checked(tables, &schema)?;
+    train_read(args, read, schema, &source, std::path::Path::new("store"))
+}
+
+/// Trains on a history read and checked (from files or a store).
+fn train_read(
+    args: &TrainArgs,
+    read: qualify_data::history::ReadHistory,
+    schema: Schema,
+    source: &DataSource,
+    data: &std::path::Path,
+) -> Result<()> {
+    let h = &args.history;
     for warning in &read.report.warnings {
         eprintln!("warning: {warning}");
     }
@@ -279,14 +340,13 @@ fn history(args: &TrainArgs, paths: &HistoryPaths, schema: Option<Schema>) -> Re
         qualify_data::Format::from_path(out)?;
     }
     let config = config(args, Some(schema));
-    let source = DataSource::files(&paths.files())?;
     let bars = Bars::default();
-    let result = train_history(&config, &read.history, &options, &source, &args.out, &bars);
+    let result = train_history(&config, &read.history, &options, source, &args.out, &bars);
     if let Some(bar) = bars.fitting.get() {
         bar.finish_and_clear();
     }
     let (trained, rows) = result.map_err(|e| match e {
-        HistoryTrainError::Pipeline(e) => with_flags(e, &paths.leads),
+        HistoryTrainError::Pipeline(e) => with_flags(e, data),
         other => anyhow::Error::new(other),
     })?;
     report::print_training_summary(&trained);

@@ -82,16 +82,26 @@ pub fn history_columns(schema: &Schema) -> Result<(&str, &str, HistoryColumns), 
     Ok((id, created, schema.history.clone().unwrap_or_default()))
 }
 
-/// Reads and checks the three tables with the leads schema `schema` (its columns read the
-/// leads table as training does; its `[history]` section names the other tables' columns).
+/// The three tables as read from their files, before any check (the first half of
+/// [`read_history`]; the lead store imports from them).
+#[derive(Debug, Clone)]
+pub struct HistoryFiles {
+    pub leads: RawTable,
+    /// `None` when the file has no rows.
+    pub events: Option<RawTable>,
+    pub outcomes: Option<RawTable>,
+}
+
+/// Reads the three tables as [`read_history`] does (the leads with the schema's text
+/// columns; the ids, times, types and names of the other two as text), without checking them.
 ///
 /// # Errors
-/// An unreadable file, a missing column, or a bad row (docs/history.md, "Bad input").
-pub fn read_history(
+/// An unreadable file.
+pub fn read_history_files(
     paths: &HistoryPaths,
     schema: &Schema,
     delimiter: Option<u8>,
-) -> Result<ReadHistory, HistoryReadError> {
+) -> Result<HistoryFiles, HistoryReadError> {
     let (_, _, columns) = history_columns(schema)?;
     let leads = read_table(&paths.leads, &ReadOptions::for_schema(schema, delimiter))?;
     let text = |names: &[&str]| ReadOptions {
@@ -108,14 +118,33 @@ pub fn read_history(
         Some(path) => read_optional(path, &text(&[&o.lead_id, &o.at, &o.outcome, &o.reason]))?,
         None => None,
     };
-    from_tables(
+    Ok(HistoryFiles {
         leads,
+        events,
+        outcomes,
+    })
+}
+
+/// Reads and checks the three tables with the leads schema `schema` (its columns read the
+/// leads table as training does; its `[history]` section names the other tables' columns).
+///
+/// # Errors
+/// An unreadable file, a missing column, or a bad row (docs/history.md, "Bad input").
+pub fn read_history(
+    paths: &HistoryPaths,
+    schema: &Schema,
+    delimiter: Option<u8>,
+) -> Result<ReadHistory, HistoryReadError> {
+    let files = read_history_files(paths, schema, delimiter)?;
+    from_tables(
+        files.leads,
         &paths.leads,
-        events.as_ref().map(|t| Source {
+        files.events.as_ref().map(|t| Source {
             table: t,
             path: &paths.events,
         }),
-        outcomes
+        files
+            .outcomes
             .as_ref()
             .zip(paths.outcomes.as_deref())
             .map(|(t, p)| Source { table: t, path: p }),
