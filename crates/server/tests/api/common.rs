@@ -22,12 +22,24 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The bundled flat model's (only) version directory. The fixture serves it under the name
-/// `default`: these tests are about the API, and flat records score the same way as of any
-/// moment (the history-trained default model is served end to end in tests/serve_history.rs).
+/// The bundled flat model's (only) version directory. The fixture serves a copy of it under
+/// the name `default` ([`copy_bundle_as`]): these tests are about the API, and the flat model
+/// reads every field of a record directly (the history-trained default model is served end
+/// to end in tests/serve.rs and tests/serve_history.rs).
 pub fn bundled_version() -> PathBuf {
     let dir = repo().join("models/flat");
     qualify_core::bundle::resolve_version(&dir).expect("bundled model")
+}
+
+/// Copies the bundled flat model's version to `to`, its manifest naming the model `name`.
+pub fn copy_bundle_as(to: &Path, name: &str) {
+    copy_dir(&bundled_version(), to);
+    let manifest_path = to.join("manifest.json");
+    let mut manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).expect("read"))
+            .expect("json");
+    manifest["name"] = json!(name);
+    std::fs::write(&manifest_path, manifest.to_string()).expect("write");
 }
 
 pub struct Fixture {
@@ -40,11 +52,11 @@ pub fn fixture() -> Fixture {
     let tmp = tempfile::tempdir().expect("tempdir");
     let models = tmp.path().join("models");
     let version = bundled_version();
-    copy_dir(
-        &version,
+    copy_bundle_as(
         &models
             .join("default")
             .join(version.file_name().expect("name")),
+        "default",
     );
     let config = Config {
         models: models.clone(),
@@ -179,7 +191,7 @@ pub fn metric(text: &str, series: &str) -> f64 {
 /// A copy of the bundle as a new version, with its manifest's version renamed.
 pub fn add_version(models: &Path, version: &str, corrupt: bool) {
     let dir = models.join("default").join(version);
-    copy_dir(&bundled_version(), &dir);
+    copy_bundle_as(&dir, "default");
     let manifest_path = dir.join("manifest.json");
     let mut manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(&manifest_path).expect("read"))

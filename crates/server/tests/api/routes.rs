@@ -446,7 +446,7 @@ async fn request_ids_are_made_or_echoed() {
 async fn the_challenger_is_sampled_and_shown_only_as_configured() {
     let f = fixture();
     let challenger = f.tmp.path().join("challenger");
-    copy_dir(&bundled_version(), &challenger.join("v1"));
+    copy_bundle_as(&challenger.join("v1"), "default");
     let shadow = |fraction: f64, in_response: bool| Config {
         challenger: Challenger {
             model: Some(challenger.clone()),
