@@ -34,7 +34,7 @@ pub struct ImportArgs {
     /// The outcomes table: lead_id, at, outcome (optional reason).
     #[arg(long)]
     pub outcomes: PathBuf,
-    /// The leads schema (its [history] section names the other tables' columns); inferred
+    /// The leads schema (its `[history]` section names the other tables' columns); inferred
     /// from the leads file when absent, as `qualify train --leads` does.
     #[arg(long)]
     pub schema: Option<PathBuf>,

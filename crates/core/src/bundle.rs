@@ -74,7 +74,7 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<HistoryModel>,
     /// The training part's distributions of the score and of every input column, for drift
-    /// monitoring ([`reference`]). Absent in bundles written before it existed, and in
+    /// monitoring ([`reference`](mod@reference)). Absent in bundles written before it existed, and in
     /// imported ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<Reference>,
