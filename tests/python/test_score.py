@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.csv  # noqa: F401  (pa.csv)
 import pyarrow.parquet as pq
 import pytest
 
@@ -74,7 +75,10 @@ def assert_explanations_equal(got: pa.Table, want: pa.Table):
             w = np.array([np.nan if v is None else v for v in w], dtype=float)
             np.testing.assert_allclose(g, w, atol=TOL, rtol=0, err_msg=name)
         else:
-            assert g == w, name
+            # pyarrow's CSV reader keeps an empty cell of a text column as "", polars (the
+            # CLI's reader) as null: both are missing to the encoder, and a reason shows the
+            # value as it was passed.
+            assert [v or None for v in g] == [v or None for v in w], name
 
 
 def test_explanations_equal_the_cli(cli, tmp_path):

@@ -105,10 +105,14 @@ fn located(e: &(dyn StdError + 'static)) -> Option<(Option<String>, Option<usize
     if let Some(e) = e.downcast_ref::<EncodeError>() {
         return encode_location(e);
     }
+    // Transparent variants forward `source()` past the wrapped error: look inside.
     if let Some(e) = e.downcast_ref::<PipelineError>() {
         return match e {
             PipelineError::NotATime { column, row } => Some((Some(column.clone()), Some(*row))),
             PipelineError::NoTimeColumn { column } => Some((Some(column.clone()), None)),
+            PipelineError::Label(e) | PipelineError::TrainingPart(e) => located(e),
+            PipelineError::Infer(e) => located(e),
+            PipelineError::Encode(e) => encode_location(e),
             _ => None,
         };
     }

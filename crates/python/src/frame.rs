@@ -10,7 +10,8 @@
 //!   refuses as it refuses one in a file (pandas' missing values arrive as nulls);
 //! - booleans → booleans; text, large text, text views and dictionary-encoded text
 //!   (pandas and polars categoricals) → text;
-//! - timestamps → RFC 3339 text in UTC (a timestamp without a time zone is read as UTC),
+//! - timestamps → RFC 3339 text in UTC (`+00:00`; a timestamp without a time zone is read
+//!   as UTC),
 //!   dates → `YYYY-MM-DD` text: the forms the encoder parses for timestamp columns;
 //! - an all-null column → missing text; any other type is refused, naming the column.
 
@@ -165,7 +166,7 @@ pub fn column(name: &str, array: &dyn Array) -> Result<RawColumn, FrameError> {
             };
             RawColumn::Text(
                 time.into_iter()
-                    .map(|t| t.map(|t| t.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+                    .map(|t| t.map(|t| t.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, false)))
                     .collect(),
             )
         }

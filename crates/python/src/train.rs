@@ -17,7 +17,9 @@ use qualify_data::ReadOptions;
 use qualify_train::calibration::CalibrationMethod;
 use qualify_train::gbm::GbmParams;
 use qualify_train::gbm_cv::ClassWeight;
-use qualify_train::pipeline::{DataSource, ModelChoice, SplitStrategy, TrainConfig, TrainData};
+use qualify_train::pipeline::{
+    DataSource, ModelChoice, PipelineError, SplitStrategy, TrainConfig, TrainData,
+};
 use qualify_train::progress::Silent;
 
 use crate::error::{Kind, raise, raise_with};
@@ -107,9 +109,13 @@ fn run(
         .detach(|| qualify_train::pipeline::train(&config, &data, out, &Silent))
         .map_err(|e| {
             let kind = match &e {
-                qualify_train::pipeline::PipelineError::Label(_)
-                | qualify_train::pipeline::PipelineError::NoTimeColumn { .. }
-                | qualify_train::pipeline::PipelineError::NotATime { .. } => Kind::Input,
+                PipelineError::Label(_)
+                | PipelineError::NoLabel
+                | PipelineError::LabelMismatch { .. }
+                | PipelineError::Infer(_)
+                | PipelineError::Encode(_)
+                | PipelineError::NoTimeColumn { .. }
+                | PipelineError::NotATime { .. } => Kind::Input,
                 _ => Kind::Train,
             };
             raise(kind, &e)
