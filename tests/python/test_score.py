@@ -144,3 +144,50 @@ def test_training_on_a_frame_equals_training_on_its_file(cli, synthetic, tmp_pat
         "--seed", 3, "--out", tmp_path / "cli")
     cli_model = qualify.Model.load(tmp_path / "cli")
     assert cli_model.manifest["metrics"]["test"] == from_file.metrics["test"]
+
+
+def test_arrow_types_score_as_their_plain_values():
+    """Each Arrow type the package reads (docs/python.md) gives the scores its plain
+    counterpart gives: integers of every width, floats, decimals, categoricals
+    (dictionaries), large strings, string views, timestamps with and without a zone, dates."""
+    import pyarrow.compute as pc
+
+    plain = pa.csv.read_csv(SAMPLE, convert_options=pa.csv.ConvertOptions(
+        column_types={"last_activity_at": pa.string(), "created_at": pa.string()}))
+    model = qualify.Model.load(MODEL)
+    want = model.score(plain)
+
+    def cast(table, name, kind):
+        return table.set_column(table.schema.get_field_index(name), name,
+                                pc.cast(table.column(name), kind))
+
+    typed = plain
+    for name, kind in [
+        ("employees", pa.float32()),
+        ("website_visit_count", pa.int8()),
+        ("pricing_page_visit_count", pa.uint64()),
+        ("email_open_count", pa.int16()),
+        ("demo_request_count", pa.decimal128(22, 2)),
+        ("industry", pa.dictionary(pa.int32(), pa.string())),
+        ("country", pa.large_string()),
+        ("seniority", pa.string_view()),
+    ]:
+        typed = cast(typed, name, kind)
+    stamps = pc.strptime(typed.column("last_activity_at"), format="%Y-%m-%dT%H:%M:%S%z", unit="s",
+                         error_is_null=True)
+    typed = typed.set_column(typed.schema.get_field_index("last_activity_at"),
+                             "last_activity_at", pc.cast(stamps, pa.timestamp("ms", tz="UTC")))
+    got = model.score(typed)
+    # float32 employees lose digits beyond 24 bits: none in the sample (< 16.7 M).
+    np.testing.assert_allclose(got, want, atol=1e-12, rtol=0)
+    # A time-zone-less timestamp reads as UTC; a date as midnight UTC.
+    naive = typed.set_column(typed.schema.get_field_index("last_activity_at"), "last_activity_at",
+                             pc.cast(stamps, pa.timestamp("us")))
+    np.testing.assert_allclose(model.score(naive), want, atol=1e-12, rtol=0)
+    dates = pc.cast(pc.cast(stamps, pa.timestamp("s")), pa.date32())
+    as_dates = typed.set_column(typed.schema.get_field_index("last_activity_at"),
+                                "last_activity_at", dates)
+    day_text = pc.strftime(dates, format="%Y-%m-%d")
+    as_text = plain.set_column(plain.schema.get_field_index("last_activity_at"),
+                               "last_activity_at", day_text)
+    np.testing.assert_allclose(model.score(as_dates), model.score(as_text), atol=0, rtol=0)

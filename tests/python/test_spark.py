@@ -5,6 +5,7 @@ checked against `qualify score`, rows per second printed beside the CLI's on the
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 
@@ -79,6 +80,9 @@ def test_spark_scores_equal_the_cli(spark, cli, tmp_path, capsys):
     cli("score", "--model", MODEL, "--data", part, "--out", tmp_path / "all.parquet")
     cli_seconds = time.perf_counter() - started
     assert pq.read_metadata(tmp_path / "all.parquet").num_rows == ROWS
+    leads.unpersist()
+    shutil.rmtree(data)
+    (tmp_path / "all.parquet").unlink()
     with capsys.disabled():
         print(
             f"\nqualify.spark.score: {ROWS} rows in {spark_seconds:.1f} s "
@@ -92,3 +96,26 @@ def test_each_process_loads_a_bundle_once(tmp_path):
     first = qualify.spark._model(str(MODEL))
     assert qualify.spark._model(str(MODEL)) is first
     assert list(qualify.spark.loaded_models()) == [str(MODEL)]
+
+
+def test_spark_explanations_equal_the_cli(spark, cli, tmp_path):
+    import pandas as pd
+
+    # The file's first 2,000 leads as written (booleans as the file spells them).
+    path = tmp_path / "head.csv"
+    path.write_text("".join(SAMPLE.read_text().splitlines(keepends=True)[:2001]))
+    sample = pd.read_csv(path, dtype={"crm": "string", "tech_stack": "string"})
+    cli("score", "--model", MODEL, "--data", path, "--out", tmp_path / "why.parquet",
+        "--explain", "--top", "2")
+    want = pq.read_table(tmp_path / "why.parquet").to_pandas().set_index("id")
+    scored = qualify.spark.score(spark.createDataFrame(sample).repartition(3), str(MODEL),
+                                 explain=True, top=2)
+    added = ["propensity"] + qualify.spark.explain_columns(2)
+    assert scored.columns[-len(added):] == added
+    got = scored.select("id", *added).toPandas().set_index("id").loc[want.index]
+    for name in added:
+        if name.endswith(("_column", "_value")):
+            assert [v or None for v in got[name]] == [v or None for v in want[name]], name
+        else:
+            np.testing.assert_allclose(got[name].astype(float), want[name].astype(float),
+                                       atol=1e-12, rtol=0, err_msg=name)

@@ -1,5 +1,6 @@
-"""Scoring Spark DataFrames: :func:`score` adds a ``propensity`` column through
-``DataFrame.mapInArrow``, so rows travel to the model as Arrow record batches.
+"""Scoring Spark DataFrames: :func:`score` adds a ``propensity`` column (and, on request,
+the explanation columns of ``qualify score --explain``) through ``DataFrame.mapInArrow``, so
+rows travel to the model as Arrow record batches.
 
 Each executor process loads a bundle once: the loaded model is kept in a module-level
 cache keyed by the bundle's path, and every batch of every task that process runs reuses
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Dict, Iterator, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Union
 
 import pyarrow as pa
 
@@ -36,32 +37,61 @@ def _model(path: str) -> Model:
         return model
 
 
+def explain_columns(top: int) -> List[str]:
+    """The columns :func:`score` adds with ``explain=True`` after the propensity, as
+    ``qualify score --explain --top TOP`` names them."""
+    names = ["raw_score"]
+    for sign in ("positive", "negative"):
+        for k in range(1, top + 1):
+            names += [f"{sign}_{k}_column", f"{sign}_{k}_value", f"{sign}_{k}_contribution"]
+    return names
+
+
 def score(
     df: "DataFrame",
     model_path: Union[str, "os.PathLike[str]"],
     *,
     column: str = "propensity",
+    explain: bool = False,
+    top: int = 3,
     as_of: Union[None, str, "datetime"] = None,
 ) -> "DataFrame":
     """``df`` with a ``column`` (double) holding each row's calibrated propensity, as
-    ``qualify score`` computes it. ``df`` needs the bundle's feature columns (others are
-    carried through). ``as_of`` is the scoring time of timestamp features (default: the
-    training data's reference time)."""
-    from pyspark.sql.types import DoubleType, StructField, StructType
+    ``qualify score`` computes it; with ``explain``, also ``raw_score`` and the ``top``
+    reasons of each sign (:func:`explain_columns`), as ``qualify score --explain``. ``df``
+    needs the bundle's feature columns (others are carried through). ``as_of`` is the
+    scoring time of timestamp features (default: the training data's reference time)."""
+    from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
     path = os.fspath(model_path)
-    if column in df.columns:
-        raise ValueError(f"the DataFrame already has a column {column!r}: pass column=...")
+    added = [column] + (explain_columns(top) if explain else [])
+    clash = [name for name in added if name in df.columns]
+    if clash:
+        raise ValueError(f"the DataFrame already has the column(s) {clash}: rename them")
     when = _as_of(as_of)
-    schema = StructType(df.schema.fields + [StructField(column, DoubleType(), False)])
+    fields = [StructField(column, DoubleType(), False)]
+    for name in added[1:]:
+        kind = StringType() if name.endswith(("_column", "_value")) else DoubleType()
+        fields.append(StructField(name, kind, name != "raw_score"))
+    schema = StructType(df.schema.fields + fields)
 
     def scored(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         model = _model(path)
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            scores = model._native.score(pa.Table.from_batches([batch]), when)
-            yield batch.append_column(column, scores)
+            frame = pa.Table.from_batches([batch])
+            if explain:
+                why = model._native.explain(frame, top, when)
+                arrays = [why.column("propensity")] + [why.column(n) for n in added[1:]]
+            else:
+                arrays = [model._native.score(frame, when)]
+            out = batch
+            for name, array in zip(added, arrays):
+                if isinstance(array, pa.ChunkedArray):
+                    array = array.combine_chunks()
+                out = out.append_column(name, array)
+            yield out
 
     return df.mapInArrow(scored, schema)
 
