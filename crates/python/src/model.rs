@@ -6,7 +6,8 @@
 //! released. A batch's error rows are moved to the frame's rows.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arrow_array::ffi_stream::RecordBatchStreamReader;
 use arrow_array::{Array, Float64Array, RecordBatch};
@@ -70,42 +71,41 @@ impl PyModel {
         self.model.can_explain()
     }
 
-    /// Calibrated propensities of every row of the stream, in row order.
-    #[pyo3(signature = (frame, as_of=None))]
+    /// Calibrated propensities of every row of the stream, in row order, computed on
+    /// `threads` threads (default: one per core).
+    #[pyo3(signature = (frame, as_of=None, threads=None))]
     fn score(
         &self,
         py: Python<'_>,
         frame: PyArrowType<RecordBatchStreamReader>,
         as_of: Option<&str>,
+        threads: Option<usize>,
     ) -> PyResult<PyArrowType<ArrayData>> {
         let as_of = parse_as_of(as_of)?;
         let batches = read_batches(frame.0)?;
         let model = &self.model;
-        let scores = py.detach(|| -> Result<Vec<f64>, Failure> {
-            let mut scores = Vec::new();
-            for_each_table(&batches, |table, offset| {
-                let part = model
+        let parts = py.detach(|| {
+            in_chunks(&batches, threads, |table, offset| {
+                model
                     .score_table(&table, as_of)
-                    .map_err(|e| Failure::Runtime(shift_rows(e, offset)))?;
-                scores.extend(part);
-                Ok(())
-            })?;
-            Ok(scores)
+                    .map_err(|e| Failure::Runtime(shift_rows(e, offset)))
+            })
         });
-        let scores = scores.map_err(Failure::raise)?;
+        let scores: Vec<f64> = parts.map_err(Failure::raise)?.concat();
         Ok(PyArrowType(Float64Array::from(scores).into_data()))
     }
 
     /// The frame's id column (the schema's id, when the frame has it), `propensity`,
     /// `raw_score` and `top` reasons of each sign per row: the columns of
     /// `qualify score --explain`.
-    #[pyo3(signature = (frame, top=3, as_of=None))]
+    #[pyo3(signature = (frame, top=3, as_of=None, threads=None))]
     fn explain(
         &self,
         py: Python<'_>,
         frame: PyArrowType<RecordBatchStreamReader>,
         top: usize,
         as_of: Option<&str>,
+        threads: Option<usize>,
     ) -> PyResult<PyArrowType<Table>> {
         let as_of = parse_as_of(as_of)?;
         if let Some(why) = self.model.why_not_explainable() {
@@ -120,9 +120,8 @@ impl PyModel {
         let model = &self.model;
         let manifest = model.manifest();
         let as_of = as_of.unwrap_or_else(|| manifest.encoder.reference_time());
-        let out = py.detach(|| -> Result<Vec<RecordBatch>, Failure> {
-            let mut out = Vec::new();
-            for_each_table(&batches, |table, offset| {
+        let out = py.detach(|| {
+            in_chunks(&batches, threads, |table, offset| {
                 let explained = model
                     .explain_table(&table, as_of, top)
                     .map_err(|e| Failure::Runtime(shift_rows(e, offset)))?;
@@ -145,10 +144,8 @@ impl PyModel {
                 explained
                     .push_columns(&mut columns)
                     .map_err(FrameError::from)?;
-                out.push(table_batch(&columns)?);
-                Ok(())
-            })?;
-            Ok(out)
+                Ok(table_batch(&columns)?)
+            })
         });
         let out = out.map_err(Failure::raise)?;
         let schema = out
@@ -195,17 +192,75 @@ pub(crate) fn read_batches(reader: RecordBatchStreamReader) -> PyResult<Vec<Reco
     Ok(batches)
 }
 
-/// Calls `f` with each non-empty batch as a table and the number of rows before it.
-fn for_each_table(
+/// Rows per piece of work: large enough that a piece's fixed costs vanish, small enough to
+/// spread a frame over the cores and bound the memory of the typed copy.
+const CHUNK_ROWS: usize = 65_536;
+
+/// Calls `f` with every slice of at most [`CHUNK_ROWS`] rows of the batches, as a table, and
+/// the number of rows before it, on `threads` threads (default: one per core; the runtime
+/// scores one piece on one core), and returns the results in row order. The first error in
+/// row order wins, so the reported row is the frame's first bad one.
+fn in_chunks<T: Send>(
     batches: &[RecordBatch],
-    mut f: impl FnMut(RawTable, usize) -> Result<(), Failure>,
-) -> Result<(), Failure> {
+    threads: Option<usize>,
+    f: impl Fn(RawTable, usize) -> Result<T, Failure> + Sync,
+) -> Result<Vec<T>, Failure> {
+    let mut pieces = Vec::new();
     let mut offset = 0;
-    for batch in batches.iter().filter(|b| b.num_rows() > 0) {
-        f(batch_table(batch)?, offset)?;
+    for batch in batches {
+        let mut start = 0;
+        while start < batch.num_rows() {
+            let len = CHUNK_ROWS.min(batch.num_rows() - start);
+            pieces.push((batch.slice(start, len), offset + start));
+            start += len;
+        }
         offset += batch.num_rows();
     }
-    Ok(())
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, pieces.len().max(1));
+    let run = |(piece, offset): &(RecordBatch, usize)| f(batch_table(piece)?, *offset);
+    if threads == 1 {
+        return pieces.iter().map(run).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let done: Vec<Mutex<Option<Result<T, Failure>>>> =
+        pieces.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(piece) = pieces.get(i) else { break };
+                    let result = run(piece);
+                    let failed = result.is_err();
+                    if let Ok(mut slot) = done[i].lock() {
+                        *slot = Some(result);
+                    }
+                    if failed {
+                        // Later pieces cannot change the answer: an earlier piece's error
+                        // (if any) is still reported first.
+                        next.fetch_max(pieces.len(), Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let mut out = Vec::with_capacity(pieces.len());
+    for slot in done {
+        match slot.into_inner().ok().flatten() {
+            Some(result) => out.push(result?),
+            // Only pieces after a failed one are skipped, and its error returned above.
+            None => {
+                return Err(Failure::Frame(FrameError::Stream(
+                    arrow_schema::ArrowError::ComputeError(
+                        "a piece of the frame was not processed".into(),
+                    ),
+                )));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// An RFC 3339 time from Python (the wrapper turns `datetime`s into text).

@@ -159,25 +159,36 @@ class Model:
         return json.loads(self._native.manifest_json())
 
     def score(
-        self, frame: Frame, *, as_of: Union[None, str, datetime] = None
+        self,
+        frame: Frame,
+        *,
+        as_of: Union[None, str, datetime] = None,
+        threads: Optional[int] = None,
     ) -> "numpy.ndarray":
         """Calibrated propensities of every row, in row order (float64), as
         ``qualify score`` computes them. ``as_of`` is the scoring time of timestamp features
-        (default: the training data's reference time). Raises :class:`InputError` with the
+        (default: the training data's reference time). Pieces of 65,536 rows are scored on
+        ``threads`` threads (default: one per core). Raises :class:`InputError` with the
         ``field`` and ``row`` of a value the model cannot read."""
-        scores = self._native.score(_stream(frame), _as_of(as_of))
+        scores = self._native.score(_stream(frame), _as_of(as_of), threads)
         return scores.to_numpy(zero_copy_only=False)
 
     def explain(
-        self, frame: Frame, top: int = 3, *, as_of: Union[None, str, datetime] = None
+        self,
+        frame: Frame,
+        top: int = 3,
+        *,
+        as_of: Union[None, str, datetime] = None,
+        threads: Optional[int] = None,
     ) -> Frame:
         """The columns of ``qualify score --explain --top TOP``: the schema's id (when the
         frame has it), ``propensity``, ``raw_score`` (log-odds) and, for each rank ``k``,
         ``positive_k_column``, ``positive_k_value``, ``positive_k_contribution`` and the
-        same for ``negative_k_...``. Returned as the input's kind of frame."""
+        same for ``negative_k_...``. Returned as the input's kind of frame. ``threads`` as
+        for :meth:`score`."""
         if top < 0:
             raise InputError(f"top must be at least 0, got {top}", "top")
-        table = self._native.explain(_stream(frame), top, _as_of(as_of))
+        table = self._native.explain(_stream(frame), top, _as_of(as_of), threads)
         return _like(frame, table)
 
     def __repr__(self) -> str:

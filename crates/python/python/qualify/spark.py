@@ -75,6 +75,7 @@ def score(
         fields.append(StructField(name, kind, name != "raw_score"))
     schema = StructType(df.schema.fields + fields)
 
+    # One thread per batch: Spark already runs a task per core.
     def scored(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         model = _model(path)
         for batch in batches:
@@ -82,10 +83,10 @@ def score(
                 continue
             frame = pa.Table.from_batches([batch])
             if explain:
-                why = model._native.explain(frame, top, when)
+                why = model._native.explain(frame, top, when, 1)
                 arrays = [why.column("propensity")] + [why.column(n) for n in added[1:]]
             else:
-                arrays = [model._native.score(frame, when)]
+                arrays = [model._native.score(frame, when, 1)]
             out = batch
             for name, array in zip(added, arrays):
                 if isinstance(array, pa.ChunkedArray):
