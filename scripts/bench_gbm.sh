@@ -14,7 +14,7 @@ trap 'rm -rf "$dir"' EXIT
 data=$dir/bench-100k-40.csv
 # Build first, so compiling never overlaps a timing.
 cargo bench -q -p qualify-gbm --bench fit --no-run
-cargo run -q --release -p qualify-gbm --example bench_data -- "$data"
+cargo run -q --release -p qualify-gbm --example gbm_bench_data -- "$data"
 echo "== load: $(uptime)"
 echo "== LightGBM"
 "$PY" scripts/bench_lightgbm.py "$data" --json | tee "$dir/lightgbm.txt"

@@ -1,5 +1,5 @@
 """Times LightGBM's LGBMClassifier (200 trees, learning rate 0.05, 31 leaves, 255 bins,
-otherwise defaults) on a CSV written by `cargo run -p qualify-gbm --example bench_data`: the
+otherwise defaults) on a CSV written by `cargo run -p qualify-gbm --example gbm_bench_data`: the
 peer of `crates/gbm/benches/fit.rs`. Prints the best and median of 5 fits on two threads and
 on one (loading the CSV is not timed), and the training log loss; with --json, the last line
 is a JSON object of the best and median times in seconds per thread count."""

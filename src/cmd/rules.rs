@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use qualify_core::lead::LeadRecord;
 use qualify_core::schema::Schema;
-use qualify_core::value::{RawColumn, RawTable, RawValue};
+use qualify_core::value::{RawTable, RawValue};
 use qualify_rules::{CompiledRules, RuleOutcome, Stage, check_text};
 
 use super::common::{InputArgs, check_output, parse_time, read_table};
@@ -219,33 +219,14 @@ fn write_jsonl(path: &Path, rows: &[ScoredRow<'_>]) -> Result<()> {
 }
 
 fn to_table(rows: &[ScoredRow<'_>]) -> Result<RawTable> {
-    let text = |f: &dyn Fn(&ScoredRow<'_>) -> Option<String>| {
-        RawColumn::Text(rows.iter().map(f).collect())
-    };
-    let number = |f: &dyn Fn(&RuleOutcome<'_>) -> f64| {
-        RawColumn::Number(rows.iter().map(|r| Some(f(&r.outcome))).collect())
-    };
-    let mut table = RawTable::new();
-    table.push(
-        "id",
-        text(&|r| match &r.id {
+    let ids = rows
+        .iter()
+        .map(|r| match &r.id {
             serde_json::Value::Null => None,
             serde_json::Value::String(s) => Some(s.clone()),
             other => Some(other.to_string()),
-        }),
-    )?;
-    table.push("score", number(&|o| o.score.as_f64()))?;
-    table.push("fit_score", number(&|o| o.fit_score.as_f64()))?;
-    table.push("engagement_score", number(&|o| o.engagement_score.as_f64()))?;
-    table.push(
-        "stage",
-        text(&|r| Some(r.outcome.stage.as_str().to_string())),
-    )?;
-    table.push(
-        "gates_failed",
-        text(&|r| Some(r.outcome.gates_failed.join(";"))),
-    )?;
-    table.push("route", text(&|r| r.outcome.route.map(str::to_string)))?;
-    table.push("reasons", text(&|r| Some(r.outcome.reasons_text())))?;
-    Ok(table)
+        })
+        .collect();
+    let outcomes = rows.iter().map(|r| &r.outcome);
+    Ok(qualify_rules::table::outcome_table(ids, outcomes)?)
 }

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use qualify_core::history::{MOMENT_COLUMN, time_text};
 use qualify_core::value::{RawColumn, RawTable};
 use qualify_data::history::{HistoryPaths, MOMENTS_LEAD, moments_from_table, read_history};
-use qualify_runtime::{Model, Reason};
+use qualify_runtime::Model;
 use qualify_train::history::score::{MomentsChoice, history_model, score_moments};
 
 use super::common::{InputArgs, check_output, parse_time, read_table, spinner};
@@ -109,8 +109,10 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         let as_of = args
             .as_of
             .unwrap_or_else(|| manifest.encoder.reference_time());
-        explain_columns(&model, &table, as_of, args.top, &mut out)
-            .map_err(|e| anyhow!("{}: {e}", data.display()))?;
+        model
+            .explain_table(&table, as_of, args.top)
+            .map_err(|e| anyhow!("{}: {e}", data.display()))?
+            .push_columns(&mut out)?;
     }
     qualify_data::write_table(&args.out, &out)?;
     eprintln!(
@@ -167,7 +169,10 @@ fn history(args: &ScoreArgs, model: &Model, leads: &Path, events: &Path) -> Resu
         // The moments' point-in-time rows, explained as the batch path scored them (the
         // features are columns of the rows; time is the bundle's reference time).
         let as_of = model.manifest().encoder.reference_time();
-        explain_columns(model, &scored.table, as_of, args.top, &mut out)?;
+        model
+            .explain_table(&scored.table, as_of, args.top)
+            .map_err(|e| anyhow!("{}: {e}", leads.display()))?
+            .push_columns(&mut out)?;
     }
     qualify_data::write_table(&args.out, &out)?;
     let manifest = model.manifest();
@@ -202,58 +207,4 @@ pub fn read_model_history(
         eprintln!("warning: {warning}");
     }
     Ok(read)
-}
-
-/// Appends `raw_score` and the reason columns (see the module docs) to `out`.
-fn explain_columns(
-    model: &Model,
-    table: &RawTable,
-    as_of: DateTime<Utc>,
-    top: usize,
-    out: &mut RawTable,
-) -> Result<()> {
-    let rows = table.rows();
-    let mut raw = Vec::with_capacity(rows);
-    let mut positive: Vec<Vec<Reason>> = Vec::with_capacity(rows);
-    let mut negative: Vec<Vec<Reason>> = Vec::with_capacity(rows);
-    for row in 0..rows {
-        let (_, e) = model
-            .explain_json(&table.row_json(row), as_of, top)
-            .map_err(|e| anyhow!("row {}: {e}", row + 1))?;
-        raw.push(Some(e.raw_score));
-        positive.push(e.top_positive);
-        negative.push(e.top_negative);
-    }
-    out.push("raw_score", RawColumn::Number(raw))?;
-    for (sign, reasons) in [("positive", &positive), ("negative", &negative)] {
-        for k in 0..top {
-            let nth = |r: &Vec<Reason>| r.get(k).cloned();
-            let column = reasons.iter().map(|r| nth(r).map(|r| r.column)).collect();
-            let value = reasons
-                .iter()
-                .map(|r| nth(r).and_then(|r| value_text(&r.value)))
-                .collect();
-            let contribution = reasons
-                .iter()
-                .map(|r| nth(r).map(|r| r.contribution))
-                .collect();
-            let name = format!("{sign}_{}", k + 1);
-            out.push(format!("{name}_column"), RawColumn::Text(column))?;
-            out.push(format!("{name}_value"), RawColumn::Text(value))?;
-            out.push(
-                format!("{name}_contribution"),
-                RawColumn::Number(contribution),
-            )?;
-        }
-    }
-    Ok(())
-}
-
-/// A reason's value as a cell: text as is, other values as JSON, missing as an empty cell.
-fn value_text(value: &serde_json::Value) -> Option<String> {
-    match value {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
 }

@@ -68,6 +68,7 @@ mod field;
 pub mod format;
 mod outcome;
 mod parse;
+pub mod table;
 mod view;
 
 pub use check::check_text;

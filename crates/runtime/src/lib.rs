@@ -22,8 +22,10 @@ pub mod forest;
 pub mod model;
 pub mod native;
 pub mod onnx;
+pub mod table;
 
 pub use error::{RuntimeError, Unexplainable};
 pub use explain::{Explanation, Reason};
 pub use model::{Model, Scored};
 pub use native::NativeKind;
+pub use table::ExplainedTable;
