@@ -10,6 +10,7 @@ use std::error::Error as StdError;
 
 use pyo3::prelude::*;
 use qualify_core::encoder::EncodeError;
+use qualify_data::history::HistoryReadError;
 use qualify_data::infer::InferError;
 use qualify_data::label::LabelError;
 use qualify_runtime::RuntimeError;
@@ -125,6 +126,14 @@ fn located(e: &(dyn StdError + 'static)) -> Option<(Option<String>, Option<usize
             | LabelError::SingleClass { label, .. }
             | LabelError::TooFew { label, .. } => (Some(label.clone()), None),
         });
+    }
+    if let Some(e) = e.downcast_ref::<HistoryReadError>() {
+        return match e {
+            HistoryReadError::Cell { column, row, .. } => Some((Some(column.clone()), Some(*row))),
+            HistoryReadError::MissingColumn { column, .. } => Some((Some(column.clone()), None)),
+            HistoryReadError::Infer { source, .. } => located(source),
+            _ => None,
+        };
     }
     if let Some(InferError::MissingColumn { column, .. }) = e.downcast_ref::<InferError>() {
         return Some((Some(column.clone()), None));

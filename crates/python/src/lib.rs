@@ -2,7 +2,7 @@
 //!
 //! Data scientists work in pandas, polars and Spark; this module gives them the library
 //! pipelines without a subprocess or a CSV file in between: [`model::PyModel`] (load, score,
-//! explain), [`train::train_file`] / [`train::train_frame`], [`rules::PyRules`] and
+//! explain), [`train::train_file`] / [`train::train_frame`], [`history::train_history_tables`], [`rules::PyRules`] and
 //! [`compare::compare`]. Each calls the library function the command line calls
 //! (`qualify_runtime`, `qualify_train::pipeline::train`, `qualify_rules`,
 //! `qualify_compare::pipeline`), so the package and the CLI agree by construction; the
@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 pub mod compare;
 pub mod error;
 pub mod frame;
+pub mod history;
 pub mod model;
 pub mod rules;
 pub mod train;
@@ -29,6 +30,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<rules::PyRules>()?;
     m.add_function(wrap_pyfunction!(train::train_file, m)?)?;
     m.add_function(wrap_pyfunction!(train::train_frame, m)?)?;
+    m.add_function(wrap_pyfunction!(history::train_history_tables, m)?)?;
     m.add_function(wrap_pyfunction!(compare::compare, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

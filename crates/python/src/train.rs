@@ -30,26 +30,26 @@ use crate::model::read_batches;
 #[derive(Debug, Clone, FromPyObject)]
 #[pyo3(from_item_all)]
 pub struct Options {
-    label: Option<String>,
-    schema: Option<PathBuf>,
-    id: Option<String>,
-    model: String,
-    calibration: String,
-    time_column: Option<String>,
-    test_fraction: f64,
-    seed: u64,
-    folds: usize,
-    class_weight: String,
-    max_trees: Option<usize>,
-    learning_rate: Option<f32>,
-    leaves: Option<usize>,
-    min_leaf_weight: Option<f32>,
-    early_stopping_rounds: Option<usize>,
-    name: Option<String>,
+    pub(crate) label: Option<String>,
+    pub(crate) schema: Option<PathBuf>,
+    pub(crate) id: Option<String>,
+    pub(crate) model: String,
+    pub(crate) calibration: String,
+    pub(crate) time_column: Option<String>,
+    pub(crate) test_fraction: f64,
+    pub(crate) seed: u64,
+    pub(crate) folds: usize,
+    pub(crate) class_weight: String,
+    pub(crate) max_trees: Option<usize>,
+    pub(crate) learning_rate: Option<f32>,
+    pub(crate) leaves: Option<usize>,
+    pub(crate) min_leaf_weight: Option<f32>,
+    pub(crate) early_stopping_rounds: Option<usize>,
+    pub(crate) name: Option<String>,
 }
 
 /// A published bundle: its directory, metrics (JSON) and warnings.
-type Trained = (PathBuf, String, Vec<String>);
+pub type Trained = (PathBuf, String, Vec<String>);
 
 /// Trains on a CSV or Parquet file; `options` is a dict of [`Options`].
 #[pyfunction]
@@ -107,26 +107,30 @@ fn run(
     let data = TrainData::new(table, source);
     let trained = py
         .detach(|| qualify_train::pipeline::train(&config, &data, out, &Silent))
-        .map_err(|e| {
-            let kind = match &e {
-                PipelineError::Label(_)
-                | PipelineError::NoLabel
-                | PipelineError::LabelMismatch { .. }
-                | PipelineError::Infer(_)
-                | PipelineError::Encode(_)
-                | PipelineError::NoTimeColumn { .. }
-                | PipelineError::NotATime { .. } => Kind::Input,
-                _ => Kind::Train,
-            };
-            raise(kind, &e)
-        })?;
+        .map_err(|e| pipeline_error(&e))?;
     let metrics = serde_json::to_string(&trained.metrics).map_err(|e| raise(Kind::Train, &e))?;
     let warnings = trained.warnings.iter().map(ToString::to_string).collect();
     Ok((trained.dir, metrics, warnings))
 }
 
+/// A pipeline error as the exception of the step that failed: the data and options
+/// (`InputError`) or the training (`TrainError`).
+pub(crate) fn pipeline_error(e: &PipelineError) -> PyErr {
+    let kind = match e {
+        PipelineError::Label(_)
+        | PipelineError::NoLabel
+        | PipelineError::LabelMismatch { .. }
+        | PipelineError::Infer(_)
+        | PipelineError::Encode(_)
+        | PipelineError::NoTimeColumn { .. }
+        | PipelineError::NotATime { .. } => Kind::Input,
+        _ => Kind::Train,
+    };
+    raise(kind, e)
+}
+
 /// The options as the library's config, as `qualify train` builds it from its flags.
-fn config(o: &Options, schema: Option<Schema>) -> PyResult<TrainConfig> {
+pub(crate) fn config(o: &Options, schema: Option<Schema>) -> PyResult<TrainConfig> {
     let defaults = GbmParams::default();
     let bad = |option: &str, value: &str, allowed: &str| {
         raise_with(

@@ -25,7 +25,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
 import pyarrow as pa
 
@@ -243,9 +243,18 @@ class Trained:
 
 
 def train(
-    data: Union[PathLike, Frame],
-    out: PathLike,
+    data: Union[PathLike, Frame, None] = None,
+    out: Optional[PathLike] = None,
     *,
+    leads: Union[PathLike, Frame, None] = None,
+    events: Union[PathLike, Frame, None] = None,
+    outcomes: Union[PathLike, Frame, None] = None,
+    window: Union[int, str] = "90d",
+    offsets: Sequence[int] = (0, 7, 14, 30, 60),
+    count_windows: Sequence[int] = (7, 30, 90),
+    half_life: Union[float, str] = "14d",
+    as_of: Union[datetime, str, None] = None,
+    min_type_events: Optional[int] = None,
     label: Optional[str] = None,
     schema: Optional[PathLike] = None,
     id: Optional[str] = None,
@@ -268,7 +277,14 @@ def train(
     frame; the options are the CLI's flags (``model``: logistic, gbm or auto;
     ``calibration``: platt, isotonic or auto; ``class_weight``: none or balanced; the GBM
     options default to the CLI's). Raises :class:`InputError` for the data and options,
-    :class:`TrainError` when training stops."""
+    :class:`TrainError` when training stops.
+
+    A CRM history trains point-in-time instead of ``data``, as ``qualify train --leads L
+    --events E --outcomes O`` does (docs/history.md): ``leads``, ``events`` and
+    ``outcomes`` are three paths or three frames; ``window`` (the label's window),
+    ``offsets`` (training moments, days after creation), ``count_windows`` and
+    ``half_life`` are in days (``90``, or ``"90d"`` as on the command line); ``as_of`` is
+    the end of the data. Without ``schema`` the leads schema is inferred from the leads."""
     options = {
         "label": label,
         "schema": None if schema is None else os.fspath(schema),
@@ -287,11 +303,55 @@ def train(
         "early_stopping_rounds": early_stopping_rounds,
         "name": name,
     }
-    if isinstance(data, (str, os.PathLike)):
+    if out is None:
+        raise TypeError("train() needs out, the model directory to publish into")
+    history = (leads, events, outcomes)
+    if any(t is not None for t in history):
+        if data is not None:
+            raise TypeError("train() takes data or leads/events/outcomes, not both")
+        if any(t is None for t in history):
+            raise TypeError("a history needs all of leads, events and outcomes")
+        rows = {
+            "window": _days(window, "window"),
+            "offsets": [int(d) for d in offsets],
+            "count_windows": [int(d) for d in count_windows],
+            "half_life": float(_days(half_life, "half_life", whole=False)),
+            "as_of": _as_of(as_of),
+            "min_type_events": min_type_events,
+        }
+        tables = [_table_input(t) for t in history]
+        path, metrics, notes = _native.train_history_tables(
+            *tables, os.fspath(out), options, rows
+        )
+    elif data is None:
+        raise TypeError("train() needs data, or leads, events and outcomes")
+    elif isinstance(data, (str, os.PathLike)):
         path, metrics, notes = _native.train_file(os.fspath(data), os.fspath(out), options)
     else:
         path, metrics, notes = _native.train_frame(_stream(data), os.fspath(out), options)
     return Trained(Path(path), json.loads(metrics), list(notes))
+
+
+def _table_input(table: Union[PathLike, Frame]) -> Any:
+    """A history table as the native module takes it: a path, or an Arrow stream."""
+    if isinstance(table, (str, os.PathLike)):
+        return os.fspath(table)
+    return _stream(table)
+
+
+def _days(value: Union[int, float, str], option: str, whole: bool = True) -> Union[int, float]:
+    """``90``, ``"90d"`` or ``"90"`` as a number of days (the command line's forms)."""
+    text = str(value).strip()
+    number = text[:-1] if text.endswith("d") else text
+    try:
+        days = int(number) if whole else float(number)
+    except ValueError:
+        raise InputError(
+            f"{option} {value!r} is not a number of days (e.g. 90d)", option, None
+        ) from None
+    if days < 0:
+        raise InputError(f"{option} {value!r} is negative", option, None)
+    return days
 
 
 def compare(

@@ -42,6 +42,9 @@ class Rules:
 
 def train_file(data: str, out: str, options: Dict[str, Any]) -> Tuple[str, str, List[str]]: ...
 def train_frame(frame: Any, out: str, options: Dict[str, Any]) -> Tuple[str, str, List[str]]: ...
+def train_history_tables(
+    leads: Any, events: Any, outcomes: Any, out: str, options: Dict[str, Any], rows: Dict[str, Any]
+) -> Tuple[str, str, List[str]]: ...
 def compare(
     data: Any,
     label: str,
