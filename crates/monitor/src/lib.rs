@@ -193,6 +193,7 @@ pub fn monitor(
         sla_overdue: sla.as_ref().map(|s| s.overdue),
         disqualified: reasons.disqualified,
         bad_timing_re_engaged_conversion: reasons.bad_timing.conversion_rate,
+        bad_timing_re_engaged_requalified: reasons.bad_timing.requalified_rate,
     };
     Ok(MonitorReport {
         as_of: end,
