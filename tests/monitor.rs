@@ -423,10 +423,7 @@ fn monitoring_from_the_store_equals_monitoring_from_the_files() {
                     Some("2026-06-20T00:00:00Z"),
                     "--to is the default monitoring time"
                 );
-                assert!(
-                    from_store["headline"]["entries"].as_u64()
-                        < Some(entries.len() as u64)
-                );
+                assert!(from_store["headline"]["entries"].as_u64() < Some(entries.len() as u64));
             }
         }
     }

@@ -153,7 +153,10 @@ pub fn run(a: MonitorArgs) -> Result<()> {
                 _ => None,
             };
             let as_of = records.as_of(a.as_of, range).with_context(|| {
-                format!("{}: the score log is empty and no --as-of was given", log.display())
+                format!(
+                    "{}: the score log is empty and no --as-of was given",
+                    log.display()
+                )
             })?;
             records.monitor(as_of, manifest, history.as_ref(), &config)?
         }

@@ -204,8 +204,7 @@ pub(crate) fn reasons(index: &Index<'_>, config: &crate::MonitorConfig) -> Reaso
     }
     for e in [&mut timing, &mut fit] {
         e.conversion_rate = (e.re_engaged > 0).then(|| e.converted as f64 / e.re_engaged as f64);
-        e.requalified_rate =
-            (e.re_engaged > 0).then(|| e.requalified as f64 / e.re_engaged as f64);
+        e.requalified_rate = (e.re_engaged > 0).then(|| e.requalified as f64 / e.re_engaged as f64);
     }
     let mut reasons: Vec<ReasonRow> = rows
         .into_values()

@@ -190,7 +190,10 @@ impl Records {
     /// Whether some lead has more than one outcome (files may; the store never does).
     fn multi(&self) -> bool {
         let mut seen = std::collections::HashSet::new();
-        !self.outcomes.iter().all(|o| seen.insert(o.lead_id.as_str()))
+        !self
+            .outcomes
+            .iter()
+            .all(|o| seen.insert(o.lead_id.as_str()))
     }
 }
 
