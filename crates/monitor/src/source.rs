@@ -181,7 +181,7 @@ impl Records {
             as_of,
         };
         let mut report = crate::monitor(&input, config)?;
-        if self.events.is_some() && report.reasons.bad_timing.re_engaged > 0 && !self.multi() {
+        if report.reasons.bad_timing.re_engaged > 0 && !self.multi() {
             report.notes.push(ONE_OUTCOME_NOTE.into());
         }
         Ok(report)

@@ -171,7 +171,19 @@ async fn the_store_gives_the_report_its_records_give() {
     assert_eq!(want.sla.as_ref().map(|s| s.on_time), Some(1));
 
     for store in &stores {
-        let empty = monitor_store(store, Range::default(), None, None, None, &config).await;
+        // The server awaits it in an axum handler: the future must be `Send`.
+        fn send<T: Send>(t: T) -> T {
+            t
+        }
+        let empty = send(monitor_store(
+            store,
+            Range::default(),
+            None,
+            None,
+            None,
+            &config,
+        ))
+        .await;
         assert!(matches!(empty, Err(MonitorError::NoTime)), "{empty:?}");
         fill(store, &records).await;
         let got = monitor_store(store, Range::default(), Some(as_of), None, None, &config)
