@@ -46,8 +46,9 @@ enum Command {
     Rules(cmd::rules::RulesCommand),
     /// Compare the model with the rules on labelled leads: figures, leads table, HTML report.
     Compare(cmd::compare::CompareArgs),
-    /// Monitor served scores: calibration on matured outcomes, drift, rules vs model, reasons,
-    /// funnel KPIs, sales SLA (docs/monitoring.md).
+    /// Monitor served scores, from a score log and outcome files or from a lead store:
+    /// calibration on matured outcomes, drift, rules vs model, reasons, funnel KPIs, sales SLA
+    /// (docs/monitoring.md).
     Monitor(cmd::monitor::MonitorArgs),
     /// The lead store: import a history's files (docs/store.md).
     #[command(subcommand)]

@@ -34,8 +34,27 @@ fn ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn monitors_a_log_scored_from_a_synthetic_history() {
+/// The last scoring moment of the log, and the monitoring time.
+fn end() -> DateTime<Utc> {
+    "2026-06-30T00:00:00Z".parse().expect("time")
+}
+
+/// What [`scored_history`] made: a synthetic history, a model trained on it, and a score log
+/// of it (entries and their JSON-lines file).
+struct Scored {
+    tmp: tempfile::TempDir,
+    history_dir: std::path::PathBuf,
+    paths: HistoryPaths,
+    models: std::path::PathBuf,
+    model: Model,
+    history: qualify_core::history::History,
+    entries: Vec<ScoreLogEntry>,
+    log: std::path::PathBuf,
+}
+
+/// A synthetic history, a model trained on it, and a log scored from it every two weeks with
+/// the model and `rules/default.toml`, as the server would have answered.
+fn scored_history() -> Scored {
     let tmp = tempfile::tempdir().expect("tempdir");
     let history_dir = tmp.path().join("history");
     let models = tmp.path().join("models/hist");
@@ -71,7 +90,7 @@ fn monitors_a_log_scored_from_a_synthetic_history() {
         .history;
     let spec = history_model(&model).expect("history model");
     let rules = CompiledRules::load(Path::new("rules/default.toml")).expect("rules");
-    let end: DateTime<Utc> = "2026-06-30T00:00:00Z".parse().expect("time");
+    let end = end();
     let mut entries = Vec::new();
     for k in 0..20 {
         let at = end - Duration::days(14 * k);
@@ -106,6 +125,31 @@ fn monitors_a_log_scored_from_a_synthetic_history() {
         .collect();
     std::fs::write(&log, lines.join("\n")).expect("write log");
 
+    Scored {
+        tmp,
+        history_dir,
+        paths,
+        models,
+        model,
+        history,
+        entries,
+        log,
+    }
+}
+
+#[test]
+fn monitors_a_log_scored_from_a_synthetic_history() {
+    let Scored {
+        tmp,
+        history_dir,
+        paths,
+        models,
+        model,
+        history,
+        entries,
+        log,
+    } = scored_history();
+    let end = end();
     let out = tmp.path().join("monitor");
     let printed = ok(&[
         "monitor",
@@ -208,4 +252,197 @@ fn monitors_a_log_scored_from_a_synthetic_history() {
     if let Some(keep) = std::env::var_os("QUALIFY_MONITOR_PAGE") {
         std::fs::copy(out.join("monitor.html"), keep).expect("copy the page");
     }
+}
+
+/// A fresh PostgreSQL database on the test server, when one is named.
+fn postgres_url() -> Option<String> {
+    let base = std::env::var("QUALIFY_TEST_POSTGRES_URL").ok()?;
+    let name = format!("qualify_monitor_{}", std::process::id());
+    runtime().block_on(async {
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::AnyPool::connect(&base).await.expect("test server");
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            sqlx::query(&sql).execute(&admin).await.expect(&sql);
+        }
+        admin.close().await;
+    });
+    let (head, query) = base.split_once('?').unwrap_or((&base, ""));
+    let cut = head.rfind('/').expect("a database in the URL");
+    let mut url = format!("{}/{name}", &head[..cut]);
+    if !query.is_empty() {
+        url = format!("{url}?{query}");
+    }
+    Some(url)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// The paths (`a.b[3].c`) where two JSON values differ, at most `limit`.
+fn differences(a: &Value, b: &Value, at: &str, out: &mut Vec<String>, limit: usize) {
+    if out.len() >= limit || a == b {
+        return;
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let (u, v) = (x.get(k), y.get(k));
+                match (u, v) {
+                    (Some(u), Some(v)) => differences(u, v, &format!("{at}.{k}"), out, limit),
+                    _ => out.push(format!("{at}.{k}: {u:?} vs {v:?}")),
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                differences(u, v, &format!("{at}[{i}]"), out, limit);
+            }
+        }
+        _ => out.push(format!("{at}: {a} vs {b}")),
+    }
+}
+
+/// Two paths to one report: the history imported into a store (`qualify store import`) with
+/// the log's entries appended to the store's score log, monitored with `--store`, against the
+/// files monitored with `--log`: the same monitor.json, whole (no field differs: both runs
+/// take the same monitoring time). Twice: every entry with the default monitoring time (the
+/// latest time in the records), and a `--from`/`--to` range. On SQLite always; on
+/// PostgreSQL too when `QUALIFY_TEST_POSTGRES_URL` names a server.
+#[test]
+fn monitoring_from_the_store_equals_monitoring_from_the_files() {
+    let Scored {
+        tmp,
+        history_dir,
+        paths,
+        models,
+        entries,
+        log,
+        ..
+    } = scored_history();
+    let outcomes = history_dir.join("outcomes.csv");
+    let mut urls = vec![format!(
+        "sqlite://{}",
+        s(&tmp.path().join("store/leads.db"))
+    )];
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        assert!(
+            std::env::var("QUALIFY_TEST_POSTGRES_URL").is_ok(),
+            "QUALIFY_TEST_POSTGRES_URL is not set: under CI the PostgreSQL path must run"
+        );
+    }
+    urls.extend(postgres_url());
+    let ranges: [(&str, Vec<&str>); 2] = [
+        ("all", vec![]),
+        (
+            "range",
+            vec![
+                "--from",
+                "2026-01-15T00:00:00Z",
+                "--to",
+                "2026-06-20T00:00:00Z",
+            ],
+        ),
+    ];
+    for (i, url) in urls.iter().enumerate() {
+        ok(&[
+            "store",
+            "import",
+            "--store",
+            url,
+            "--leads",
+            s(&paths.leads),
+            "--events",
+            s(&paths.events),
+            "--outcomes",
+            s(&outcomes),
+        ]);
+        runtime().block_on(async {
+            let store = qualify_store::Store::connect(url).await.expect("store");
+            store.append_scores(&entries).await.expect("append");
+            store.close().await;
+        });
+        for (name, range) in &ranges {
+            let monitor = |source: &[&str], out: &Path| -> Value {
+                let mut args = vec!["monitor"];
+                args.extend_from_slice(source);
+                args.extend(["--model", s(&models), "--sla-event", "sales_call"]);
+                args.extend(range.iter().copied());
+                args.extend(["--out", s(out)]);
+                ok(&args);
+                serde_json::from_str(
+                    &std::fs::read_to_string(out.join("monitor.json")).expect("monitor.json"),
+                )
+                .expect("json")
+            };
+            let from_files = monitor(
+                &[
+                    "--log",
+                    s(&log),
+                    "--outcomes",
+                    s(&outcomes),
+                    "--events",
+                    s(&paths.events),
+                    "--leads",
+                    s(&paths.leads),
+                ],
+                &tmp.path().join(format!("files-{name}")),
+            );
+            let from_store = monitor(
+                &["--store", url],
+                &tmp.path().join(format!("store-{i}-{name}")),
+            );
+            let mut diff = Vec::new();
+            differences(&from_files, &from_store, "", &mut diff, 20);
+            assert!(
+                diff.is_empty(),
+                "{url}, {name}: the reports differ:\n{}",
+                diff.join("\n")
+            );
+            // Not two empty reports: every part has figures.
+            assert!(from_store["calibration"]["overall"]["rows"].as_u64() > Some(0));
+            assert!(from_store["sla"]["mqls"].as_u64() > Some(0));
+            assert!(from_store["reasons"]["bad_timing"]["disqualified"].as_u64() > Some(0));
+            assert!(
+                from_store["drift"]["features"]
+                    .as_array()
+                    .is_some_and(|f| !f.is_empty())
+            );
+            if *name == "range" {
+                assert_eq!(
+                    from_store["as_of"].as_str(),
+                    Some("2026-06-20T00:00:00Z"),
+                    "--to is the default monitoring time"
+                );
+                assert!(from_store["headline"]["entries"].as_u64() < Some(entries.len() as u64));
+            }
+        }
+    }
+    // --store and --log are exclusive.
+    let out = Command::new(env!("CARGO_BIN_EXE_qualify"))
+        .args([
+            "monitor",
+            "--store",
+            &urls[0],
+            "--log",
+            s(&log),
+            "--out",
+            s(&tmp.path().join("both")),
+        ])
+        .output()
+        .expect("run qualify");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("cannot be used with"),
+        "{stderr}"
+    );
 }

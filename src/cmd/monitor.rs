@@ -1,7 +1,7 @@
 //! `qualify monitor`: the served scores against what happened since (docs/monitoring.md).
 //!
-//! Flags, reading the files and the bundle, printing; the figures, the JSON and the page are
-//! `qualify_monitor`.
+//! Flags, reading the bundle (and, with `--store`, the store's history for the inputs'
+//! drift), printing; the records, the figures, the JSON and the page are `qualify_monitor`.
 
 use std::path::PathBuf;
 
@@ -9,36 +9,48 @@ use anyhow::{Context as _, Result, bail};
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::Bundle;
 use qualify_data::history::{HistoryPaths, read_history};
-use qualify_monitor::input::{read_events, read_log, read_outcomes};
-use qualify_monitor::{FeatureSource, MonitorConfig, MonitorInput, monitor, write_report};
+use qualify_monitor::{MonitorConfig, Range, Records, monitor_store, write_report};
 
 use super::common::parse_time;
 
 #[derive(Debug, clap::Args)]
 pub struct MonitorArgs {
-    /// The score log: JSON lines, one `ScoreLogEntry` each.
+    /// The score log: JSON lines, one `ScoreLogEntry` each. Or --store.
+    #[arg(long, required_unless_present = "store", conflicts_with = "store")]
+    pub log: Option<PathBuf>,
+    /// Or a lead store (sqlite://PATH or postgres://..., docs/store.md): its score log,
+    /// outcomes and events; with --model (trained on a history), its leads for the inputs'
+    /// drift.
     #[arg(long)]
-    pub log: PathBuf,
-    /// Outcomes CSV: `lead_id`, `at`, `outcome` (converted / disqualified), optional `reason`.
-    #[arg(long)]
-    pub outcomes: PathBuf,
-    /// Events CSV: `lead_id`, `at`, `type` (other columns ignored). Needed for the sales SLA
-    /// and for re-engagement.
-    #[arg(long)]
+    pub store: Option<String>,
+    /// Outcomes CSV (with --log): `lead_id`, `at`, `outcome` (converted / disqualified),
+    /// optional `reason`.
+    #[arg(long, required_unless_present = "store", conflicts_with = "store")]
+    pub outcomes: Option<PathBuf>,
+    /// Events CSV (with --log): `lead_id`, `at`, `type` (other columns ignored). Needed for
+    /// the sales SLA and for re-engagement.
+    #[arg(long, conflicts_with = "store")]
     pub events: Option<PathBuf>,
     /// Model bundle: its training reference gives the drift figures, and its label window
     /// the default --window-days.
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// The stored leads table (as trained on: the history's leads.csv). With --model (trained
-    /// on a history) and --events, the model inputs at each logged moment are recomputed from
-    /// it for the inputs' drift.
-    #[arg(long, requires_all = ["model", "events"])]
+    /// The stored leads table (with --log; as trained on: the history's leads.csv). With
+    /// --model (trained on a history) and --events, the model inputs at each logged moment
+    /// are recomputed from it for the inputs' drift.
+    #[arg(long, requires_all = ["model", "events"], conflicts_with = "store")]
     pub leads: Option<PathBuf>,
     /// Output directory: monitor.json and monitor.html.
     #[arg(long)]
     pub out: PathBuf,
-    /// The monitoring time. Default: the latest time in the log, outcomes and events.
+    /// Only score-log entries answered at or after this time.
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<DateTime<Utc>>,
+    /// Only score-log entries answered before this time; also the default --as-of.
+    #[arg(long, value_parser = parse_time)]
+    pub to: Option<DateTime<Utc>>,
+    /// The monitoring time. Default: --to, else the latest time in the log, outcomes and
+    /// events.
     #[arg(long, value_parser = parse_time)]
     pub as_of: Option<DateTime<Utc>>,
     /// A logged score predicts conversion within this many days. Default: the model's label
@@ -63,9 +75,6 @@ pub struct MonitorArgs {
 }
 
 pub fn run(a: MonitorArgs) -> Result<()> {
-    let entries = read_log(&a.log)?;
-    let outcomes = read_outcomes(&a.outcomes)?;
-    let events = a.events.as_deref().map(read_events).transpose()?;
     let bundle = a
         .model
         .as_deref()
@@ -75,66 +84,84 @@ pub fn run(a: MonitorArgs) -> Result<()> {
         .transpose()?;
     let manifest = bundle.as_ref().map(|b| &b.manifest);
     let spec = manifest.and_then(|m| m.history.as_ref()).map(|h| &h.spec);
-    let history = match (&a.leads, manifest, &a.events) {
-        (Some(leads), Some(m), Some(events)) => {
-            if spec.is_none() {
-                bail!(
-                    "--leads needs a model trained on a history (its manifest has no history spec)"
-                );
-            }
-            let paths = HistoryPaths {
-                leads: leads.clone(),
-                events: events.clone(),
-                outcomes: None,
-            };
-            let read = read_history(&paths, &m.schema, None)?;
-            for warning in &read.report.warnings {
-                eprintln!("warning: {warning}");
-            }
-            Some(read.history)
-        }
-        _ => None,
+    if let (Some(from), Some(to)) = (a.from, a.to)
+        && from >= to
+    {
+        bail!("--from {from} is not before --to {to}");
+    }
+    let range = Range {
+        from: a.from,
+        to: a.to,
     };
-    let latest = entries
-        .iter()
-        .map(|e| e.as_of)
-        .chain(outcomes.iter().map(|o| o.at))
-        .chain(events.iter().flatten().map(|e| e.at))
-        .max();
-    let Some(as_of) = a.as_of.or(latest) else {
-        bail!(
-            "{}: the score log is empty and no --as-of was given",
-            a.log.display()
-        );
-    };
+    let defaults = MonitorConfig::for_model(manifest);
     let config = MonitorConfig {
-        label_window_days: a
-            .window_days
-            .or(spec.map(|s| s.label_window_days))
-            .unwrap_or(90),
+        label_window_days: a.window_days.unwrap_or(defaults.label_window_days),
         sla_event_type: a.sla_event,
         sla_hours: a.sla_hours,
         demo_sla_hours: a.demo_sla_hours,
         demo_event_type: a.demo_event,
         drift_days: a.drift_days,
-        ..MonitorConfig::default()
+        ..defaults
     };
-    let input = MonitorInput {
-        entries: &entries,
-        outcomes: &outcomes,
-        events: events.as_deref(),
-        reference: manifest.and_then(|m| m.reference.as_ref()),
-        features: history
-            .as_ref()
-            .zip(manifest)
-            .map(|(history, m)| FeatureSource {
-                encoder: &m.encoder,
-                history,
-                spec,
-            }),
-        as_of,
+    let report = match (&a.store, &a.log, &a.outcomes) {
+        (Some(url), _, _) => {
+            super::store::runtime()?.block_on(async {
+                let store = qualify_store::Store::connect(url)
+                    .await
+                    .with_context(|| format!("opening the store {url}"))?;
+                // The inputs' drift needs the stored history, checked as training reads it.
+                let history = match manifest.filter(|_| spec.is_some()) {
+                    Some(m) => {
+                        let read = qualify_store::files::read_history(&store, &m.schema)
+                            .await
+                            .with_context(|| format!("reading the history in {url}"))?;
+                        for warning in &read.report.warnings {
+                            eprintln!("warning: {warning}");
+                        }
+                        Some(read.history)
+                    }
+                    None => None,
+                };
+                let report =
+                    monitor_store(&store, range, a.as_of, manifest, history.as_ref(), &config)
+                        .await
+                        .with_context(|| format!("monitoring from {url}"));
+                store.close().await;
+                report
+            })?
+        }
+        (None, Some(log), Some(outcomes)) => {
+            let records = Records::read_files(log, outcomes, a.events.as_deref(), range)?;
+            let history = match (&a.leads, manifest, &a.events) {
+                (Some(leads), Some(m), Some(events)) => {
+                    if spec.is_none() {
+                        bail!(
+                            "--leads needs a model trained on a history (its manifest has no history spec)"
+                        );
+                    }
+                    let paths = HistoryPaths {
+                        leads: leads.clone(),
+                        events: events.clone(),
+                        outcomes: None,
+                    };
+                    let read = read_history(&paths, &m.schema, None)?;
+                    for warning in &read.report.warnings {
+                        eprintln!("warning: {warning}");
+                    }
+                    Some(read.history)
+                }
+                _ => None,
+            };
+            let as_of = records.as_of(a.as_of, range).with_context(|| {
+                format!(
+                    "{}: the score log is empty and no --as-of was given",
+                    log.display()
+                )
+            })?;
+            records.monitor(as_of, manifest, history.as_ref(), &config)?
+        }
+        _ => bail!("give --log and --outcomes, or --store"),
     };
-    let report = monitor(&input, &config)?;
     let (json, html) = write_report(&a.out, &report)?;
     let h = &report.headline;
     let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
@@ -142,7 +169,7 @@ pub fn run(a: MonitorArgs) -> Result<()> {
         "{} scores of {} leads as of {}; {} matured (window {} days)",
         h.entries,
         h.leads,
-        as_of.to_rfc3339(),
+        report.as_of.to_rfc3339(),
         h.matured,
         config.label_window_days
     );

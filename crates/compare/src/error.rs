@@ -57,11 +57,13 @@ pub enum CompareError {
         source: qualify_rules::RulesError,
     },
     /// The label column is missing or not binary (the error names the column and rows).
+    #[cfg(feature = "pipeline")]
     #[error(transparent)]
     Label(#[from] qualify_data::label::LabelError),
     #[error("id column {column:?} is not in the data")]
     IdColumn { column: String },
     /// The model could not score the leads.
+    #[cfg(feature = "pipeline")]
     #[error(transparent)]
     Score {
         #[from]
@@ -74,6 +76,7 @@ pub enum CompareError {
         source: qualify_core::value::TableError,
     },
     /// An output could not be written.
+    #[cfg(feature = "pipeline")]
     #[error(transparent)]
     Write {
         #[from]

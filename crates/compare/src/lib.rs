@@ -14,6 +14,10 @@
 //!   [suggested thresholds](threshold);
 //! - a self-contained HTML [report] with SVG plots.
 //!
+//! The file half ([`pipeline`], [`output`]) is the `pipeline` feature (on by default): it
+//! links qualify-data (polars) and qualify-runtime. Without it the crate is the figures and
+//! the report, which is what qualify-monitor, and through it the server, uses.
+//!
 //! ```
 //! use qualify_compare::{Comparison, Context, Leads, Options};
 //! use qualify_rules::Stage;
@@ -40,7 +44,9 @@ mod comparison;
 pub mod disagree;
 mod error;
 mod leads;
+#[cfg(feature = "pipeline")]
 pub mod output;
+#[cfg(feature = "pipeline")]
 pub mod pipeline;
 pub mod report;
 mod selection;

@@ -1,5 +1,5 @@
-//! What can go wrong: unreadable input files (with the line or row and column), bad settings,
-//! a figure the metric functions refused, a plot that did not draw.
+//! What can go wrong: unreadable input files (with the line or row and column), the store,
+//! bad settings, a figure the metric functions refused, a plot that did not draw.
 
 use std::path::PathBuf;
 
@@ -78,6 +78,15 @@ pub enum MonitorError {
         #[source]
         source: qualify_core::history::HistoryError,
     },
+    /// Reading the lead store.
+    #[error("reading the lead store: {source}")]
+    Store {
+        #[source]
+        source: qualify_store::StoreError,
+    },
+    /// No monitoring time asked, no range end, and no record to take one from.
+    #[error("nothing to monitor: no score-log entry, outcome or event, and no time given")]
+    NoTime,
     #[error("plot {plot}: {message}")]
     Plot { plot: &'static str, message: String },
     #[error("writing the report as JSON: {source}")]

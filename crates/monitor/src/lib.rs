@@ -15,8 +15,11 @@
 //! - **funnel KPIs** and the **sales SLA** ([`funnel`]);
 //! - a [`Headline`] for Prometheus gauges, and a self-contained HTML page ([`html`]).
 //!
-//! It is a pure library: no database, no files except in [`input`] (the command's inputs)
-//! and [`write_report`]. The store hands it the same records.
+//! The computation is pure: no database, no files. [`source`] fills its input either from
+//! files ([`input`], the command's `--log` form) or from the lead store
+//! ([`source::monitor_store`]: `qualify monitor --store` and the server), and
+//! [`write_report`] writes the JSON and the page ([`html::page`] returns the page as a
+//! string).
 //!
 //! ```
 //! use chrono::{Duration, Utc};
@@ -47,6 +50,7 @@ pub mod input;
 pub mod reasons;
 mod report;
 pub mod sample;
+pub mod source;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -62,6 +66,7 @@ pub use drift::FeatureSource;
 pub use error::{CellProblem, MonitorError};
 pub use input::{EventRecord, OutcomeRecord};
 pub use report::{CompareFigures, Headline, MonitorReport, RulesVsModel};
+pub use source::{Range, Records, monitor_store};
 
 use crate::drift::{Drift, WeeklyPsi};
 use crate::sample::{Index, Row, matured_rows, week_of};
@@ -188,6 +193,7 @@ pub fn monitor(
         sla_overdue: sla.as_ref().map(|s| s.overdue),
         disqualified: reasons.disqualified,
         bad_timing_re_engaged_conversion: reasons.bad_timing.conversion_rate,
+        bad_timing_re_engaged_requalified: reasons.bad_timing.requalified_rate,
     };
     Ok(MonitorReport {
         as_of: end,

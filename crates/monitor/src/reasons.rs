@@ -11,12 +11,16 @@
 //! disqualification (`unscored` when it has none). **A spike** is a reason's week whose count
 //! is at least `spike_min` and at least `spike_ratio` times the previous week's (a previous
 //! week of 0 counts as 1). **Re-engaged**: a lead disqualified for bad timing with an event or
-//! a logged score after the disqualification; it *converted* when a conversion follows.
+//! a logged score after the disqualification; it *converted* when a conversion follows (a
+//! second outcome: the store keeps one outcome per lead, so from the store this stays 0), and
+//! *requalified* when a later logged score has a qualified stage (MQL, SQL, PQL).
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use qualify_compare::qualified;
 use qualify_core::history::OutcomeKind;
+use qualify_core::scorelog::ScoreLogEntry;
 use serde::{Deserialize, Serialize};
 
 use crate::sample::{Index, week_of};
@@ -93,10 +97,19 @@ pub struct ReEngagement {
     pub disqualified: usize,
     /// With an event or a logged score after the disqualification.
     pub re_engaged: usize,
-    /// Of those, converted afterwards.
+    /// Of those, converted afterwards (needs a second outcome: files may hold one, the store
+    /// keeps one outcome per lead).
     pub converted: usize,
     /// `converted / re_engaged`.
     pub conversion_rate: Option<f64>,
+    /// Of the re-engaged, those with a logged score at a qualified stage (MQL, SQL, PQL)
+    /// after the disqualification: how far back into the funnel they came, observable from
+    /// the score log alone.
+    #[serde(default)]
+    pub requalified: usize,
+    /// `requalified / re_engaged`.
+    #[serde(default)]
+    pub requalified_rate: Option<f64>,
 }
 
 /// Every reason figure.
@@ -162,12 +175,24 @@ pub(crate) fn reasons(index: &Index<'_>, config: &crate::MonitorConfig) -> Reaso
             };
             target.disqualified += 1;
             let event_after = index.events_of(lead).iter().any(|e| e.at > o.at);
-            let scored_after = index
+            let after: Vec<&ScoreLogEntry> = index
                 .by_lead
                 .get(lead)
-                .is_some_and(|v| v.iter().any(|&i| index.entries[i].as_of > o.at));
-            if event_after || scored_after {
+                .map(|v| {
+                    v.iter()
+                        .map(|&i| &index.entries[i])
+                        .filter(|e| e.as_of > o.at)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if event_after || !after.is_empty() {
                 target.re_engaged += 1;
+                if after
+                    .iter()
+                    .any(|e| crate::stage(&e.stage).is_some_and(qualified))
+                {
+                    target.requalified += 1;
+                }
                 if outcomes[k + 1..]
                     .iter()
                     .any(|later| later.outcome == OutcomeKind::Converted)
@@ -179,6 +204,7 @@ pub(crate) fn reasons(index: &Index<'_>, config: &crate::MonitorConfig) -> Reaso
     }
     for e in [&mut timing, &mut fit] {
         e.conversion_rate = (e.re_engaged > 0).then(|| e.converted as f64 / e.re_engaged as f64);
+        e.requalified_rate = (e.re_engaged > 0).then(|| e.requalified as f64 / e.re_engaged as f64);
     }
     let mut reasons: Vec<ReasonRow> = rows
         .into_values()

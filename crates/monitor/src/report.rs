@@ -69,6 +69,8 @@ pub struct Headline {
     pub sla_overdue: Option<usize>,
     pub disqualified: usize,
     pub bad_timing_re_engaged_conversion: Option<f64>,
+    /// The share of re-engaged bad-timing leads scored at a qualified stage afterwards.
+    pub bad_timing_re_engaged_requalified: Option<f64>,
 }
 
 impl Headline {
@@ -156,6 +158,11 @@ impl Headline {
                 "qualify_monitor_bad_timing_re_engaged_conversion",
                 "Conversion of re-engaged bad-timing leads",
                 self.bad_timing_re_engaged_conversion,
+            ),
+            (
+                "qualify_monitor_bad_timing_re_engaged_requalified",
+                "Share of re-engaged bad-timing leads scored MQL or better afterwards",
+                self.bad_timing_re_engaged_requalified,
             ),
         ]
         .into_iter()

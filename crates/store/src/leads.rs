@@ -170,7 +170,7 @@ impl Store {
     }
 }
 
-fn stored_event(lead: &str, r: &sqlx::any::AnyRow) -> Result<StoredEvent, StoreError> {
+pub(crate) fn stored_event(lead: &str, r: &sqlx::any::AnyRow) -> Result<StoredEvent, StoreError> {
     let kind: String = r.try_get(0).map_err(db(Part::Events))?;
     let at: i64 = r.try_get(1).map_err(db(Part::Events))?;
     Ok(StoredEvent {

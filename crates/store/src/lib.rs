@@ -41,6 +41,7 @@ pub mod files;
 pub mod leads;
 pub mod migrate;
 mod model;
+pub mod monitoring;
 pub mod outcomes;
 pub mod scores;
 pub mod tables;

@@ -278,7 +278,8 @@ pub(crate) fn ordered_object(text: &str) -> Result<Vec<(String, Value)>, String>
     de.deserialize_map(Ordered).map_err(|e| e.to_string())
 }
 
-/// `members` as a JSON object's text, in their order.
+/// `members` as a JSON object's text, in their order (imports, feature `files`).
+#[cfg(any(feature = "files", test))]
 pub(crate) fn object_text(members: &[(&str, Value)]) -> String {
     struct Members<'a>(&'a [(&'a str, Value)]);
     impl serde::Serialize for Members<'_> {

@@ -330,6 +330,8 @@ fn tables(page: &mut String, r: &MonitorReport) {
             "re-engaged",
             "converted after",
             "rate",
+            "requalified (MQL+)",
+            "rate",
         ],
         [("bad timing", &re.bad_timing), ("bad fit", &re.bad_fit)]
             .into_iter()
@@ -340,6 +342,8 @@ fn tables(page: &mut String, r: &MonitorReport) {
                     e.re_engaged.to_string(),
                     e.converted.to_string(),
                     pct(e.conversion_rate),
+                    e.requalified.to_string(),
+                    pct(e.requalified_rate),
                 ]
             })
             .collect(),
