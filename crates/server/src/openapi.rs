@@ -6,7 +6,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, models, ops, score};
+use crate::routes::{admin, ingest, leads, models, ops, score};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,12 @@ use crate::routes::{admin, models, ops, score};
     paths(
         score::score,
         score::batch,
+        leads::put,
+        leads::get,
+        leads::score,
+        leads::scores,
+        ingest::events,
+        ingest::outcomes,
         models::list,
         models::detail,
         admin::reload,
@@ -29,6 +35,7 @@ use crate::routes::{admin, models, ops, score};
     modifiers(&BearerAuth),
     tags(
         (name = "scoring", description = "Propensity, rule score and stage for leads"),
+        (name = "store", description = "The lead store: ingestion, stored leads scored, score history (off with `--store none`)"),
         (name = "models", description = "What is served"),
         (name = "admin", description = "Reloads (on only when an admin token is configured)"),
         (name = "operations", description = "Health, readiness, metrics, info")

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 
 /// An event to append: `{lead_id, type, at, event_id?, value?}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
@@ -25,10 +26,12 @@ pub struct NewEvent {
 }
 
 /// An outcome to record: `{lead_id, outcome, at, reason?}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewOutcome {
     pub lead_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Outcome))]
     pub outcome: OutcomeKind,
     pub at: DateTime<Utc>,
     /// Why (outcome data, never a feature).
@@ -36,7 +39,19 @@ pub struct NewOutcome {
     pub reason: Option<String>,
 }
 
+/// How a lead closed, as the API writes it (the schema of `OutcomeKind`, which lives in
+/// qualify-core without one).
+#[cfg(feature = "openapi")]
+#[derive(Debug, Clone, Copy, utoipa::ToSchema)]
+#[allow(dead_code)]
+#[schema(rename_all = "snake_case")]
+pub enum Outcome {
+    Converted,
+    Disqualified,
+}
+
 /// A stored event.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredEvent {
     #[serde(rename = "type")]
@@ -49,8 +64,10 @@ pub struct StoredEvent {
 }
 
 /// A stored outcome.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredOutcome {
+    #[cfg_attr(feature = "openapi", schema(value_type = Outcome))]
     pub outcome: OutcomeKind,
     pub at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,11 +75,13 @@ pub struct StoredOutcome {
 }
 
 /// A lead as stored, with its events (in time order) and its outcome.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredLead {
     pub id: String,
     /// The attributes as last upserted; `None` for a stub (named by events or an outcome
     /// only so far).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
     /// The creation time read from the attributes' `created_at`, when they have one.
     pub created_at: Option<DateTime<Utc>>,

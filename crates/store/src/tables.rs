@@ -279,6 +279,7 @@ pub(crate) fn ordered_object(text: &str) -> Result<Vec<(String, Value)>, String>
 }
 
 /// `members` as a JSON object's text, in their order.
+#[cfg(any(feature = "files", test))]
 pub(crate) fn object_text(members: &[(&str, Value)]) -> String {
     struct Members<'a>(&'a [(&'a str, Value)]);
     impl serde::Serialize for Members<'_> {

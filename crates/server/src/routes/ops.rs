@@ -39,7 +39,8 @@ pub async fn healthz() -> Json<Health> {
 pub enum ReadinessStatus {
     /// Serving what it was told to.
     Ready,
-    /// Serving, but the last reload had problems (listed); older versions serve.
+    /// Serving, but the last reload had problems, or the score log cannot write to the
+    /// store (listed); older versions serve, answers go out unlogged.
     Degraded,
     /// Shutting down: stop sending (answered with 503).
     Draining,
@@ -54,16 +55,19 @@ pub struct Readiness {
     pub loaded_at: DateTime<Utc>,
 }
 
-/// Readiness: 200 while serving (with any reload problems listed), 503 while shutting down.
+/// Readiness: 200 while serving (with any reload or score log problems listed), 503 while
+/// shutting down.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let served = state.registry.current();
     let draining = state.draining.load(Ordering::Relaxed);
+    let mut problems = served.problems.clone();
+    problems.extend(state.score_log.as_ref().and_then(|l| l.problem()));
     let body = Readiness {
         status: if draining {
             ReadinessStatus::Draining
-        } else if served.problems.is_empty() {
+        } else if problems.is_empty() {
             ReadinessStatus::Ready
         } else {
             ReadinessStatus::Degraded
@@ -74,7 +78,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             .chain(served.challenger.as_ref())
             .map(|m| format!("{}@{}", m.name(), m.version()))
             .collect(),
-        problems: served.problems.clone(),
+        problems,
         loaded_at: served.loaded_at,
     };
     let status = if draining {
@@ -92,6 +96,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     state
         .metrics
         .set_load(state.work.queued_leads(), state.work.requests_in_flight());
+    state
+        .metrics
+        .set_score_log_queue(state.score_log.as_ref().map_or(0, |l| l.queued()));
     (
         [(
             header::CONTENT_TYPE,
