@@ -93,12 +93,30 @@ pub struct StoredLead {
 
 impl StoredLead {
     /// The lead as a canonical lead record: its attributes, and its events as
-    /// `activities` (what `/v1/score` would be sent for this lead).
+    /// `activities` (what `/v1/score` would be sent for this lead). A `tech_stack` kept as a
+    /// file's cell text (`qualify store import`) is split on the set separator (`;`).
     ///
     /// # Errors
     /// Attributes that no longer read as a lead record (written by an older contract).
     pub fn record(&self) -> Result<LeadRecord, StoreError> {
-        let attributes = self.attributes.clone().unwrap_or_default();
+        let mut attributes = self.attributes.clone().unwrap_or_default();
+        // Leads imported from files keep a multi-valued cell as the file wrote it
+        // ("salesforce;slack", or null when empty); the record takes `tech_stack` as a list.
+        if attributes
+            .get("tech_stack")
+            .is_some_and(serde_json::Value::is_null)
+        {
+            attributes.remove("tech_stack");
+        }
+        if let Some(serde_json::Value::String(cell)) = attributes.get("tech_stack") {
+            let list = cell
+                .split(qualify_core::schema::DEFAULT_SET_SEPARATOR)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| serde_json::Value::String(s.to_string()))
+                .collect();
+            attributes.insert("tech_stack".into(), serde_json::Value::Array(list));
+        }
         let mut record: LeadRecord = serde_json::from_value(serde_json::Value::Object(attributes))
             .map_err(|e| StoreError::Attributes {
                 lead: self.id.clone(),
@@ -111,5 +129,38 @@ impl StoredLead {
             .map(|e| Activity::new(e.kind.clone(), e.at))
             .collect();
         Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_imported_tech_stack_cell_reads_as_a_list() {
+        let attributes =
+            serde_json::json!({"id": "L", "tech_stack": "salesforce; slack;", "employees": 196.0});
+        let lead = StoredLead {
+            id: "L".into(),
+            attributes: attributes.as_object().cloned(),
+            created_at: None,
+            updated_at: DateTime::from_timestamp_millis(0).unwrap_or_default(),
+            events: vec![StoredEvent {
+                kind: EventType::new("demo_request").expect("type"),
+                at: DateTime::from_timestamp_millis(1000).unwrap_or_default(),
+                event_id: None,
+                value: Some(2.0),
+            }],
+            outcome: None,
+        };
+        let record = lead.record().expect("a record");
+        assert_eq!(record.tech_stack, ["salesforce", "slack"]);
+        assert_eq!(record.employees, Some(196));
+        assert_eq!(record.activities.len(), 1);
+        let empty = StoredLead {
+            attributes: serde_json::json!({"tech_stack": null}).as_object().cloned(),
+            ..lead
+        };
+        assert!(empty.record().expect("a record").tech_stack.is_empty());
     }
 }
