@@ -38,6 +38,9 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 408: the body did not arrive within `body_timeout_ms`.
     BodyTimeout,
+    /// 409: valid input that conflicts with what the store holds (a second, different
+    /// outcome; an outcome before the lead's creation); `field` names it.
+    Conflict,
     /// 413: the body (decoded) is over `max_body_bytes`.
     TooLarge,
     /// 413: a JSON array over `max_batch` leads.
@@ -74,6 +77,7 @@ impl ErrorCode {
             | ErrorCode::NoStore => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::TooLarge | ErrorCode::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType | ErrorCode::UnsupportedEncoding => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE

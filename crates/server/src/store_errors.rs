@@ -1,6 +1,7 @@
 //! Store errors as API errors, by whose fault they are: input that breaks the store's rules
 //! is the client's (422 `invalid_field`, naming the field and, in a batch, the item's
-//! index); a database that fails is ours and passing (503 `store_unavailable`: retry); a row
+//! index); valid input that conflicts with what the store holds (a second outcome, an
+//! outcome before the lead's creation) is 409 `conflict`, naming the field; a database that fails is ours and passing (503 `store_unavailable`: retry); a row
 //! the code cannot read back is ours (500, logged).
 
 use qualify_store::{EventProblem, Item, StoreError};
@@ -40,6 +41,8 @@ impl Given<'_> {
 pub fn api_error(e: StoreError, given: Given<'_>) -> ApiError {
     let message = e.to_string();
     let invalid = |field: String| ApiError::invalid_field(field, message.clone());
+    let conflict =
+        |field: String| ApiError::new(ErrorCode::Conflict, message.clone()).with_field(field);
     match &e {
         StoreError::BlankLeadId { what } => {
             let index = match what {
@@ -67,11 +70,11 @@ pub fn api_error(e: StoreError, given: Given<'_>) -> ApiError {
             invalid(given.field(index, name))
         }
         StoreError::TwoOutcomes { lead, .. } => {
-            invalid(given.field(given.index_of(lead), "outcome"))
+            conflict(given.field(given.index_of(lead), "outcome"))
         }
         StoreError::OutcomeBeforeCreation { lead, .. } => match given {
-            Given::Lead => invalid(qualify_store::leads::CREATED_AT.into()),
-            _ => invalid(given.field(given.index_of(lead), "at")),
+            Given::Lead => conflict(qualify_store::leads::CREATED_AT.into()),
+            _ => conflict(given.field(given.index_of(lead), "at")),
         },
         StoreError::Database { .. } => {
             tracing::warn!(error = %e, "the store failed");
@@ -120,6 +123,7 @@ mod tests {
             batch,
         );
         assert_eq!(e.body.error.field.as_deref(), Some("[1].outcome"));
+        assert_eq!(e.status, StatusCode::CONFLICT);
         let one = Given::Items {
             leads: &leads[..1],
             single: true,

@@ -88,12 +88,7 @@ async fn ingestion_round_trips_is_idempotent_and_makes_stubs() {
         assert_eq!(body, json!({"stored": 0, "already_known": 1}));
         let other = json!({"lead_id": "L1", "outcome": "disqualified", "at": AT});
         let (status, _, body) = send_json(&router, post("/v1/outcomes", other.to_string())).await;
-        assert_error(
-            status,
-            &body,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-        );
+        assert_error(status, &body, StatusCode::CONFLICT, "conflict");
         assert_eq!(body["error"]["field"], "outcome", "{body}");
 
         let l1 = ok(&router, get("/v1/leads/L1")).await;
@@ -232,17 +227,17 @@ async fn bad_input_is_refused_with_its_field_and_stores_nothing() {
         assert_error(status, &body, StatusCode::NOT_FOUND, "unknown_lead");
 
         let outcomes: Vec<Bad> = vec![
-            (json!({"lead_id": "C", "outcome": "converted", "at": "2026-02-01T00:00:00Z"}).to_string(), "application/json", "at", "before the lead's creation"),
-            (json!([{"lead_id": "A", "outcome": "converted", "at": AT}, {"lead_id": "C", "outcome": "won", "at": AT}]).to_string(), "application/json", "[1].outcome", "won"),
+            (json!({"lead_id": "C", "outcome": "converted", "at": "2026-02-01T00:00:00Z"}).to_string(), "conflict", "at", "before the lead's creation"),
+            (json!([{"lead_id": "A", "outcome": "converted", "at": AT}, {"lead_id": "C", "outcome": "won", "at": AT}]).to_string(), "invalid_field", "[1].outcome", "won"),
         ];
-        for (body, _, field, fragment) in outcomes {
+        for (body, code, field, fragment) in outcomes {
             let (status, _, answer) = send_json(&router, post("/v1/outcomes", body.clone())).await;
-            assert_error(
-                status,
-                &answer,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-            );
+            let want = if code == "conflict" {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            assert_error(status, &answer, want, code);
             assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
             assert!(
                 answer["error"]["message"]
