@@ -91,6 +91,8 @@ pub struct LeadRecord {
         deserialize_with = "whole::option",
         skip_serializing_if = "Option::is_none"
     )]
+    // Any u32 (utoipa would write `int32`, whose bound is 2^31 - 1).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>, maximum = 4294967295.0))]
     pub timeline_days: Option<u32>,
     /// Outcome data only (closed-loop feedback); never a model feature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
