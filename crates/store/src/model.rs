@@ -12,14 +12,14 @@ use crate::error::StoreError;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
-    #[cfg_attr(feature = "openapi", schema(pattern = "\\S"))]
+    #[cfg_attr(feature = "openapi", schema(pattern = "[^\\s\\u0085]"))]
     pub lead_id: String,
     /// Free text with a non-blank character (the CRM's own types, or a canonical one).
     #[serde(rename = "type")]
     pub kind: EventType,
     pub at: DateTime<Utc>,
     /// A unique id: the same id again is the same event, stored once.
-    #[cfg_attr(feature = "openapi", schema(pattern = "\\S"))]
+    #[cfg_attr(feature = "openapi", schema(pattern = "[^\\s\\u0085]"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
     /// An optional finite number (seconds on a page, an invoice's amount).
@@ -32,7 +32,7 @@ pub struct NewEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewOutcome {
-    #[cfg_attr(feature = "openapi", schema(pattern = "\\S"))]
+    #[cfg_attr(feature = "openapi", schema(pattern = "[^\\s\\u0085]"))]
     pub lead_id: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Outcome))]
     pub outcome: OutcomeKind,

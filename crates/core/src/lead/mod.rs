@@ -15,6 +15,8 @@ use crate::encoder::parse;
 use crate::schema::DEFAULT_MISSING_TOKENS;
 use crate::value::{RawValue, is_missing_text};
 
+#[cfg(feature = "openapi")]
+mod bool_schema;
 mod derived;
 mod event_type;
 mod vocabulary;
@@ -79,12 +81,14 @@ pub struct LeadRecord {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "flexible_bool"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<bool_schema::FlexibleBool>))]
     pub budget_confirmed: Option<bool>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "flexible_bool"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<bool_schema::FlexibleBool>))]
     pub need_confirmed: Option<bool>,
     #[serde(
         default,
@@ -136,7 +140,7 @@ pub struct Activity {
     #[serde(rename = "type")]
     #[cfg_attr(
         feature = "openapi",
-        schema(value_type = String, pattern = r"\S", example = "demo_request")
+        schema(value_type = String, pattern = r"[^\s\u0085]", example = "demo_request")
     )]
     pub kind: EventType,
     pub at: DateTime<Utc>,
