@@ -56,6 +56,11 @@ pub struct LeadRecord {
         deserialize_with = "whole::option",
         skip_serializing_if = "Option::is_none"
     )]
+    // Any u64: `int64` (utoipa's format for u64) would bound it at 2^63 - 1.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "uint64", maximum = 18446744073709551615_u64)
+    )]
     pub employees: Option<u64>,
     /// Within ±10^15 (beyond it, far past any company, a record is refused).
     #[cfg_attr(feature = "openapi", schema(minimum = -1e15, maximum = 1e15))]
@@ -95,8 +100,11 @@ pub struct LeadRecord {
         deserialize_with = "whole::option",
         skip_serializing_if = "Option::is_none"
     )]
-    // Any u32 (utoipa would write `int32`, whose bound is 2^31 - 1).
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>, maximum = 4294967295.0))]
+    // Any u32: `int32` (utoipa's format for u32) would bound it at 2^31 - 1.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "uint32", maximum = 4294967295_u64)
+    )]
     pub timeline_days: Option<u32>,
     /// Outcome data only (closed-loop feedback); never a model feature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
