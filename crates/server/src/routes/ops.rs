@@ -121,6 +121,18 @@ pub struct Info {
     pub rules: RulesInfo,
     pub limits: Limits,
     pub auth: AuthInfo,
+    pub store: StoreInfo,
+}
+
+/// The lead store, without its URL (this route needs no token; a URL may hold a password).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreInfo {
+    /// `sqlite` or `postgres`; absent without a store.
+    pub backend: Option<String>,
+    /// Answers are appended to the score log.
+    pub score_log: bool,
+    /// Share of leads in the exploration holdout.
+    pub holdout_fraction: f64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -149,7 +161,7 @@ pub struct AuthInfo {
     pub admin: bool,
 }
 
-/// What runs: version, models, rules, limits.
+/// What runs: version, models, rules, limits, auth, the store.
 #[utoipa::path(get, path = "/info", tag = "operations", responses((status = 200, body = Info)))]
 pub async fn info(State(state): State<AppState>) -> Json<Info> {
     let served = state.registry.current();
@@ -190,6 +202,11 @@ pub async fn info(State(state): State<AppState>) -> Json<Info> {
         auth: AuthInfo {
             scoring: c.api_token.is_some(),
             admin: c.admin_token.is_some(),
+        },
+        store: StoreInfo {
+            backend: state.store.as_ref().map(|s| s.backend().to_string()),
+            score_log: state.score_log.is_some(),
+            holdout_fraction: c.holdout_fraction,
         },
     })
 }

@@ -395,6 +395,11 @@ async fn every_answer_is_logged_once_and_read_back_per_lead() {
     assert_eq!(metric(&text, "qualify_score_log_written_total"), 9.0);
     assert_eq!(metric(&text, "qualify_score_log_dropped_total"), 0.0);
 
+    let info = ok(&router, get("/info")).await;
+    assert_eq!(
+        info["store"],
+        json!({"backend": "sqlite", "score_log": true, "holdout_fraction": 0.0})
+    );
     let history = ok(&router, get("/v1/leads/lead-0/scores")).await;
     let scores = history["scores"].as_array().expect("scores");
     assert_eq!(scores.len(), 2, "{history}");
@@ -528,6 +533,9 @@ async fn without_a_store_the_store_routes_answer_404_and_nothing_is_logged() {
         assert_error(status, &body, StatusCode::NOT_FOUND, "no_store");
     }
     ok(&router, post("/v1/score", "{}")).await;
+    let info = ok(&router, get("/info")).await;
+    assert_eq!(info["store"]["backend"], Value::Null);
+    assert_eq!(info["store"]["score_log"], false);
 }
 
 /// The store routes' answers, errors included, are what the OpenAPI document says.
