@@ -56,10 +56,17 @@ impl Server {
         } else {
             &["--drain-ms", "0"]
         };
+        // No store unless the test names one (the default would be var/ in the checkout).
+        let store: &[&str] = if args.contains(&"--store") {
+            &[]
+        } else {
+            &["--store", "none"]
+        };
         let mut child = qualify()
             .arg("serve")
             .args(["--addr", "127.0.0.1:0"])
             .args(drain)
+            .args(store)
             .args(args)
             .env("NO_COLOR", "1")
             .stderr(Stdio::piped())
@@ -435,6 +442,9 @@ fn api_doc_examples_run_and_answer_what_the_doc_shows() {
             >= 3,
         "docs/api.md documents too few answers"
     );
+    // The store routes' examples need a store: a fresh one.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = format!("sqlite://{}", dir.path().join("store.db").display());
     let server = Server::start(&[
         "--models",
         s(&repo().join("models")),
@@ -442,6 +452,8 @@ fn api_doc_examples_run_and_answer_what_the_doc_shows() {
         s(&repo().join("rules/default.toml")),
         "--admin-token",
         "change-me-admin",
+        "--store",
+        &store,
     ]);
     let url = format!("http://{}", server.addr);
     for (block, answer) in examples {
@@ -549,7 +561,7 @@ fn an_out_of_range_setting_is_an_error_before_listening() {
         let out = qualify()
             .arg("serve")
             .args(bundled())
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", "127.0.0.1:0", "--store", "none"])
             .args(&args)
             .envs(env.iter().copied())
             .output()

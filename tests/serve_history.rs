@@ -44,7 +44,7 @@ impl Server {
     fn start(args: &[&str]) -> Server {
         let mut child = qualify()
             .arg("serve")
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", "127.0.0.1:0", "--store", "none"])
             .args(args)
             .env("NO_COLOR", "1")
             .stderr(Stdio::piped())

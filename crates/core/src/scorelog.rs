@@ -37,6 +37,8 @@ pub enum ScoreSource {
 
 /// Whose reason a logged reason is.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Named apart from the rules' `ReasonKind` (fit, engagement) in the API document.
+#[cfg_attr(feature = "openapi", schema(as = LoggedReasonKind))]
 #[derive(
     Debug,
     Clone,

@@ -1,7 +1,7 @@
 //! The router: routes, and the layers every request passes, outermost first:
 //! catch-panic (last resort: a JSON 500, logged) → request id (`x-request-id`, made or kept,
-//! echoed) → metrics (closed label sets) → [scoring routes: bearer auth; admin routes: admin
-//! auth] → handler.
+//! echoed) → metrics (closed label sets) → [scoring and store routes: bearer auth; admin
+//! routes: admin auth] → handler.
 //!
 //! Load limits are not layers: a scoring handler reads its body first (within
 //! `body_timeout_ms`), then takes a slot and admits its leads to the scoring queue
@@ -16,25 +16,32 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 
+use crate::config::ScoreLogSwitch;
 use crate::config::{Config, Token};
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::Metrics;
 use crate::registry::{LoadError, Registry, ReloadReport};
-use crate::routes::{admin, models, ops, score};
+use crate::routes::{admin, ingest, leads, models, ops, score};
+use crate::scorelog::ScoreLog;
 use crate::scoring::Scorer;
 use crate::work::Work;
 
 /// Every route template, as the router matches it (metrics label routes with these).
-pub const ROUTES: [&str; 10] = [
+pub const ROUTES: [&str; 15] = [
     "/v1/score",
     "/v1/score/batch",
+    "/v1/leads/{id}",
+    "/v1/leads/{id}/score",
+    "/v1/leads/{id}/scores",
+    "/v1/events",
+    "/v1/outcomes",
     "/v1/models",
     "/v1/models/{name}",
     "/v1/admin/reload",
@@ -55,6 +62,10 @@ pub struct AppState {
     pub started_at: DateTime<Utc>,
     /// Set when shutdown begins: `/readyz` answers 503 so balancers stop sending.
     pub draining: Arc<AtomicBool>,
+    /// The lead store, when the server keeps one ([`AppState::connect_store`]).
+    pub store: Option<qualify_store::Store>,
+    /// The score log's queue, when there is a store and the log is on.
+    pub score_log: Option<ScoreLog>,
 }
 
 /// Settings that fail their checks, or models and rules that fail to load.
@@ -64,6 +75,13 @@ pub enum OpenError {
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The store the settings name cannot be used (unreachable, newer than this build).
+    #[error("the store {url}: {source}")]
+    Store {
+        url: String,
+        #[source]
+        source: Box<qualify_store::StoreError>,
+    },
 }
 
 impl AppState {
@@ -80,7 +98,37 @@ impl AppState {
             metrics,
             started_at: Utc::now(),
             draining: Arc::new(AtomicBool::new(false)),
+            store: None,
+            score_log: None,
         })
+    }
+
+    /// Connects the store the settings name (`store`; nothing for `none`), applying its
+    /// migrations, and starts the score log's writer when `score_log` is on. Needs a tokio
+    /// runtime. `open` alone serves without a store: tests choose.
+    ///
+    /// # Errors
+    /// [`OpenError::Store`]: a store that cannot be reached or created, or one written by a
+    /// newer qualify.
+    pub async fn connect_store(self) -> Result<AppState, OpenError> {
+        let Some(url) = self.config.store.url().map(str::to_string) else {
+            return Ok(self);
+        };
+        let store = qualify_store::Store::connect(&url)
+            .await
+            .map_err(|source| OpenError::Store {
+                url,
+                source: Box::new(source),
+            })?;
+        Ok(self.with_store(store))
+    }
+
+    /// This state with `store` (and the score log, when `score_log` is on).
+    pub fn with_store(mut self, store: qualify_store::Store) -> AppState {
+        self.score_log = (self.config.score_log == ScoreLogSwitch::On)
+            .then(|| ScoreLog::start(store.clone(), Arc::clone(&self.metrics)));
+        self.store = Some(store);
+        self
     }
 
     pub fn scorer(&self) -> Scorer<'_> {
@@ -121,6 +169,11 @@ pub fn app(state: AppState) -> Router {
     let scoring = Router::new()
         .route("/v1/score", post(score::score))
         .route("/v1/score/batch", post(score::batch))
+        .route("/v1/leads/{id}", put(leads::put).get(leads::get))
+        .route("/v1/leads/{id}/score", get(leads::score))
+        .route("/v1/leads/{id}/scores", get(leads::scores))
+        .route("/v1/events", post(ingest::events))
+        .route("/v1/outcomes", post(ingest::outcomes))
         .route_layer(middleware::from_fn_with_state(
             config.api_token.clone(),
             bearer_auth,

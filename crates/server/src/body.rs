@@ -239,6 +239,34 @@ pub fn parse_batch(bytes: &[u8], max: usize) -> Result<Vec<LeadRecord>, ApiError
     Ok(leads)
 }
 
+/// Items of an ingestion body: one JSON object, a JSON array of them, or (NDJSON) one per
+/// line. Returns the items and whether the body was one object (whose fields errors name
+/// bare; otherwise `[i].field`, `i` counting items from 0, the line number in the message).
+pub fn parse_items<T: DeserializeOwned>(
+    bytes: &[u8],
+    kind: BodyKind,
+) -> Result<(Vec<T>, bool), ApiError> {
+    if kind == BodyKind::Ndjson {
+        let mut items = Vec::new();
+        for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let item = parse::<T>(line).map_err(|e| {
+                let mut e = e.within(&format!("[{}]", items.len()));
+                e.body.error.message = format!("line {}: {}", n + 1, e.body.error.message);
+                e
+            })?;
+            items.push(item);
+        }
+        return Ok((items, false));
+    }
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => Ok((parse::<Vec<T>>(bytes)?, false)),
+        _ => Ok((vec![parse::<T>(bytes)?], true)),
+    }
+}
+
 struct Bounded<'a> {
     max: usize,
     overflow: &'a Cell<bool>,
@@ -277,7 +305,20 @@ fn malformed(e: serde_json::Error) -> ApiError {
 }
 
 fn path_error(path: serde_path_to_error::Path, inner: serde_json::Error) -> ApiError {
-    let path = path.to_string();
+    let mut path = path.to_string();
+    // A missing field is reported at the object that lacks it: name the field itself.
+    if let Some(name) = inner
+        .to_string()
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name.to_string())
+    {
+        path = if path == "." {
+            name
+        } else {
+            format!("{path}.{name}")
+        };
+    }
     match inner.classify() {
         serde_json::error::Category::Data if path == "." => {
             ApiError::new(ErrorCode::InvalidField, inner.to_string())
@@ -306,6 +347,12 @@ mod tests {
         assert_eq!(e.body.error.field.as_deref(), Some("activities[1].at"));
         let e = parse_batch(br#"[{}, {"employees": -3}]"#, 10).expect_err("negative");
         assert_eq!(e.body.error.field.as_deref(), Some("[1].employees"));
+        let e = parse::<Vec<qualify_store::NewEvent>>(br#"[{"lead_id": "a", "type": "x", "at": "2026-01-01T00:00:00Z"}, {"type": "x", "at": "2026-01-01T00:00:00Z"}]"#)
+            .expect_err("missing lead_id");
+        assert_eq!(e.body.error.field.as_deref(), Some("[1].lead_id"));
+        let e = parse::<qualify_store::NewEvent>(br#"{"type": "x", "at": "2026-01-01T00:00:00Z"}"#)
+            .expect_err("missing lead_id");
+        assert_eq!(e.body.error.field.as_deref(), Some("lead_id"));
         let e = parse::<LeadRecord>(br#"[1]"#).expect_err("not an object");
         assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
         let e = parse::<LeadRecord>(br#"{} {}"#).expect_err("trailing");

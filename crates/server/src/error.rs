@@ -30,10 +30,17 @@ pub enum ErrorCode {
     NotFound,
     /// 404: `?model=` or `/v1/models/{name}` names no served model.
     UnknownModel,
+    /// 404: the store has never heard of the lead.
+    UnknownLead,
+    /// 404: the server runs without a store (`--store none`): the store routes are off.
+    NoStore,
     /// 405: the route does not take that method.
     MethodNotAllowed,
     /// 408: the body did not arrive within `body_timeout_ms`.
     BodyTimeout,
+    /// 409: valid input that conflicts with what the store holds (a second, different
+    /// outcome; an outcome before the lead's creation); `field` names it.
+    Conflict,
     /// 413: the body (decoded) is over `max_body_bytes`.
     TooLarge,
     /// 413: a JSON array over `max_batch` leads.
@@ -54,6 +61,8 @@ pub enum ErrorCode {
     Overloaded,
     /// 503: the work took longer than `timeout_ms` and was stopped.
     Timeout,
+    /// 503: the store failed (unreachable, closed, out of space); nothing was stored.
+    StoreUnavailable,
 }
 
 impl ErrorCode {
@@ -62,9 +71,13 @@ impl ErrorCode {
             ErrorCode::MalformedJson | ErrorCode::UnreadableBody => StatusCode::BAD_REQUEST,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::AdminDisabled => StatusCode::FORBIDDEN,
-            ErrorCode::NotFound | ErrorCode::UnknownModel => StatusCode::NOT_FOUND,
+            ErrorCode::NotFound
+            | ErrorCode::UnknownModel
+            | ErrorCode::UnknownLead
+            | ErrorCode::NoStore => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::TooLarge | ErrorCode::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType | ErrorCode::UnsupportedEncoding => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -73,7 +86,9 @@ impl ErrorCode {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Overloaded | ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Overloaded | ErrorCode::Timeout | ErrorCode::StoreUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 }

@@ -66,12 +66,14 @@ pub mod metrics;
 pub mod openapi;
 pub mod registry;
 pub mod routes;
+pub mod scorelog;
 pub mod scoring;
 pub mod serve;
 pub mod work;
 
 mod app;
 mod body;
+mod store_errors;
 
 pub use app::{AppState, OpenError, ROUTES, app};
 pub use config::Config;

@@ -90,6 +90,9 @@ pub struct Metrics {
     reloads: Family<OutcomeLabels, Counter>,
     queued_leads: Gauge,
     requests_in_flight: Gauge,
+    score_log_written: Counter,
+    score_log_dropped: Counter,
+    score_log_queue: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -172,8 +175,29 @@ impl Default for Metrics {
             "Scoring requests and NDJSON streams in flight (max_concurrency)",
             requests_in_flight.clone(),
         );
+        let score_log_written = Counter::default();
+        registry.register(
+            "score_log_written",
+            "Score log entries written to the store",
+            score_log_written.clone(),
+        );
+        let score_log_dropped = Counter::default();
+        registry.register(
+            "score_log_dropped",
+            "Score log entries dropped: the queue was full, or the store refused their batch",
+            score_log_dropped.clone(),
+        );
+        let score_log_queue = Gauge::default();
+        registry.register(
+            "score_log_queue_depth",
+            "Score log entries waiting to be written",
+            score_log_queue.clone(),
+        );
         Metrics {
             registry,
+            score_log_written,
+            score_log_dropped,
+            score_log_queue,
             queued_leads,
             requests_in_flight,
             requests,
@@ -220,6 +244,20 @@ impl Metrics {
             .set(i64::try_from(queued_leads).unwrap_or(i64::MAX));
         self.requests_in_flight
             .set(i64::try_from(requests_in_flight).unwrap_or(i64::MAX));
+    }
+
+    pub fn score_log_written(&self, n: u64) {
+        self.score_log_written.inc_by(n);
+    }
+
+    pub fn score_log_dropped(&self, n: u64) {
+        self.score_log_dropped.inc_by(n);
+    }
+
+    /// The score log's queue depth, read at scrape time.
+    pub fn set_score_log_queue(&self, depth: usize) {
+        self.score_log_queue
+            .set(i64::try_from(depth).unwrap_or(i64::MAX));
     }
 
     pub fn record_score(&self, model: &str, version: &str, propensity: f64) {

@@ -6,7 +6,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, models, ops, score};
+use crate::routes::{admin, ingest, leads, models, ops, score};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,12 @@ use crate::routes::{admin, models, ops, score};
     paths(
         score::score,
         score::batch,
+        leads::put,
+        leads::get,
+        leads::score,
+        leads::scores,
+        ingest::events,
+        ingest::outcomes,
         models::list,
         models::detail,
         admin::reload,
@@ -26,9 +32,10 @@ use crate::routes::{admin, models, ops, score};
         ops::info,
         ops::openapi
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &LeadAttributes),
     tags(
         (name = "scoring", description = "Propensity, rule score and stage for leads"),
+        (name = "store", description = "The lead store: ingestion, stored leads scored, score history (off with `--store none`)"),
         (name = "models", description = "What is served"),
         (name = "admin", description = "Reloads (on only when an admin token is configured)"),
         (name = "operations", description = "Health, readiness, metrics, info")
@@ -45,6 +52,51 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// `PUT /v1/leads/{id}` takes a lead record *without* `activities` (those are events) and
+/// without an `id` of its own (the path names the lead): the schema `LeadAttributes`, made
+/// here from `LeadRecord` so the two cannot drift apart.
+struct LeadAttributes;
+
+impl Modify for LeadAttributes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Schema};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let Some(RefOr::T(Schema::Object(record))) = components.schemas.get("LeadRecord") else {
+            return;
+        };
+        let mut attributes = record.clone();
+        for name in ["activities", "id"] {
+            attributes.properties.remove(name);
+            attributes.required.retain(|r| r != name);
+        }
+        attributes.description = Some(
+            "A lead's attributes: a canonical lead record without `activities` (send those as events) and without `id` (the path names the lead)."
+                .into(),
+        );
+        components.schemas.insert(
+            "LeadAttributes".into(),
+            RefOr::T(Schema::Object(attributes)),
+        );
+        let body = openapi
+            .paths
+            .paths
+            .get_mut("/v1/leads/{id}")
+            .and_then(|item| item.put.as_mut())
+            .and_then(|put| put.request_body.as_mut())
+            .and_then(|body| match body {
+                RefOr::T(body) => body.content.get_mut("application/json"),
+                RefOr::Ref(_) => None,
+            });
+        if let Some(RefOr::T(content)) = body {
+            content.schema = Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                "LeadAttributes",
+            )));
+        }
     }
 }
 

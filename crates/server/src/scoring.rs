@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 use qualify_core::encoder::Warning;
 use qualify_core::lead::LeadRecord;
+use qualify_core::scorelog::{LoggedReason, ReasonKind, ScoreLogEntry, ScoreSource};
 use qualify_rules::RuleOutcome;
 use qualify_runtime::{Explanation, Reason};
 use serde::Serialize;
@@ -22,6 +23,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::registry::{LoadedModel, Served};
+use crate::scorelog::ScoreLog;
 use crate::work::Job;
 
 /// The answer for one lead.
@@ -43,6 +45,9 @@ pub struct ScoreResponse<'a> {
     /// Shadow challenger score, when configured to be returned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shadow: Option<Shadow<'a>>,
+    /// The lead is in the exploration holdout (`holdout_fraction`, chosen by its id):
+    /// routing should ignore its score, so its outcome is not shaped by the model.
+    pub holdout: bool,
     /// Unknown fields ignored, unseen categories, missing fields imputed.
     pub warnings: Vec<ResponseWarning>,
 }
@@ -236,6 +241,10 @@ pub struct Scoring {
     pub model: Arc<LoadedModel>,
     pub as_of: DateTime<Utc>,
     pub explain: bool,
+    /// Where answers are logged (none: not logged).
+    pub log: Option<ScoreLog>,
+    /// Which route answers, for the log.
+    pub source: ScoreSource,
 }
 
 impl Scoring {
@@ -246,12 +255,63 @@ impl Scoring {
         }
     }
 
-    /// One lead's answer, as JSON.
+    /// One lead's answer, as JSON; logged (off the request path) when there is a log.
     pub fn answer(&self, lead: &LeadRecord) -> Result<Vec<u8>, ApiError> {
         let response =
             self.scorer()
                 .score(&self.served, &self.model, lead, self.as_of, self.explain)?;
+        if let Some(log) = &self.log {
+            log.push(self.entry(&response));
+        }
         serde_json::to_vec(&response).map_err(|e| ApiError::internal(format!("serializing: {e}")))
+    }
+
+    /// The score log's entry for `response`: the top model reasons (up to `explain_top` each
+    /// way, as answered) and the rules' reasons with the most points either way.
+    pub fn entry(&self, response: &ScoreResponse<'_>) -> ScoreLogEntry {
+        let mut reasons: Vec<LoggedReason> = response
+            .explanation
+            .iter()
+            .flat_map(|e| e.top_positive.iter().chain(&e.top_negative))
+            .map(|r| LoggedReason {
+                kind: ReasonKind::Model,
+                name: r.column.clone(),
+                value: r.contribution,
+            })
+            .collect();
+        let mut rules: Vec<LoggedReason> = response
+            .rules
+            .reasons
+            .iter()
+            .map(|r| LoggedReason {
+                kind: ReasonKind::Rule,
+                name: r.rule.to_string(),
+                value: r.points.as_f64(),
+            })
+            .collect();
+        rules.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
+        rules.truncate(self.config.explain_top.max(1) * 2);
+        reasons.extend(rules);
+        let stage = serde_json::to_value(response.rules.stage)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let scored_at = Utc::now();
+        ScoreLogEntry {
+            lead_id: response.id.clone(),
+            scored_at,
+            as_of: self.as_of,
+            source: self.source,
+            model_name: response.model.name.to_string(),
+            model_version: response.model.version.to_string(),
+            rules_hash: self.served.rules.sha256.clone(),
+            propensity: response.propensity,
+            rule_score: response.rules.score.as_f64(),
+            stage,
+            route: response.rules.route.map(str::to_string),
+            reasons,
+            holdout: response.holdout,
+        }
     }
 
     /// The answers for `leads` (numbered from `first`), comma-separated, checking `job`
@@ -341,8 +401,21 @@ impl<'c> Scorer<'c> {
             rules,
             explanation,
             shadow,
+            holdout: self.in_holdout(lead),
             warnings,
         })
+    }
+
+    /// Whether `lead` is in the exploration holdout: its id's [`holdout_draw`] below
+    /// `holdout_fraction`. A lead without an id is never held out (there is nothing stable
+    /// to draw from).
+    pub fn in_holdout(&self, lead: &LeadRecord) -> bool {
+        let fraction = self.config.holdout_fraction;
+        fraction > 0.0
+            && lead
+                .id
+                .as_deref()
+                .is_some_and(|id| holdout_draw(id) < fraction)
     }
 
     fn in_shadow_sample(&self, lead: &LeadRecord) -> bool {
@@ -397,6 +470,17 @@ impl<'c> Scorer<'c> {
     }
 }
 
+/// A lead id's place in `[0, 1)` for the exploration holdout: the first 8 bytes of the
+/// SHA-256 of its UTF-8 bytes, big-endian, over 2^64. Documented (docs/api.md) so any other
+/// system can compute the same membership; stable across processes, versions and machines.
+pub fn holdout_draw(id: &str) -> f64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) as f64 / 18_446_744_073_709_551_616.0
+}
+
 /// A stable hash for sampling (not for security): FNV-1a, then MurmurHash3's 64-bit
 /// finalizer. FNV-1a alone leaves the high bits nearly equal for ids that differ only at the
 /// end (`lead-1`, `lead-2`, …), so comparing the hash with a fraction of `u64::MAX` sampled
@@ -414,7 +498,20 @@ fn sample_hash(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::sample_hash;
+    use super::{holdout_draw, sample_hash};
+
+    #[test]
+    fn holdout_draws_are_stable_and_spread() {
+        // Python's hashlib gives int.from_bytes(sha256(b"lead-000001").digest()[:8], "big")
+        // / 2**64 = 0.9295060599525402: another implementation of the documented draw.
+        let d = holdout_draw("lead-000001");
+        assert!((d - 0.929_506_059_952_540_2).abs() < 1e-15, "{d}");
+        assert_eq!(d, holdout_draw("lead-000001"));
+        let n = (0..10_000)
+            .filter(|i| holdout_draw(&format!("lead-{i}")) < 0.1)
+            .count();
+        assert!((850..=1150).contains(&n), "{n} of 10,000 below 0.1");
+    }
 
     #[test]
     fn ids_that_differ_at_the_end_are_sampled_at_the_fraction() {

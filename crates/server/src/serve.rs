@@ -45,11 +45,14 @@ pub enum ServeError {
     },
 }
 
-/// Checks the settings, loads what `config` names, binds `config.addr`, and serves until a
-/// shutdown signal (then drains and finishes, see the module docs).
+/// Checks the settings, loads what `config` names, connects the store (migrations applied;
+/// a store newer than this build is refused), binds `config.addr`, and serves until a
+/// shutdown signal (then drains, finishes, and writes the queued score log entries, see the
+/// module docs).
 pub async fn serve(config: Config) -> Result<(), ServeError> {
     let addr = config.addr;
     let state = tokio::task::spawn_blocking(move || AppState::open(config)).await??;
+    let state = state.connect_store().await?;
     let router = app(state.clone());
     let mut signals = Signals::install()?;
     let listener = TcpListener::bind(addr)
@@ -109,6 +112,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let grace = Duration::from_millis(config.shutdown_timeout_ms);
     if hurry {
         tracing::warn!("stopped at once; requests in flight were cut");
+        stop_score_log(&state).await;
         return Ok(());
     }
     tracing::info!(
@@ -122,7 +126,21 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         }
         _ = signals.stop() => tracing::warn!("second signal: stopped; requests in flight were cut"),
     }
+    stop_score_log(&state).await;
     Ok(())
+}
+
+/// Longest the score log may take to write what is queued at shutdown.
+const SCORE_LOG_FLUSH: Duration = Duration::from_secs(5);
+
+/// Writes the queued score log entries (bounded), then closes the store.
+async fn stop_score_log(state: &AppState) {
+    if let Some(log) = &state.score_log {
+        log.stop(SCORE_LOG_FLUSH).await;
+    }
+    if let Some(store) = &state.store {
+        store.close().await;
+    }
 }
 
 /// Waits for a stop signal, marks the state draining, and keeps serving for the drain period

@@ -54,6 +54,8 @@ use sqlx::{AnyPool, Executor};
 
 pub use error::{EventProblem, Item, Part, StoreError};
 pub use migrate::SCHEMA_VERSION;
+#[cfg(feature = "openapi")]
+pub use model::Outcome;
 pub use model::{NewEvent, NewOutcome, StoredEvent, StoredLead, StoredOutcome};
 pub use tables::HistoryTables;
 

@@ -18,7 +18,7 @@ use super::ActivityType;
 /// The type of one activity or event (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(value_type = String, example = "demo_request"))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, example = "demo_request", pattern = "[^\\s\\u0085]"))]
 #[serde(transparent)]
 pub struct EventType(String);
 

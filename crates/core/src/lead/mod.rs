@@ -15,6 +15,8 @@ use crate::encoder::parse;
 use crate::schema::DEFAULT_MISSING_TOKENS;
 use crate::value::{RawValue, is_missing_text};
 
+#[cfg(feature = "openapi")]
+mod bool_schema;
 mod derived;
 mod event_type;
 mod vocabulary;
@@ -54,6 +56,11 @@ pub struct LeadRecord {
         deserialize_with = "whole::option",
         skip_serializing_if = "Option::is_none"
     )]
+    // Any u64: `int64` (utoipa's format for u64) would bound it at 2^63 - 1.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "uint64", maximum = 18446744073709551615_u64)
+    )]
     pub employees: Option<u64>,
     /// Within ±10^15 (beyond it, far past any company, a record is refused).
     #[cfg_attr(feature = "openapi", schema(minimum = -1e15, maximum = 1e15))]
@@ -79,17 +86,24 @@ pub struct LeadRecord {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "flexible_bool"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<bool_schema::FlexibleBool>))]
     pub budget_confirmed: Option<bool>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "flexible_bool"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<bool_schema::FlexibleBool>))]
     pub need_confirmed: Option<bool>,
     #[serde(
         default,
         deserialize_with = "whole::option",
         skip_serializing_if = "Option::is_none"
+    )]
+    // Any u32: `int32` (utoipa's format for u32) would bound it at 2^31 - 1.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "uint32", maximum = 4294967295_u64)
     )]
     pub timeline_days: Option<u32>,
     /// Outcome data only (closed-loop feedback); never a model feature.
@@ -134,7 +148,7 @@ pub struct Activity {
     #[serde(rename = "type")]
     #[cfg_attr(
         feature = "openapi",
-        schema(value_type = String, pattern = r"\S", example = "demo_request")
+        schema(value_type = String, pattern = r"[^\s\u0085]", example = "demo_request")
     )]
     pub kind: EventType,
     pub at: DateTime<Utc>,

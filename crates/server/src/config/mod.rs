@@ -12,6 +12,7 @@
 
 mod grades;
 mod layers;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use grades::{DEFAULT_GRADES, Grade, Grades, GradesError};
 pub use layers::CommandLine;
+pub use store::{ScoreLogSwitch, StoreSetting};
 
 /// Everything `qualify serve` can be told. Flags, variables and file keys: docs/api.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
@@ -106,6 +108,24 @@ pub struct Config {
     /// A bundle scored in shadow next to the champion (`[challenger]` in the file).
     #[command(flatten)]
     pub challenger: Challenger,
+    /// The lead store: `sqlite://PATH` (created when missing; a relative PATH is relative to
+    /// the working directory), `postgres://USER@HOST:PORT/DB`, or `none` (no store: the
+    /// store routes answer 404 `no_store`).
+    #[arg(long, env = "QUALIFY_STORE", value_name = "URL", default_value = defaults::STORE)]
+    pub store: StoreSetting,
+    /// Log every scored answer to the store (`on` or `off`; nothing is logged without a
+    /// store).
+    #[arg(
+        long,
+        env = "QUALIFY_SCORE_LOG",
+        value_name = "on|off",
+        default_value = "on"
+    )]
+    pub score_log: ScoreLogSwitch,
+    /// Share of leads in the exploration holdout, 0–1 (0: none): chosen by a hash of the
+    /// lead's id, flagged `holdout: true` so routing ignores their score.
+    #[arg(long, env = "QUALIFY_HOLDOUT_FRACTION", value_name = "SHARE", default_value_t = defaults::HOLDOUT_FRACTION)]
+    pub holdout_fraction: f64,
 }
 
 /// The defaults, shared by [`Config::default`] and the flags' `[default: …]`.
@@ -126,6 +146,10 @@ pub mod defaults {
     pub const RELOAD_TIMEOUT_MS: u64 = 60_000;
     pub const EXPLAIN_TOP: usize = 3;
     pub const CHALLENGER_FRACTION: f64 = 1.0;
+    /// The store `qualify serve` keeps when told nothing: a git-ignored file under the
+    /// working directory.
+    pub const STORE: &str = "sqlite://var/qualify.db";
+    pub const HOLDOUT_FRACTION: f64 = 0.0;
 }
 
 impl Default for Config {
@@ -152,6 +176,9 @@ impl Default for Config {
             admin_token_file: None,
             explain_top: defaults::EXPLAIN_TOP,
             challenger: Challenger::default(),
+            store: StoreSetting::default(),
+            score_log: ScoreLogSwitch::On,
+            holdout_fraction: defaults::HOLDOUT_FRACTION,
         }
     }
 }
@@ -332,6 +359,13 @@ impl Config {
                 key: "default_model",
                 value: "\"\"".into(),
                 expected: "a model name",
+            });
+        }
+        if !(0.0..=1.0).contains(&self.holdout_fraction) {
+            return Err(ConfigError::OutOfRange {
+                key: "holdout_fraction",
+                value: self.holdout_fraction.to_string(),
+                expected: "a share within 0–1",
             });
         }
         let c = &self.challenger;

@@ -2,6 +2,8 @@
 //! thin; the `#[utoipa::path]` attributes are the OpenAPI document's source.
 
 pub mod admin;
+pub mod ingest;
+pub mod leads;
 pub mod models;
 pub mod ndjson;
 pub mod ops;

@@ -39,7 +39,8 @@ pub async fn healthz() -> Json<Health> {
 pub enum ReadinessStatus {
     /// Serving what it was told to.
     Ready,
-    /// Serving, but the last reload had problems (listed); older versions serve.
+    /// Serving, but the last reload had problems, or the score log cannot write to the
+    /// store (listed); older versions serve, answers go out unlogged.
     Degraded,
     /// Shutting down: stop sending (answered with 503).
     Draining,
@@ -54,16 +55,19 @@ pub struct Readiness {
     pub loaded_at: DateTime<Utc>,
 }
 
-/// Readiness: 200 while serving (with any reload problems listed), 503 while shutting down.
+/// Readiness: 200 while serving (with any reload or score log problems listed), 503 while
+/// shutting down.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let served = state.registry.current();
     let draining = state.draining.load(Ordering::Relaxed);
+    let mut problems = served.problems.clone();
+    problems.extend(state.score_log.as_ref().and_then(|l| l.problem()));
     let body = Readiness {
         status: if draining {
             ReadinessStatus::Draining
-        } else if served.problems.is_empty() {
+        } else if problems.is_empty() {
             ReadinessStatus::Ready
         } else {
             ReadinessStatus::Degraded
@@ -74,7 +78,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             .chain(served.challenger.as_ref())
             .map(|m| format!("{}@{}", m.name(), m.version()))
             .collect(),
-        problems: served.problems.clone(),
+        problems,
         loaded_at: served.loaded_at,
     };
     let status = if draining {
@@ -92,6 +96,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     state
         .metrics
         .set_load(state.work.queued_leads(), state.work.requests_in_flight());
+    state
+        .metrics
+        .set_score_log_queue(state.score_log.as_ref().map_or(0, |l| l.queued()));
     (
         [(
             header::CONTENT_TYPE,
@@ -114,6 +121,18 @@ pub struct Info {
     pub rules: RulesInfo,
     pub limits: Limits,
     pub auth: AuthInfo,
+    pub store: StoreInfo,
+}
+
+/// The lead store, without its URL (this route needs no token; a URL may hold a password).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreInfo {
+    /// `sqlite` or `postgres`; absent without a store.
+    pub backend: Option<String>,
+    /// Answers are appended to the score log.
+    pub score_log: bool,
+    /// Share of leads in the exploration holdout.
+    pub holdout_fraction: f64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -142,7 +161,7 @@ pub struct AuthInfo {
     pub admin: bool,
 }
 
-/// What runs: version, models, rules, limits.
+/// What runs: version, models, rules, limits, auth, the store.
 #[utoipa::path(get, path = "/info", tag = "operations", responses((status = 200, body = Info)))]
 pub async fn info(State(state): State<AppState>) -> Json<Info> {
     let served = state.registry.current();
@@ -183,6 +202,11 @@ pub async fn info(State(state): State<AppState>) -> Json<Info> {
         auth: AuthInfo {
             scoring: c.api_token.is_some(),
             admin: c.admin_token.is_some(),
+        },
+        store: StoreInfo {
+            backend: state.store.as_ref().map(|s| s.backend().to_string()),
+            score_log: state.score_log.is_some(),
+            holdout_fraction: c.holdout_fraction,
         },
     })
 }

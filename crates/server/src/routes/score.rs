@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, TryStreamExt};
 use qualify_core::lead::LeadRecord;
+use qualify_core::scorelog::ScoreSource;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -43,8 +44,9 @@ pub struct ScoreQuery {
 }
 
 impl AppState {
-    /// The scoring context for a request: the current snapshot and the model it names.
-    pub fn scoring(&self, q: ScoreQuery) -> Result<Scoring, ApiError> {
+    /// The scoring context for a request: the current snapshot and the model it names, and
+    /// the score log its answers go to (as `source`).
+    pub fn scoring(&self, q: ScoreQuery, source: ScoreSource) -> Result<Scoring, ApiError> {
         let served = self.registry.current();
         let model = served
             .model(q.model.as_deref())
@@ -60,15 +62,17 @@ impl AppState {
             model,
             as_of: q.as_of.unwrap_or_else(Utc::now),
             explain: q.explain.unwrap_or(true),
+            log: self.score_log.clone(),
+            source,
         })
     }
 
-    fn body_timeout(&self) -> Duration {
+    pub(crate) fn body_timeout(&self) -> Duration {
         Duration::from_millis(self.config.body_timeout_ms)
     }
 }
 
-fn json(bytes: Vec<u8>) -> Response {
+pub(crate) fn json(bytes: Vec<u8>) -> Response {
     let mut response = Body::from(bytes).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -113,7 +117,7 @@ pub async fn score(
     let limit = state.config.max_body_bytes;
     let bytes = body::read(&headers, body, limit, state.body_timeout()).await?;
     let _slot = state.work.slot()?;
-    let scoring = state.scoring(q)?;
+    let scoring = state.scoring(q, ScoreSource::Record)?;
     let _admitted = state.work.admit(1)?;
     let (job, _cancel) = state.work.job();
     let answer = state
@@ -159,14 +163,14 @@ pub async fn batch(
     let kind = body::kind(&headers)?;
     let encoding = body::encoding(&headers)?;
     if kind == BodyKind::Ndjson {
-        let scoring = state.scoring(q)?;
+        let scoring = state.scoring(q, ScoreSource::Batch)?;
         let slot = state.work.slot()?;
         return Ok(super::ndjson::stream(state, scoring, slot, encoding, body));
     }
     let limit = state.config.max_body_bytes;
     let bytes = body::read(&headers, body, limit, state.body_timeout()).await?;
     let _slot = state.work.slot()?;
-    let scoring = state.scoring(q)?;
+    let scoring = state.scoring(q, ScoreSource::Batch)?;
     let (job, _cancel) = state.work.job();
     let max = state.config.max_batch;
     let leads = state

@@ -1,6 +1,7 @@
 //! The API through `oneshot` on the real router (no socket): every route and error status
 //! (`routes`), what a client can cost the server (`limits`), reloads (`reload`), and the
-//! OpenAPI document checked against real answers (`spec`). The fixture copies the bundled
+//! OpenAPI document checked against real answers (`spec`), and the store routes on SQLite
+//! and PostgreSQL (`store`, `stores`). The fixture copies the bundled
 //! model into a temporary models directory, so reload tests can add and corrupt versions.
 
 mod common;
@@ -8,3 +9,5 @@ mod limits;
 mod reload;
 mod routes;
 mod spec;
+mod store;
+mod stores;

@@ -144,7 +144,7 @@ fn check(doc: &Value, schema: &Value, value: &Value, path: &str, problems: &mut 
 
 /// Sends `request` and checks its status is documented for `route` and its JSON body is
 /// what the document says for that status.
-async fn conforms(router: &axum::Router, route: &str, request: Request<Body>) -> Value {
+pub(crate) async fn conforms(router: &axum::Router, route: &str, request: Request<Body>) -> Value {
     let doc = document();
     let method = request.method().as_str().to_ascii_lowercase();
     let (status, headers, body) = send(router, request).await;
