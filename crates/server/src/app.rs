@@ -28,13 +28,13 @@ use crate::config::{Config, Token};
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::Metrics;
 use crate::registry::{LoadError, Registry, ReloadReport};
-use crate::routes::{admin, ingest, leads, models, ops, score};
+use crate::routes::{admin, ingest, leads, models, monitor, ops, score};
 use crate::scorelog::ScoreLog;
 use crate::scoring::Scorer;
 use crate::work::Work;
 
 /// Every route template, as the router matches it (metrics label routes with these).
-pub const ROUTES: [&str; 15] = [
+pub const ROUTES: [&str; 17] = [
     "/v1/score",
     "/v1/score/batch",
     "/v1/leads/{id}",
@@ -42,6 +42,8 @@ pub const ROUTES: [&str; 15] = [
     "/v1/leads/{id}/scores",
     "/v1/events",
     "/v1/outcomes",
+    "/v1/monitor",
+    "/monitor",
     "/v1/models",
     "/v1/models/{name}",
     "/v1/admin/reload",
@@ -174,6 +176,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/leads/{id}/scores", get(leads::scores))
         .route("/v1/events", post(ingest::events))
         .route("/v1/outcomes", post(ingest::outcomes))
+        .route("/v1/monitor", get(monitor::report))
+        .route("/monitor", get(monitor::page))
         .route_layer(middleware::from_fn_with_state(
             config.api_token.clone(),
             bearer_auth,

@@ -8,6 +8,7 @@
 //! made-up method or path would let any client grow `/metrics` and memory without limit.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use axum::http::Method;
@@ -69,6 +70,14 @@ pub struct ModelInfoLabels {
     pub role: String,
 }
 
+/// One headline figure of the latest monitoring report (`qualify_monitor_<figure>` in
+/// qualify-monitor's `Headline::gauges`, without the prefix): a closed set, fixed by the
+/// report's type.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FigureLabels {
+    pub figure: &'static str,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OutcomeLabels {
     pub outcome: String,
@@ -93,6 +102,7 @@ pub struct Metrics {
     score_log_written: Counter,
     score_log_dropped: Counter,
     score_log_queue: Gauge,
+    monitor: Family<FigureLabels, Gauge<f64, AtomicU64>>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -193,8 +203,16 @@ impl Default for Metrics {
             "Score log entries waiting to be written",
             score_log_queue.clone(),
         );
+        let monitor = Family::<FigureLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "monitor",
+            "Headline figures of the latest monitoring report (GET /v1/monitor or /monitor; \
+             docs/monitoring.md), by figure; a figure without a value has no series",
+            monitor.clone(),
+        );
         Metrics {
             registry,
+            monitor,
             score_log_written,
             score_log_dropped,
             score_log_queue,
@@ -252,6 +270,18 @@ impl Metrics {
 
     pub fn score_log_dropped(&self, n: u64) {
         self.score_log_dropped.inc_by(n);
+    }
+
+    /// The headline figures of a monitoring report just computed: the previous report's
+    /// series are replaced, so a figure that has no value now has no series.
+    pub fn set_monitor(&self, headline: &qualify_monitor::Headline) {
+        self.monitor.clear();
+        for (name, _help, value) in headline.gauges() {
+            let figure = name.strip_prefix("qualify_monitor_").unwrap_or(name);
+            self.monitor
+                .get_or_create(&FigureLabels { figure })
+                .set(value);
+        }
     }
 
     /// The score log's queue depth, read at scrape time.

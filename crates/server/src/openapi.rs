@@ -6,7 +6,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, ingest, leads, models, ops, score};
+use crate::routes::{admin, ingest, leads, models, monitor, ops, score};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,8 @@ use crate::routes::{admin, ingest, leads, models, ops, score};
         leads::scores,
         ingest::events,
         ingest::outcomes,
+        monitor::report,
+        monitor::page,
         models::list,
         models::detail,
         admin::reload,
@@ -35,7 +37,7 @@ use crate::routes::{admin, ingest, leads, models, ops, score};
     modifiers(&BearerAuth, &LeadAttributes),
     tags(
         (name = "scoring", description = "Propensity, rule score and stage for leads"),
-        (name = "store", description = "The lead store: ingestion, stored leads scored, score history (off with `--store none`)"),
+        (name = "store", description = "The lead store: ingestion, stored leads scored, score history, monitoring (off with `--store none`)"),
         (name = "models", description = "What is served"),
         (name = "admin", description = "Reloads (on only when an admin token is configured)"),
         (name = "operations", description = "Health, readiness, metrics, info")

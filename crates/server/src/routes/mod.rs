@@ -5,6 +5,7 @@ pub mod admin;
 pub mod ingest;
 pub mod leads;
 pub mod models;
+pub mod monitor;
 pub mod ndjson;
 pub mod ops;
 pub mod score;

@@ -6,6 +6,7 @@
 
 mod common;
 mod limits;
+mod monitor;
 mod reload;
 mod routes;
 mod spec;

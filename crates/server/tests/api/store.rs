@@ -41,7 +41,7 @@ fn event(lead: &str, kind: &str, at: &str, id: Option<&str>) -> Value {
     e
 }
 
-async fn ok(router: &Router, request: Request<Body>) -> Value {
+pub async fn ok(router: &Router, request: Request<Body>) -> Value {
     let (status, _, body) = send_json(router, request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
