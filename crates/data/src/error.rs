@@ -79,8 +79,8 @@ pub enum DataError {
         #[source]
         source: PolarsError,
     },
-    /// polars panicked reading the file (malformed Parquet metadata, for one: its thrift
-    /// decoder expects fields a corrupt footer lacks); the panic is caught and reported here.
+    /// polars panicked reading the file (a corrupt Parquet footer or column chunk, for one);
+    /// the panic is caught and reported here.
     #[error("{}: not a readable {format} file: the {format} reader failed: {message}", path.display())]
     ReaderPanic {
         path: PathBuf,

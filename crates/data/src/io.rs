@@ -83,8 +83,9 @@ impl ReadOptions {
 /// Reads a CSV or Parquet file into a [`RawTable`].
 ///
 /// # Errors
-/// An unreadable file, a CSV file whose header repeats a name or whose records do not have
-/// the header's number of fields (with line, row and column), a file without data rows.
+/// An unreadable file (including one polars' reader panics on: [`DataError::ReaderPanic`]),
+/// a CSV file whose header repeats a name or whose records do not have the header's number of
+/// fields (with line, row and column), a file without data rows.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<RawTable> {
     let df = match Format::from_path(path)? {
         Format::Csv => read_csv(path, options)?,
@@ -134,9 +135,10 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
 }
 
 /// Runs a polars reader, turning its error into [`DataError::Read`] and a panic into
-/// [`DataError::ReaderPanic`]: polars' readers are not panic-free on corrupt files (a Parquet
-/// footer whose thrift metadata lacks a field panics in its decoder), and a bad file must be
-/// an error naming the file, never a crash of the command or the server.
+/// [`DataError::ReaderPanic`]: polars' readers are not panic-free on corrupt files (the fuzz
+/// target found a Parquet footer that panics its thrift decoder, and a column chunk that
+/// panics its page decoder on a worker thread, which the pool hands back here), and a bad
+/// file must be an error naming the file, never a crash of the command or the server.
 fn polars_read(
     path: &Path,
     format: Format,
