@@ -9,8 +9,9 @@
 //! - 2: `model.onnx`, with the manifest's ONNX hash updated to match, so the bytes reach the
 //!   graph reader and tract.
 //!
-//! Checks: no panic; a bundle that loads scores an empty lead and the golden rows to
-//! probabilities.
+//! Checks: no panic; a bundle that loads scores an empty lead to a probability. A panic
+//! inside tract while the graph loads is the exception: `OnnxModel::from_bytes` catches it and
+//! returns an error, so the target lets it unwind (`unwind_panics_caught_by`).
 
 #![no_main]
 
@@ -21,7 +22,7 @@ use libfuzzer_sys::fuzz_target;
 use qualify_core::bundle::{GOLDEN_FILE, MANIFEST_FILE, ONNX_FILE, sha256_hex};
 use qualify_core::lead::LeadRecord;
 use qualify_core::schema::Schema;
-use qualify_fuzz::{as_of, bundled_version, check_propensity, scratch};
+use qualify_fuzz::{as_of, bundled_version, check_propensity, scratch, unwind_panics_caught_by};
 use qualify_runtime::Model;
 use serde_json::Value;
 
@@ -60,7 +61,7 @@ fn with_hashes(manifest: &[u8], onnx: &[u8]) -> Vec<u8> {
     serde_json::to_vec(&Value::Object(m)).expect("a JSON object serialises")
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: unwind_panics_caught_by("OnnxModel::from_bytes", None), |data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else {
         return;
     };

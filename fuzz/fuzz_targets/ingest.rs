@@ -5,16 +5,18 @@
 //! has a `converted` column, has a schema inferred (the `qualify train` path).
 //!
 //! Checks: no panic; a table that reads has at least one row and columns of its row count;
-//! every score is a probability.
+//! every score is a probability. A panic inside polars' readers (on the calling thread or on
+//! polars' worker threads) is the exception: qualify-data catches it (`polars_read`) and
+//! returns an error, so the target lets it unwind (`unwind_panics_caught_by`).
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use qualify_data::infer::{InferOptions, infer_schema};
 use qualify_data::{ReadOptions, read_table};
-use qualify_fuzz::{as_of, check_propensity, model, scratch};
+use qualify_fuzz::{as_of, check_propensity, model, scratch, unwind_panics_caught_by};
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: unwind_panics_caught_by("polars_read", Some("polars-")), |data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else {
         return;
     };
@@ -45,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
         }
         if table.column("converted").is_some() {
             let options = InferOptions {
-                label: "converted".into(),
+                label: Some("converted".into()),
                 ..InferOptions::default()
             };
             let _ = infer_schema(&table, &options);

@@ -76,3 +76,33 @@ pub fn check_propensity(p: f64, what: &str) {
         "{what}: propensity {p} is not a probability"
     );
 }
+
+/// Lets a panic unwind when `function` (a function name as it appears in a backtrace, e.g.
+/// `OnnxModel::from_bytes`) is on the stack, because that function catches it and returns an
+/// error, or when it happens on a worker thread whose name starts with `pool` (polars' rayon
+/// threads, `polars-N`: the pool hands the panic to the thread waiting on it, where `function`
+/// catches it). Every other panic keeps libFuzzer's behaviour (print, abort, a crash). A panic
+/// that unwinds past `function` uncaught still aborts (libfuzzer-sys's `catch_unwind`),
+/// without its message: `scripts/fuzz repro` shows it.
+///
+/// libfuzzer-sys installs a panic hook that aborts before unwinding, so without this a panic
+/// the library deliberately turns into a typed error (polars or tract on a corrupt file)
+/// would count as a crash. Matching the backtrace costs a symbolisation per panic, paid only
+/// on inputs that panic.
+pub fn unwind_panics_caught_by(function: &'static str, pool: Option<&'static str>) {
+    let abort = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let on_pool = pool.is_some_and(|prefix| {
+            std::thread::current()
+                .name()
+                .is_some_and(|name| name.starts_with(prefix))
+        });
+        if on_pool {
+            return;
+        }
+        let trace = std::backtrace::Backtrace::force_capture().to_string();
+        if !trace.contains(function) {
+            abort(info);
+        }
+    }));
+}

@@ -79,6 +79,15 @@ pub enum DataError {
         #[source]
         source: PolarsError,
     },
+    /// polars panicked reading the file (a corrupt Parquet footer or column chunk, for one);
+    /// the panic is caught and reported here.
+    #[error("{}: not a readable {format} file: the {format} reader failed: {message}", path.display())]
+    ReaderPanic {
+        path: PathBuf,
+        format: crate::io::Format,
+        /// The reader's panic message.
+        message: String,
+    },
     /// A column polars read that cannot be converted.
     #[error("{}: column {column:?}: {source}", path.display())]
     Column {

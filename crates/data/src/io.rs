@@ -83,20 +83,15 @@ impl ReadOptions {
 /// Reads a CSV or Parquet file into a [`RawTable`].
 ///
 /// # Errors
-/// An unreadable file, a CSV file whose header repeats a name or whose records do not have
-/// the header's number of fields (with line, row and column), a file without data rows.
+/// An unreadable file (including one polars' reader panics on: [`DataError::ReaderPanic`]),
+/// a CSV file whose header repeats a name or whose records do not have the header's number of
+/// fields (with line, row and column), a file without data rows.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<RawTable> {
     let df = match Format::from_path(path)? {
         Format::Csv => read_csv(path, options)?,
         Format::Parquet => {
             let file = File::open(path).map_err(|source| io_error(path, source))?;
-            ParquetReader::new(file)
-                .finish()
-                .map_err(|source| DataError::Read {
-                    path: path.to_path_buf(),
-                    format: Format::Parquet,
-                    source,
-                })?
+            polars_read(path, Format::Parquet, || ParquetReader::new(file).finish())?
         }
     };
     if df.height() == 0 {
@@ -128,18 +123,43 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
                 .map(|name| Field::new(name.as_str().into(), DataType::String)),
         ))
     });
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(None)
-        .with_schema_overwrite(text_schema)
-        .map_parse_options(|p| p.with_separator(delimiter).with_missing_is_null(true))
-        .try_into_reader_with_file_path(Some(path.into()))
-        .and_then(|r| r.finish())
-        .map_err(|source| DataError::Read {
+    polars_read(path, Format::Csv, || {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(None)
+            .with_schema_overwrite(text_schema)
+            .map_parse_options(|p| p.with_separator(delimiter).with_missing_is_null(true))
+            .try_into_reader_with_file_path(Some(path.into()))
+            .and_then(|r| r.finish())
+    })
+}
+
+/// Runs a polars reader, turning its error into [`DataError::Read`] and a panic into
+/// [`DataError::ReaderPanic`]: polars' readers are not panic-free on corrupt files (the fuzz
+/// target found a Parquet footer that panics its thrift decoder, and a column chunk that
+/// panics its page decoder on a worker thread, which the pool hands back here), and a bad
+/// file must be an error naming the file, never a crash of the command or the server.
+fn polars_read(
+    path: &Path,
+    format: Format,
+    read: impl FnOnce() -> PolarsResult<DataFrame>,
+) -> Result<DataFrame> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(read) => read.map_err(|source| DataError::Read {
             path: path.to_path_buf(),
-            format: Format::Csv,
+            format,
             source,
-        })
+        }),
+        Err(panic) => Err(DataError::ReaderPanic {
+            path: path.to_path_buf(),
+            format,
+            message: panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned()),
+        }),
+    }
 }
 
 /// Checks that a CSV file's header names each column once, that every record has the
