@@ -21,6 +21,17 @@ pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiErro
         .map_err(|e| ApiError::new(crate::error::ErrorCode::InvalidQuery, e.body_text()))
 }
 
+/// The served model `name` names (default: the default model), or the 404 naming the
+/// `model` parameter.
+pub(crate) fn served_model(
+    served: &crate::registry::Served,
+    name: Option<&str>,
+) -> Result<std::sync::Arc<crate::registry::LoadedModel>, ApiError> {
+    served.model(name).cloned().ok_or_else(|| {
+        unknown_model(served, name.unwrap_or(&served.default_model)).with_field("model")
+    })
+}
+
 /// 404 for a model name that is not served, listing those that are.
 pub(crate) fn unknown_model(served: &crate::registry::Served, name: &str) -> ApiError {
     ApiError::new(

@@ -29,7 +29,7 @@ use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::routes::{query, unknown_model};
+use crate::routes::{query, served_model};
 
 /// Which answers to monitor, when, and against which model.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -104,13 +104,7 @@ pub async fn page(
 async fn monitor(state: &AppState, q: MonitorQuery) -> Result<MonitorReport, ApiError> {
     let store = state.store()?;
     let served = state.registry.current();
-    let model = served
-        .model(q.model.as_deref())
-        .ok_or_else(|| {
-            unknown_model(&served, q.model.as_deref().unwrap_or(&served.default_model))
-                .with_field("model")
-        })?
-        .clone();
+    let model = served_model(&served, q.model.as_deref())?;
     let range = Range {
         from: q.from,
         to: q.to,

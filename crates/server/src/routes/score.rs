@@ -27,7 +27,7 @@ use utoipa::IntoParams;
 use crate::app::AppState;
 use crate::body::{self, BodyKind, Decoder};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::routes::{query, unknown_model};
+use crate::routes::{query, served_model};
 use crate::scoring::{ScoreResponse, Scoring};
 use crate::work::CHUNK;
 
@@ -48,13 +48,7 @@ impl AppState {
     /// the score log its answers go to (as `source`).
     pub fn scoring(&self, q: ScoreQuery, source: ScoreSource) -> Result<Scoring, ApiError> {
         let served = self.registry.current();
-        let model = served
-            .model(q.model.as_deref())
-            .ok_or_else(|| {
-                unknown_model(&served, q.model.as_deref().unwrap_or(&served.default_model))
-                    .with_field("model")
-            })?
-            .clone();
+        let model = served_model(&served, q.model.as_deref())?;
         Ok(Scoring {
             config: Arc::clone(&self.config),
             metrics: Arc::clone(&self.metrics),
