@@ -5,12 +5,14 @@
 //! the store does not know creates a stub lead, as an event does; the lead's attributes
 //! may follow, but not with a creation after the outcome.
 
+use std::collections::{HashMap, HashSet};
+
 use sqlx::Row;
 
 use crate::Store;
 use crate::error::{Item, Part, StoreError, db};
-use crate::leads::{ms, put_stubs, stored_outcome};
-use crate::model::NewOutcome;
+use crate::leads::{ms, push_values, put_stubs, stored_outcome};
+use crate::model::{NewOutcome, StoredOutcome};
 use crate::time::{from_ms, now_ms, text};
 
 /// What recording an outcome did.
@@ -59,63 +61,142 @@ impl Store {
     }
 }
 
-/// Records checked outcomes in the caller's transaction.
+/// Leads per statement of [`put_outcomes`]: 4 parameters a row, far below SQLite's and
+/// PostgreSQL's limits.
+const OUTCOMES_PER_STATEMENT: usize = 1000;
+
+/// Records checked outcomes in the caller's transaction, in order, as if one by one (a
+/// lead twice in `outcomes` is checked against its first one), but in a few statements per
+/// [`OUTCOMES_PER_STATEMENT`] leads: a bulk import records tens of thousands, and one round
+/// trip per outcome to SQLite's worker thread cost seconds.
 pub(crate) async fn put_outcomes(
     tx: &mut sqlx::AnyConnection,
     outcomes: &[NewOutcome],
 ) -> Result<Vec<Recorded>, StoreError> {
     let now = now_ms();
     let mut out = Vec::with_capacity(outcomes.len());
-    for o in outcomes {
-        let lead = o.lead_id.as_str();
-        put_stubs(&mut *tx, &[lead], now).await?;
-        let created: Option<i64> = sqlx::query_scalar("SELECT created_at FROM leads WHERE id = $1")
-            .bind(lead)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db(Part::Leads))?;
-        if let Some(created) = created
-            && ms(o.at) < created
-        {
-            return Err(StoreError::OutcomeBeforeCreation {
-                lead: lead.to_string(),
-                at: text(o.at),
-                created: text(from_ms(created, Part::Leads, lead)?),
-            });
-        }
-        let existing = sqlx::query("SELECT outcome, at, reason FROM outcomes WHERE lead_id = $1")
-            .bind(lead)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db(Part::Outcomes))?;
-        if let Some(row) = existing {
-            let stored = stored_outcome(lead, &row)?;
-            let at: i64 = row.try_get(1).map_err(db(Part::Outcomes))?;
-            if stored.outcome == o.outcome && at == ms(o.at) && stored.reason == o.reason {
-                out.push(Recorded::Again);
-                continue;
+    for chunk in outcomes.chunks(OUTCOMES_PER_STATEMENT) {
+        let mut seen = HashSet::new();
+        let leads: Vec<&str> = chunk
+            .iter()
+            .map(|o| o.lead_id.as_str())
+            .filter(|id| seen.insert(*id))
+            .collect();
+        put_stubs(&mut *tx, &leads, now).await?;
+        let created = created_at(&mut *tx, &leads).await?;
+        let mut known = stored_outcomes(&mut *tx, &leads).await?;
+        let mut new = Vec::new();
+        for o in chunk {
+            let lead = o.lead_id.as_str();
+            if let Some(&created) = created.get(lead)
+                && ms(o.at) < created
+            {
+                return Err(StoreError::OutcomeBeforeCreation {
+                    lead: lead.to_string(),
+                    at: text(o.at),
+                    created: text(from_ms(created, Part::Leads, lead)?),
+                });
             }
-            return Err(StoreError::TwoOutcomes {
-                lead: lead.to_string(),
-                existing: stored.outcome.to_string(),
-                existing_at: text(stored.at),
-                sent: o.outcome.to_string(),
-                sent_at: text(o.at),
-            });
+            if let Some(stored) = known.get(lead) {
+                if stored.outcome == o.outcome
+                    && ms(stored.at) == ms(o.at)
+                    && stored.reason == o.reason
+                {
+                    out.push(Recorded::Again);
+                    continue;
+                }
+                return Err(StoreError::TwoOutcomes {
+                    lead: lead.to_string(),
+                    existing: stored.outcome.to_string(),
+                    existing_at: text(stored.at),
+                    sent: o.outcome.to_string(),
+                    sent_at: text(o.at),
+                });
+            }
+            known.insert(
+                lead.to_string(),
+                StoredOutcome {
+                    outcome: o.outcome,
+                    at: o.at,
+                    reason: o.reason.clone(),
+                },
+            );
+            new.push(o);
+            out.push(Recorded::New);
         }
-        sqlx::query(
-            "INSERT INTO outcomes (lead_id, outcome, at, reason, recorded_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(lead)
-        .bind(o.outcome.to_string())
-        .bind(ms(o.at))
-        .bind(o.reason.as_deref())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db(Part::Outcomes))?;
-        out.push(Recorded::New);
+        insert_outcomes(&mut *tx, &new, now).await?;
     }
     Ok(out)
+}
+
+/// The creation time of each of `leads` that has one (stubs have none).
+async fn created_at(
+    tx: &mut sqlx::AnyConnection,
+    leads: &[&str],
+) -> Result<HashMap<String, i64>, StoreError> {
+    let mut sql =
+        String::from("SELECT id, created_at FROM leads WHERE created_at IS NOT NULL AND id IN ");
+    push_values(&mut sql, 1, leads.len(), tx);
+    let mut query = sqlx::query(&sql).persistent(false);
+    for lead in leads {
+        query = query.bind(*lead);
+    }
+    let rows = query.fetch_all(&mut *tx).await.map_err(db(Part::Leads))?;
+    let mut created = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get(0).map_err(db(Part::Leads))?;
+        let at: i64 = row.try_get(1).map_err(db(Part::Leads))?;
+        created.insert(id, at);
+    }
+    Ok(created)
+}
+
+/// The stored outcome of each of `leads` that has one.
+async fn stored_outcomes(
+    tx: &mut sqlx::AnyConnection,
+    leads: &[&str],
+) -> Result<HashMap<String, StoredOutcome>, StoreError> {
+    let mut sql =
+        String::from("SELECT outcome, at, reason, lead_id FROM outcomes WHERE lead_id IN ");
+    push_values(&mut sql, 1, leads.len(), tx);
+    let mut query = sqlx::query(&sql).persistent(false);
+    for lead in leads {
+        query = query.bind(*lead);
+    }
+    let rows = query
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db(Part::Outcomes))?;
+    let mut stored = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get(3).map_err(db(Part::Outcomes))?;
+        let outcome = stored_outcome(&id, &row)?;
+        stored.insert(id, outcome);
+    }
+    Ok(stored)
+}
+
+/// Inserts `outcomes` (checked, at most one per lead) in one statement.
+async fn insert_outcomes(
+    tx: &mut sqlx::AnyConnection,
+    outcomes: &[&NewOutcome],
+    now: i64,
+) -> Result<(), StoreError> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let mut sql =
+        String::from("INSERT INTO outcomes (lead_id, outcome, at, reason, recorded_at) VALUES ");
+    push_values(&mut sql, outcomes.len(), 5, tx);
+    let mut query = sqlx::query(&sql).persistent(false);
+    for o in outcomes {
+        query = query
+            .bind(o.lead_id.as_str())
+            .bind(o.outcome.to_string())
+            .bind(ms(o.at))
+            .bind(o.reason.as_deref())
+            .bind(now);
+    }
+    query.execute(&mut *tx).await.map_err(db(Part::Outcomes))?;
+    Ok(())
 }

@@ -278,6 +278,57 @@ async fn outcomes_follow_the_file_policy() {
     .await;
 }
 
+/// A batch of outcomes is recorded as if one by one: across the statements it is cut into
+/// (more than 1,000 leads), with a lead twice in it, and against what was stored before.
+#[tokio::test]
+async fn a_batch_of_outcomes_is_recorded_as_one_by_one() {
+    on_both(|f: Fixture| async move {
+        let s = &f.store;
+        let at = |i: usize| format!("2026-03-{:02}T00:00:00Z", 1 + i % 28);
+        let kind = |i: usize| {
+            if i % 3 == 0 {
+                OutcomeKind::Converted
+            } else {
+                OutcomeKind::Disqualified
+            }
+        };
+        s.record_outcome(&outcome("B7", kind(7), &at(7)))
+            .await
+            .expect("stored before");
+        let mut batch: Vec<NewOutcome> = (0..1500)
+            .map(|i| outcome(&format!("B{i}"), kind(i), &at(i)))
+            .collect();
+        batch.push(outcome("B3", kind(3), &at(3))); // again, in the batch's second statement
+        let recorded = s.record_outcomes(&batch).await.expect("batch");
+        assert_eq!(recorded.len(), 1501);
+        let again: Vec<usize> = (0..recorded.len())
+            .filter(|&i| recorded[i] == Recorded::Again)
+            .collect();
+        assert_eq!(again, [7, 1500]);
+        for i in [0, 7, 999, 1000, 1499] {
+            let lead = s.lead(&format!("B{i}")).await.expect("read").expect("lead");
+            let o = lead.outcome.expect("outcome");
+            assert_eq!((o.outcome, o.at), (kind(i), t(&at(i))), "B{i}");
+        }
+        // A different second outcome anywhere in a batch stores none of it.
+        let mut bad: Vec<NewOutcome> = (0..1200)
+            .map(|i| outcome(&format!("C{i}"), kind(i), &at(i)))
+            .collect();
+        bad.push(outcome(
+            "C1100",
+            OutcomeKind::Converted,
+            "2026-04-01T00:00:00Z",
+        ));
+        let err = s.record_outcomes(&bad).await.expect_err("second outcome");
+        assert!(
+            matches!(&err, StoreError::TwoOutcomes { lead, .. } if lead == "C1100"),
+            "{err}"
+        );
+        assert!(s.lead("C0").await.expect("read").is_none(), "rolled back");
+    })
+    .await;
+}
+
 fn entry(lead: Option<&str>, at: &str, p: f64) -> ScoreLogEntry {
     ScoreLogEntry {
         lead_id: lead.map(str::to_string),
