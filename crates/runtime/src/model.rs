@@ -11,13 +11,14 @@
 //! bundle's graph is one the runtime can explain (a logistic model, or a tree ensemble that
 //! carries its node covers).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::{Bundle, GOLDEN_TOLERANCE, Manifest};
 use qualify_core::encoder::Warning;
-use qualify_core::history::LEAD_AGE;
+use qualify_core::history::{FeatureIndex, HistoryRecord, LEAD_AGE};
 use qualify_core::lead::LeadRecord;
 use qualify_core::value::{RawTable, RawValue};
 use serde::Serialize;
@@ -35,7 +36,7 @@ pub struct Model {
     explainer: Option<Explainer>,
     dir: std::path::PathBuf,
     /// A history model's computed feature columns, sorted (see [`Model::lead_warnings`]).
-    history_features: Box<[String]>,
+    history_index: FeatureIndex,
 }
 
 /// One scored record.
@@ -78,19 +79,18 @@ impl Model {
             });
         }
         let explainer = graph.native().and_then(Explainer::for_native);
-        let mut history_features = bundle
+        let history_index = bundle
             .manifest
             .history
             .as_ref()
-            .map(|h| h.spec.feature_names())
+            .map(|h| h.spec.feature_index())
             .unwrap_or_default();
-        history_features.sort_unstable();
         let model = Model {
             manifest: bundle.manifest,
             graph,
             explainer,
             dir: bundle.dir,
-            history_features: history_features.into_boxed_slice(),
+            history_index,
         };
         model.check_golden(&bundle.golden)?;
         Ok(model)
@@ -228,34 +228,58 @@ impl Model {
         self.scored(&x, warnings)
     }
 
-    /// The flat form the model reads for `lead` as of `as_of`, and the warnings of making it:
-    /// [`LeadRecord::to_flat`] for a model trained on a flat file; for a model trained on a
-    /// history, plus the point-in-time features of its activities strictly before `as_of`
-    /// ([`qualify_core::history::HistorySpec::flat_record`], the trainer's feature function),
-    /// with a warning per activity type the model does not know.
-    pub fn lead_flat(
-        &self,
-        lead: &LeadRecord,
-        as_of: DateTime<Utc>,
-    ) -> Result<(BTreeMap<String, RawValue>, Vec<Warning>), RuntimeError> {
+    /// `lead` as the model reads it as of `as_of`: [`LeadRecord::to_flat`] for a model
+    /// trained on a flat file; for a model trained on a history, beside it the point-in-time
+    /// features of its activities strictly before `as_of`
+    /// ([`qualify_core::history::HistorySpec::history_record`], the trainer's feature
+    /// function), with a warning per activity type the model does not know.
+    fn lead_view(&self, lead: &LeadRecord, as_of: DateTime<Utc>) -> Result<LeadView, RuntimeError> {
         match &self.manifest.history {
             Some(history) => history
                 .spec
-                .flat_record(lead, as_of)
+                .history_record(lead, as_of)
+                .map(LeadView::History)
                 .map_err(RuntimeError::input),
-            None => Ok((lead.to_flat(), Vec::new())),
+            None => Ok(LeadView::Flat(lead.to_flat())),
         }
     }
 
-    /// Scores a lead record as of `as_of` ([`Model::lead_flat`], then [`Model::score_flat`]).
+    /// The value of `column` in `view` (a computed feature of a history model, or a field).
+    fn value<'v>(&self, view: &'v LeadView, column: &str) -> Cow<'v, RawValue> {
+        match view {
+            LeadView::Flat(flat) => flat
+                .get(column)
+                .map_or(Cow::Owned(RawValue::Missing), Cow::Borrowed),
+            LeadView::History(record) => record.get(&self.history_index, column),
+        }
+    }
+
+    /// Encodes `view` into a new row.
+    fn encode_view(
+        &self,
+        view: &LeadView,
+        as_of: DateTime<Utc>,
+    ) -> Result<(Vec<f32>, Vec<Warning>), RuntimeError> {
+        let mut x = vec![0.0f32; self.n_features()];
+        let warnings = self
+            .manifest
+            .encoder
+            .encode_with(|column| self.value(view, column), as_of, &mut x)
+            .map_err(RuntimeError::input)?;
+        Ok((x, warnings))
+    }
+
+    /// Scores a lead record as of `as_of` (the flat form and, for a model trained on a
+    /// history, the point-in-time features of its activities before `as_of`).
     pub fn score_lead(
         &self,
         lead: &LeadRecord,
         as_of: DateTime<Utc>,
     ) -> Result<Scored, RuntimeError> {
-        let (flat, warnings) = self.lead_flat(lead, as_of)?;
-        let mut scored = self.score_flat(&flat, as_of)?;
-        scored.warnings = self.lead_warnings(warnings, std::mem::take(&mut scored.warnings));
+        let mut view = self.lead_view(lead, as_of)?;
+        let (x, encoder) = self.encode_view(&view, as_of)?;
+        let mut scored = self.scored(&x, Vec::new())?;
+        scored.warnings = self.lead_warnings(view.take_warnings(), encoder);
         Ok(scored)
     }
 
@@ -270,7 +294,7 @@ impl Model {
             warnings.extend(encoder);
             return warnings;
         };
-        let computed = |column: &String| self.history_features.binary_search(column).is_ok();
+        let computed = |column: &str| self.history_index.contains(column);
         for warning in encoder {
             match warning {
                 Warning::Imputed { column } if column == LEAD_AGE => {
@@ -285,17 +309,20 @@ impl Model {
         warnings
     }
 
-    /// Scores and explains a lead record as of `as_of` ([`Model::lead_flat`], then
-    /// [`Model::explain_flat`]).
+    /// Scores and explains a lead record as of `as_of` (as [`Model::score_lead`] reads it).
     pub fn explain_lead(
         &self,
         lead: &LeadRecord,
         as_of: DateTime<Utc>,
         top_k: usize,
     ) -> Result<(Scored, Explanation), RuntimeError> {
-        let (flat, warnings) = self.lead_flat(lead, as_of)?;
-        let (mut scored, explanation) = self.explain_flat(&flat, as_of, top_k)?;
-        scored.warnings = self.lead_warnings(warnings, std::mem::take(&mut scored.warnings));
+        let explainer = self.explainer()?;
+        let mut view = self.lead_view(lead, as_of)?;
+        let (x, encoder) = self.encode_view(&view, as_of)?;
+        let mut scored = self.scored(&x, Vec::new())?;
+        let value_of = |column: &str| self.value(&view, column).to_json();
+        let explanation = self.explain_encoded(explainer, &x, value_of, top_k)?;
+        scored.warnings = self.lead_warnings(view.take_warnings(), encoder);
         Ok((scored, explanation))
     }
 
@@ -364,6 +391,19 @@ impl Model {
         ))
     }
 
+    /// Whether one lead costs microseconds, explanation included when `explain`: a logistic
+    /// graph (scored by tract, explained from its weights), or a tree ensemble scored by the
+    /// native evaluator without TreeSHAP. Any other graph, and TreeSHAP, may cost far more per
+    /// lead. The server scores a light lead where its request is, and sends the rest to its
+    /// scoring pool.
+    pub fn light_per_lead(&self, explain: bool) -> bool {
+        match self.graph.native_kind() {
+            NativeKind::Linear => true,
+            NativeKind::Trees => !explain,
+            NativeKind::Graph => false,
+        }
+    }
+
     /// Why [`Model::can_explain`] is false (`None` when it is true).
     pub fn unexplainable(&self) -> Option<Unexplainable> {
         self.explainer
@@ -416,5 +456,23 @@ impl Model {
             value_of,
             top_k,
         ))
+    }
+}
+
+/// A lead as a model reads it ([`Model::score_lead`]).
+enum LeadView {
+    /// A model trained on a flat file: the record's fields.
+    Flat(BTreeMap<String, RawValue>),
+    /// A model trained on a history: the fields and the point-in-time features.
+    History(HistoryRecord),
+}
+
+impl LeadView {
+    /// The warnings of making the view (unknown activity types), taken out.
+    fn take_warnings(&mut self) -> Vec<Warning> {
+        match self {
+            LeadView::Flat(_) => Vec::new(),
+            LeadView::History(record) => std::mem::take(&mut record.warnings),
+        }
     }
 }

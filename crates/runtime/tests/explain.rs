@@ -216,6 +216,11 @@ fn unexplainable_and_bad_records_are_errors() {
     );
     let model = Model::load(&path).expect("load");
     assert!(!model.can_explain());
+    // Light per lead: a logistic graph always, trees without TreeSHAP, another graph never.
+    assert!(!model.light_per_lead(false));
+    assert!(f.model.light_per_lead(false) && !f.model.light_per_lead(true));
+    let logistic = logistic_fixture(3).model;
+    assert!(logistic.light_per_lead(true) && logistic.light_per_lead(false));
     let err = model
         .explain_json(&records[0], as_of(), 3)
         .expect_err("not explainable");

@@ -255,6 +255,18 @@ impl Scoring {
         }
     }
 
+    /// Whether one lead costs microseconds here: the model with this request's explanation,
+    /// and the shadow challenger (scored without one), are both light
+    /// ([`qualify_runtime::Model::light_per_lead`]).
+    pub fn light(&self) -> bool {
+        self.model.model.light_per_lead(self.explain)
+            && self
+                .served
+                .challenger
+                .as_ref()
+                .is_none_or(|c| c.model.light_per_lead(false))
+    }
+
     /// One lead's answer, as JSON; logged (off the request path) when there is a log.
     pub fn answer(&self, lead: &LeadRecord) -> Result<Vec<u8>, ApiError> {
         let response =

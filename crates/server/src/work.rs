@@ -8,7 +8,9 @@
 //! - **off the async workers**: every piece of CPU work runs on tokio's blocking pool
 //!   ([`Work::run`]), at most one piece per core at a time (a fair semaphore, so pieces run in
 //!   the order they asked, and a single lead never waits behind a whole batch — batches are cut
-//!   into [`CHUNK`]-lead pieces);
+//!   into [`CHUNK`]-lead pieces). The one exception is a single light lead in a small body
+//!   (a logistic model, or trees without TreeSHAP: microseconds of work, less than the
+//!   hand-off to the pool and back), which runs where its request is ([`Work::run_inline`]);
 //! - **shed by the work queued**: a request is admitted only if its leads fit in
 //!   `max_queued_leads` (a batch costs its size; [`Work::admit`]), else it is answered 503 with
 //!   `Retry-After` at once — the queue in front of the cores is bounded, so is the wait;
@@ -185,6 +187,24 @@ impl Work {
         }
     }
 
+    /// Runs `f` here, on the request's own task, for work of a few microseconds (one light
+    /// lead, [`Scoring::light`](crate::scoring::Scoring::light)): the hand-off to the pool and
+    /// back costs more than the work. Checked against the deadline first; a panic in `f` is a
+    /// logged 500, as on the pool.
+    pub fn run_inline<T, F>(&self, job: &Job, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Job) -> Result<T, ApiError>,
+    {
+        job.check()?;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(job))) {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::error!("scoring work panicked");
+                Err(ApiError::internal("internal error; it has been logged"))
+            }
+        }
+    }
+
     /// Leads admitted now (waiting for a core or being scored).
     pub fn queued_leads(&self) -> usize {
         self.budget_capacity - self.budget.available_permits()
@@ -262,5 +282,24 @@ mod tests {
             .await
             .expect_err("panicked");
         assert_eq!(e.code(), ErrorCode::Internal);
+    }
+
+    #[tokio::test]
+    async fn inline_work_keeps_the_deadline_and_turns_a_panic_into_a_500() {
+        let w = work(10, 1000);
+        let (job, _guard) = w.job();
+        assert_eq!(w.run_inline(&job, |_| Ok(7)).expect("runs"), 7);
+        let e = w
+            .run_inline(&job, |_| -> Result<(), ApiError> { panic!("boom") })
+            .expect_err("panicked");
+        assert_eq!(e.code(), ErrorCode::Internal);
+        let (job, guard) = w.job();
+        drop(guard);
+        let e = w
+            .run_inline(&job, |_| -> Result<(), ApiError> {
+                unreachable!("never runs")
+            })
+            .expect_err("cancelled");
+        assert_eq!(e.code(), ErrorCode::Timeout);
     }
 }

@@ -426,8 +426,12 @@ impl Encoder {
         )
     }
 
-    /// `get` borrows a field where the record holds `RawValue`s and builds it otherwise (JSON).
-    fn encode_with<'r>(
+    /// Encodes one record given as a lookup: `get(column)` borrows a field where the record
+    /// holds `RawValue`s and builds it otherwise (JSON, computed features).
+    ///
+    /// # Errors
+    /// As [`Encoder::encode_flat`].
+    pub fn encode_with<'r>(
         &self,
         get: impl Fn(&str) -> Cow<'r, RawValue>,
         as_of: DateTime<Utc>,

@@ -47,6 +47,7 @@ pub use error::HistoryError;
 pub use features::{Moment, RecordFeatures, feature_columns, millis};
 pub use log::{Ev, EventLog, EventLogBuilder};
 pub use moments::{Label, Outcome, OutcomeKind};
+pub use record::{FeatureIndex, HistoryRecord};
 pub use spec::{
     DAY_MS, DAYS_SINCE_LAST_EVENT, DEFAULT_HALF_LIFE_DAYS, DEFAULT_LABEL_WINDOW_DAYS,
     DEFAULT_OFFSETS_DAYS, DEFAULT_WINDOWS_DAYS, HistoryModel, HistorySpec, LEAD_AGE, MomentSummary,

@@ -9,7 +9,8 @@
 //! [`HistorySpec::record_features`], the one feature function. Activities of types the model
 //! does not know are ignored and reported as [`Warning::UnknownEventType`].
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -20,18 +21,79 @@ use crate::lead::LeadRecord;
 use crate::schema::DEFAULT_MISSING_TOKENS;
 use crate::value::{RawValue, is_missing_text};
 
+/// A record as a history model reads it: its fields in flat form and, beside them, the
+/// spec's point-in-time features as of the scoring moment.
+///
+/// The features are not inserted into the map: a model knows dozens of them, and naming and
+/// inserting each on every request cost more than scoring. [`HistoryRecord::get`] looks a
+/// column up through the spec's [`FeatureIndex`], built once per model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRecord {
+    /// The record's fields ([`LeadRecord::to_flat`]).
+    pub flat: BTreeMap<String, RawValue>,
+    /// In [`HistorySpec::feature_names`] order; NaN is missing.
+    pub features: Vec<f64>,
+    /// One per activity type the model does not know.
+    pub warnings: Vec<Warning>,
+}
+
+/// Where each of a spec's features sits in [`HistoryRecord::features`], by name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeatureIndex(HashMap<String, usize>);
+
+impl FeatureIndex {
+    /// Whether `column` is one of the spec's computed features.
+    pub fn contains(&self, column: &str) -> bool {
+        self.0.contains_key(column)
+    }
+}
+
+impl HistoryRecord {
+    /// The value of `column`: a computed feature when the spec names it (it wins over a
+    /// field of the same name, as the trainer's point-in-time columns did), else the field.
+    pub fn get(&self, index: &FeatureIndex, column: &str) -> Cow<'_, RawValue> {
+        match index.0.get(column) {
+            Some(&i) => Cow::Owned(number(self.features[i])),
+            None => self
+                .flat
+                .get(column)
+                .map_or(Cow::Owned(RawValue::Missing), Cow::Borrowed),
+        }
+    }
+}
+
+/// A computed feature as a cell: NaN is missing.
+fn number(value: f64) -> RawValue {
+    if value.is_nan() {
+        RawValue::Missing
+    } else {
+        RawValue::Number(value)
+    }
+}
+
 impl HistorySpec {
-    /// `lead` in flat form with the spec's features as of `as_of` (module docs), and a
-    /// warning per activity type the model does not know.
+    /// The index of [`HistorySpec::feature_names`], for [`HistoryRecord::get`].
+    pub fn feature_index(&self) -> FeatureIndex {
+        FeatureIndex(
+            self.feature_names()
+                .into_iter()
+                .enumerate()
+                .map(|(i, name)| (name, i))
+                .collect(),
+        )
+    }
+
+    /// `lead` as the model reads it as of `as_of` (module docs), with a warning per activity
+    /// type the model does not know.
     ///
     /// # Errors
     /// The creation field holds something that is not a time ([`EncodeError::Field`]).
-    pub fn flat_record(
+    pub fn history_record(
         &self,
         lead: &LeadRecord,
         as_of: DateTime<Utc>,
-    ) -> Result<(BTreeMap<String, RawValue>, Vec<Warning>), EncodeError> {
-        let mut flat = lead.to_flat();
+    ) -> Result<HistoryRecord, EncodeError> {
+        let flat = lead.to_flat();
         let created = match flat.get(&self.created_column) {
             Some(value) => parse_time(value.cell(), &|t| {
                 is_missing_text(t, DEFAULT_MISSING_TOKENS)
@@ -43,14 +105,6 @@ impl HistorySpec {
             None => None,
         };
         let features = self.record_features(&lead.activities, created, as_of);
-        for (name, value) in self.feature_names().into_iter().zip(features.values) {
-            let value = if value.is_nan() {
-                RawValue::Missing
-            } else {
-                RawValue::Number(value)
-            };
-            flat.insert(name, value);
-        }
         let warnings = features
             .unknown_types
             .into_iter()
@@ -59,6 +113,31 @@ impl HistorySpec {
                 count,
             })
             .collect();
+        Ok(HistoryRecord {
+            flat,
+            features: features.values,
+            warnings,
+        })
+    }
+
+    /// [`HistorySpec::history_record`] as one flat map, the features inserted under their
+    /// names: the shape a table row has.
+    ///
+    /// # Errors
+    /// As [`HistorySpec::history_record`].
+    pub fn flat_record(
+        &self,
+        lead: &LeadRecord,
+        as_of: DateTime<Utc>,
+    ) -> Result<(BTreeMap<String, RawValue>, Vec<Warning>), EncodeError> {
+        let HistoryRecord {
+            mut flat,
+            features,
+            warnings,
+        } = self.history_record(lead, as_of)?;
+        for (name, value) in self.feature_names().into_iter().zip(features) {
+            flat.insert(name, number(value));
+        }
         Ok((flat, warnings))
     }
 }
@@ -97,6 +176,14 @@ mod tests {
         lead.extra.insert("created_at".into(), "2026-06-20".into());
         lead.extra.insert("segment".into(), "smb".into());
         let (flat, warnings) = spec.flat_record(&lead, now).expect("record");
+        let record = spec.history_record(&lead, now).expect("record");
+        let index = spec.feature_index();
+        for name in flat.keys().chain(&spec.feature_names()) {
+            let in_map = flat.get(name).cloned().unwrap_or(RawValue::Missing);
+            assert_eq!(*record.get(&index, name), in_map, "{name}");
+        }
+        assert_eq!(*record.get(&index, "not_a_column"), RawValue::Missing);
+        assert_eq!(record.warnings, warnings);
         assert_eq!(flat.get("demo_request_7d"), Some(&RawValue::Number(1.0)));
         assert_eq!(
             flat.get("demo_request_days_since"),

@@ -5,6 +5,8 @@
 //! admits its leads to the scoring queue, and runs everything CPU-bound — decoding, parsing,
 //! scoring, explaining, serializing — on the blocking pool within the request's deadline
 //! ([`crate::work`]). A batch is scored in [`CHUNK`]-lead pieces, up to one per core at once.
+//! A single light lead in a small plain body is scored where its request is: its work costs
+//! less than the hand-off to the pool ([`INLINE_BODY_BYTES`], [`Scoring::light`]).
 
 // utoipa's `params(...)` expansion names the type with a path the lint flags.
 #![allow(unused_qualifications)]
@@ -25,11 +27,16 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
-use crate::body::{self, BodyKind, Decoder};
+use crate::body::{self, BodyKind, Decoder, Encoding};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::routes::{query, served_model};
 use crate::scoring::{ScoreResponse, Scoring};
-use crate::work::CHUNK;
+use crate::work::{CHUNK, Job};
+
+/// The largest single-lead body scored where its request is when the lead is light
+/// ([`Scoring::light`]): parsing a body this size and computing a history model's features
+/// of the activities it can hold take microseconds; a larger one goes to the pool.
+const INLINE_BODY_BYTES: usize = 16 * 1024;
 
 /// Options of the scoring routes.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -114,14 +121,18 @@ pub async fn score(
     let scoring = state.scoring(q, ScoreSource::Record)?;
     let _admitted = state.work.admit(1)?;
     let (job, _cancel) = state.work.job();
-    let answer = state
-        .work
-        .run(&job, move |_| {
-            let bytes = Decoder::decode_all(encoding, &bytes, limit)?;
-            let lead: LeadRecord = body::parse(&bytes)?;
-            scoring.answer(&lead)
-        })
-        .await?;
+    let inline =
+        encoding == Encoding::Identity && bytes.len() <= INLINE_BODY_BYTES && scoring.light();
+    let work = move |_: &Job| {
+        let bytes = Decoder::decode_all(encoding, &bytes, limit)?;
+        let lead: LeadRecord = body::parse(&bytes)?;
+        scoring.answer(&lead)
+    };
+    let answer = if inline {
+        state.work.run_inline(&job, work)?
+    } else {
+        state.work.run(&job, work).await?
+    };
     Ok(json(answer))
 }
 
