@@ -140,20 +140,21 @@ pub fn explanation(
         })
         .collect();
     let raw_score = base + contributions.iter().map(|r| r.contribution).sum::<f64>();
-    let mut top_positive: Vec<Reason> = contributions
-        .iter()
-        .filter(|r| r.contribution > 0.0)
-        .cloned()
-        .collect();
-    top_positive.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
-    top_positive.truncate(top_k);
-    let mut top_negative: Vec<Reason> = contributions
-        .iter()
-        .filter(|r| r.contribution < 0.0)
-        .cloned()
-        .collect();
-    top_negative.sort_by(|a, b| a.contribution.total_cmp(&b.contribution));
-    top_negative.truncate(top_k);
+    // Rank indices, then copy only the reasons kept: a history model has a hundred columns.
+    let top = |keep: fn(f64) -> bool, order: fn(f64, f64) -> std::cmp::Ordering| {
+        let mut picked: Vec<usize> = (0..contributions.len())
+            .filter(|&i| keep(contributions[i].contribution))
+            .collect();
+        picked
+            .sort_by(|&a, &b| order(contributions[a].contribution, contributions[b].contribution));
+        picked.truncate(top_k);
+        picked
+            .into_iter()
+            .map(|i| contributions[i].clone())
+            .collect::<Vec<Reason>>()
+    };
+    let top_positive = top(|c| c > 0.0, |a, b| b.total_cmp(&a));
+    let top_negative = top(|c| c < 0.0, |a, b| a.total_cmp(&b));
     Explanation {
         base,
         raw_score,
