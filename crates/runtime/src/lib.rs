@@ -26,6 +26,6 @@ pub mod table;
 
 pub use error::{RuntimeError, Unexplainable};
 pub use explain::{Explanation, Reason};
-pub use model::{Model, Scored};
+pub use model::{Model, SCORE_CHUNK_ROWS, Scored};
 pub use native::NativeKind;
 pub use table::ExplainedTable;

@@ -28,6 +28,9 @@ use crate::explain::{Explainer, Explanation, explanation};
 use crate::native::NativeKind;
 use crate::onnx::OnnxModel;
 
+/// Rows [`Model::score_table`] encodes and scores at a time.
+pub const SCORE_CHUNK_ROWS: usize = 16_384;
+
 /// A bundle ready to score.
 #[derive(Debug)]
 pub struct Model {
@@ -179,21 +182,26 @@ impl Model {
     /// Calibrated propensities for every row of a table (batch scoring), in row order.
     /// `as_of` is the scoring time for timestamp features (default: the training data's
     /// reference time, so re-scoring training data reproduces it).
+    ///
+    /// Rows are encoded and scored [`SCORE_CHUNK_ROWS`] at a time: a million rows encoded at
+    /// once is a matrix of hundreds of megabytes (and tract packs a copy of it), and the
+    /// kernel's zeroing of those fresh pages cost as much CPU as the scoring itself.
     pub fn score_table(
         &self,
         table: &RawTable,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<f64>, RuntimeError> {
         let encoder = &self.manifest.encoder;
+        let as_of = as_of.unwrap_or_else(|| encoder.reference_time());
         let rows: Vec<usize> = (0..table.rows()).collect();
-        let x = encoder
-            .encode_table(
-                table,
-                &rows,
-                as_of.unwrap_or_else(|| encoder.reference_time()),
-            )
-            .map_err(RuntimeError::input)?;
-        self.score_matrix(&x, rows.len())
+        let mut scores = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(SCORE_CHUNK_ROWS) {
+            let x = encoder
+                .encode_table(table, chunk, as_of)
+                .map_err(RuntimeError::input)?;
+            scores.extend(self.score_matrix(&x, chunk.len())?);
+        }
+        Ok(scores)
     }
 
     /// Scores one record in flat form (e.g. `LeadRecord::to_flat`). `as_of` is the scoring

@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::bundle::{SCHEMA, as_of, bundle, encoder, record};
+use common::bundle::{SCHEMA, as_of, bundle, encoder, record, table};
 use proptest::prelude::*;
 use qualify_core::schema::Schema;
 use qualify_core::value::RawValue;
@@ -115,6 +115,36 @@ proptest! {
             prop_assert!(e.top_negative.windows(2).all(|w| w[0].contribution <= w[1].contribution));
             prop_assert!(e.top_positive.iter().all(|r| r.contribution > 0.0));
             prop_assert!(e.top_negative.iter().all(|r| r.contribution < 0.0));
+        }
+    }
+}
+
+/// Batch scoring works in chunks of rows; across chunk boundaries it scores each row as the
+/// whole matrix scored at once does, and as the reference computes it.
+#[test]
+fn a_table_is_scored_in_chunks_as_one_matrix() {
+    for f in [logistic_fixture(5), trees_fixture(5)] {
+        let rows = qualify_runtime::SCORE_CHUNK_ROWS * 2 + 7;
+        let records: Vec<_> = (0..rows)
+            .map(|i| f.records[i % f.records.len()].clone())
+            .collect();
+        let table = table(&records);
+        let chunked = f.model.score_table(&table, Some(as_of())).expect("scores");
+        let all: Vec<usize> = (0..rows).collect();
+        let x = f
+            .model
+            .manifest()
+            .encoder
+            .encode_table(&table, &all, as_of())
+            .expect("encodes");
+        let whole = f.model.score_matrix(&x, rows).expect("scores");
+        assert_eq!(chunked.len(), rows);
+        let calibrator = &f.model.manifest().calibrator;
+        for (i, (c, w)) in chunked.iter().zip(&whole).enumerate() {
+            assert!((c - w).abs() <= 1e-12, "row {i}: {c} vs {w}");
+            let width = f.model.n_features();
+            let reference = calibrator.apply((f.reference)(&x[i * width..(i + 1) * width]));
+            assert!((c - reference).abs() <= 1e-5, "row {i}: {c} vs {reference}");
         }
     }
 }

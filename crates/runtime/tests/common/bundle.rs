@@ -70,6 +70,12 @@ pub fn record(rng: &mut StdRng) -> Map<String, Value> {
 }
 
 pub fn encoder(schema: &Schema, records: &[Map<String, Value>]) -> Encoder {
+    let rows: Vec<usize> = (0..records.len()).collect();
+    Encoder::fit(schema, &table(records), &rows, Some(as_of())).expect("fit")
+}
+
+/// The records as a table with the schema's four columns, typed as a file reader types them.
+pub fn table(records: &[Map<String, Value>]) -> RawTable {
     let mut table = RawTable::new();
     fn get<'r>(
         records: &'r [Map<String, Value>],
@@ -117,8 +123,7 @@ pub fn encoder(schema: &Schema, records: &[Map<String, Value>]) -> Encoder {
             ),
         )
         .expect("partner");
-    let rows: Vec<usize> = (0..records.len()).collect();
-    Encoder::fit(schema, &table, &rows, Some(as_of())).expect("fit")
+    table
 }
 
 /// Writes a bundle whose golden scores come from `logit` on the encoded rows.
