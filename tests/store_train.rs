@@ -236,7 +236,7 @@ fn bad_files_and_urls_are_refused_with_what_and_where() {
         s(&outcomes),
     ]);
     assert!(
-        err.contains("outcomes.csv") && err.contains("two outcomes"),
+        err.contains("outcomes.csv") && err.contains("two outcomes at the same instant"),
         "{err}"
     );
     let err = fails(&[
