@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use super::log::Ev;
 use super::moments::{Label, OutcomeKind, window_label};
 
-/// The family of a disqualification reason (module docs).
+/// The family of a disqualification reason: a bad fit (or any other reason) is final, bad
+/// timing closes the lead until it re-engages.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, strum::Display,
