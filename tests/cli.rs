@@ -1164,5 +1164,5 @@ fn score_as_of_scores_re_engaged_bad_timing_leads_again() {
         s(&out),
     ]);
     let scores = qualify_data::read_table(&out, &Default::default()).expect("scores");
-    assert_eq!(texts(&scores, "id"), open);
+    assert_eq!(texts(&scores, "lead_id"), open);
 }

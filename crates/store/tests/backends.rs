@@ -456,7 +456,7 @@ async fn a_batch_of_outcomes_is_recorded_as_one_by_one() {
         let s = &f.store;
         let at = |i: usize| format!("2026-03-{:02}T00:00:00Z", 1 + i % 28);
         let kind = |i: usize| {
-            if i % 3 == 0 {
+            if i.is_multiple_of(3) {
                 OutcomeKind::Converted
             } else {
                 OutcomeKind::Disqualified
