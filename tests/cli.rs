@@ -1090,3 +1090,79 @@ fn gbm_and_auto_train_from_the_command_line() {
     ]);
     assert!(err.contains("industry") && err.contains("numeric"), "{err}");
 }
+
+/// `qualify score --as-of T` scores the leads open at `T`, and a lead disqualified for bad
+/// timing that re-engaged (an event after the disqualification, by `T`) is open again: the
+/// leads scored are exactly those a naive reading of the sample history's files says are open,
+/// re-engaged ones among them, and no bad-fit lead comes back.
+#[test]
+fn score_as_of_scores_re_engaged_bad_timing_leads_again() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let history = root.join("data/sample/history");
+    let at = "2026-06-01T00:00:00Z";
+    let ms = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .expect("an RFC 3339 time")
+            .timestamp_millis()
+    };
+    let t = ms(at);
+    let rows = |file: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(history.join(file))
+            .expect("a sample file")
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let mut events: std::collections::HashMap<String, Vec<i64>> = Default::default();
+    for r in rows("events.csv") {
+        events.entry(r[1].clone()).or_default().push(ms(&r[2]));
+    }
+    let outcomes: std::collections::HashMap<String, (i64, String)> = rows("outcomes.csv")
+        .into_iter()
+        .map(|r| (r[0].clone(), (ms(&r[1]), r[3].clone())))
+        .collect();
+    let (mut open, mut re_engaged) = (Vec::new(), 0);
+    for r in rows("leads.csv") {
+        let (id, created) = (&r[0], ms(&r[1]));
+        let is_open = created <= t
+            && match outcomes.get(id) {
+                None => true,
+                Some((o, _)) if *o > t => true,
+                Some((o, reason)) => {
+                    let back = matches!(reason.as_str(), "unresponsive" | "bad_timing")
+                        && events
+                            .get(id)
+                            .is_some_and(|v| v.iter().any(|&e| e > *o && e <= t));
+                    re_engaged += usize::from(back);
+                    back
+                }
+            };
+        if is_open {
+            open.push(id.clone());
+        }
+    }
+    assert!(
+        re_engaged > 10,
+        "re-engaged leads in the sample: {re_engaged}"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("scores.csv");
+    ok(&[
+        "score",
+        "--model",
+        s(&root.join("models/default")),
+        "--leads",
+        s(&history.join("leads.csv")),
+        "--events",
+        s(&history.join("events.csv")),
+        "--outcomes",
+        s(&history.join("outcomes.csv")),
+        "--as-of",
+        at,
+        "--out",
+        s(&out),
+    ]);
+    let scores = qualify_data::read_table(&out, &Default::default()).expect("scores");
+    assert_eq!(texts(&scores, "lead_id"), open);
+}

@@ -189,7 +189,9 @@ fn monitors_a_log_scored_from_a_synthetic_history() {
         }
         let lead = index[e.lead_id.as_deref().expect("id")];
         let converted = history.outcomes[lead]
-            .is_some_and(|o| o.kind == OutcomeKind::Converted && o.at > m && o.at - m <= window);
+            .as_slice()
+            .iter()
+            .any(|o| o.kind == OutcomeKind::Converted && o.at > m && o.at - m <= window);
         y.push(converted);
         p.push(e.propensity);
     }
@@ -312,12 +314,49 @@ fn differences(a: &Value, b: &Value, at: &str, out: &mut Vec<String>, limit: usi
     }
 }
 
+/// A copy of `outcomes` with a conversion added for one lead disqualified for bad timing that
+/// re-engaged (an event after the disqualification) before `before`: a day after it
+/// re-engaged. Returns the copy and the lead.
+fn convert_a_re_engaged_lead(
+    outcomes: &Path,
+    history: &qualify_core::history::History,
+    before: DateTime<Utc>,
+    out: &Path,
+) -> String {
+    let day = Duration::days(1).num_milliseconds();
+    let (lead, at) = (0..history.ids.len())
+        .find_map(|lead| {
+            let reopened = history.life(lead).intervals().get(1).map(|i| i.0)?;
+            (reopened + day < before.timestamp_millis()).then_some((lead, reopened + day))
+        })
+        .expect("a re-engaged bad-timing lead in the synthetic history");
+    let text = std::fs::read_to_string(outcomes).expect("outcomes");
+    let header: Vec<&str> = text.lines().next().expect("a header").split(',').collect();
+    let at = DateTime::from_timestamp_millis(at)
+        .expect("a time")
+        .to_rfc3339();
+    let row: Vec<&str> = header
+        .iter()
+        .map(|c| match *c {
+            "lead_id" => history.ids[lead].as_str(),
+            "at" => at.as_str(),
+            "outcome" => "converted",
+            _ => "",
+        })
+        .collect();
+    let sep = if text.ends_with('\n') { "" } else { "\n" };
+    std::fs::write(out, format!("{text}{sep}{}\n", row.join(","))).expect("write outcomes");
+    history.ids[lead].clone()
+}
+
 /// Two paths to one report: the history imported into a store (`qualify store import`) with
 /// the log's entries appended to the store's score log, monitored with `--store`, against the
 /// files monitored with `--log`: the same monitor.json, whole (no field differs: both runs
 /// take the same monitoring time). Twice: every entry with the default monitoring time (the
 /// latest time in the records), and a `--from`/`--to` range. On SQLite always; on
-/// PostgreSQL too when `QUALIFY_TEST_POSTGRES_URL` names a server.
+/// PostgreSQL too when `QUALIFY_TEST_POSTGRES_URL` names a server. One lead disqualified for
+/// bad timing re-engages and converts afterwards: a second outcome, which both sources hold,
+/// so both report one re-engaged conversion.
 #[test]
 fn monitoring_from_the_store_equals_monitoring_from_the_files() {
     let Scored {
@@ -325,11 +364,18 @@ fn monitoring_from_the_store_equals_monitoring_from_the_files() {
         history_dir,
         paths,
         models,
+        history,
         entries,
         log,
         ..
     } = scored_history();
-    let outcomes = history_dir.join("outcomes.csv");
+    let outcomes = history_dir.join("outcomes-reengaged.csv");
+    convert_a_re_engaged_lead(
+        &history_dir.join("outcomes.csv"),
+        &history,
+        "2026-06-10T00:00:00Z".parse().expect("time"),
+        &outcomes,
+    );
     let mut urls = vec![format!(
         "sqlite://{}",
         s(&tmp.path().join("store/leads.db"))
@@ -412,6 +458,13 @@ fn monitoring_from_the_store_equals_monitoring_from_the_files() {
             assert!(from_store["calibration"]["overall"]["rows"].as_u64() > Some(0));
             assert!(from_store["sla"]["mqls"].as_u64() > Some(0));
             assert!(from_store["reasons"]["bad_timing"]["disqualified"].as_u64() > Some(0));
+            for report in [&from_files, &from_store] {
+                assert_eq!(
+                    report["reasons"]["bad_timing"]["converted"].as_u64(),
+                    Some(1),
+                    "{url}, {name}: the re-engaged lead converted afterwards"
+                );
+            }
             assert!(
                 from_store["drift"]["features"]
                     .as_array()

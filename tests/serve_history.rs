@@ -405,7 +405,9 @@ fn history_commands_agree_with_training() {
     let auc = comparison["propensity"]["roc_auc"].as_f64().expect("auc");
     assert!((auc - test["roc_auc"].as_f64().expect("auc")).abs() < 1e-6);
 
-    // --as-of: the leads open then (created before, no outcome yet), in leads-table order.
+    // --as-of: the leads open then, in leads-table order: created before, and no outcome yet,
+    // or disqualified for bad timing and re-engaged since (an event after the
+    // disqualification, by then).
     let as_of = "2026-01-15T00:00:00Z";
     let scored = dir.path().join("at.csv");
     let mut args = vec![
@@ -421,8 +423,26 @@ fn history_commands_agree_with_training() {
     output(&args);
     let leads = table(&t.leads_csv);
     let outcomes = table(&t.outcomes_csv);
+    let events = table(&t.events_csv);
+    let re_engaged = |lead: &str, after: DateTime<Utc>| {
+        (0..events.rows()).any(|r| {
+            text(&events, "lead_id", r) == lead && {
+                let at = time(&text(&events, "at", r));
+                at > after && at <= time(as_of)
+            }
+        })
+    };
     let closed: std::collections::HashSet<String> = (0..outcomes.rows())
         .filter(|&r| time(&text(&outcomes, "at", r)) <= time(as_of))
+        .filter(|&r| {
+            let lead = text(&outcomes, "lead_id", r);
+            let reason = match outcomes.column("reason").map(|c| c.get(r)) {
+                Some(RawValue::Text(reason)) => reason,
+                _ => String::new(),
+            };
+            let timing = matches!(reason.as_str(), "unresponsive" | "bad_timing");
+            !(timing && re_engaged(&lead, time(&text(&outcomes, "at", r))))
+        })
         .map(|r| text(&outcomes, "lead_id", r))
         .collect();
     let open: Vec<String> = (0..leads.rows())

@@ -2,7 +2,9 @@
 //! (`qualify train --leads --events --outcomes`) and the same files imported into a store
 //! (`qualify store import`) and trained from it (`qualify train --store`) give the same
 //! bundle: equal manifest metrics, schema and history spec, and equal golden rows and
-//! scores. On SQLite always; on PostgreSQL too when `QUALIFY_TEST_POSTGRES_URL` names a
+//! scores. The history has leads disqualified for bad timing that re-engaged and converted
+//! afterwards (two outcomes each), whose moments after re-engaging both paths train on.
+//! On SQLite always; on PostgreSQL too when `QUALIFY_TEST_POSTGRES_URL` names a
 //! server (each run in a database of its own).
 
 use std::path::Path;
@@ -83,6 +85,58 @@ fn postgres_url() -> Option<String> {
     Some(url)
 }
 
+/// Adds a conversion to every other lead disqualified for bad timing that re-engaged (an event
+/// after the disqualification), ten days after it re-engaged and before the data's latest
+/// event: such a lead is open again, so training makes moments for it after its
+/// re-engagement, labelled by this later outcome. Returns how many were added.
+fn convert_re_engaged_leads(outcomes: &Path, events: &Path) -> usize {
+    let time = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .expect("an RFC 3339 time")
+            .timestamp_millis()
+    };
+    let text = std::fs::read_to_string(events).expect("events");
+    let mut by_lead: std::collections::HashMap<&str, Vec<i64>> = Default::default();
+    let mut latest = i64::MIN;
+    for line in text.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let at = time(cells[2]);
+        latest = latest.max(at);
+        by_lead.entry(cells[1]).or_default().push(at);
+    }
+    let original = std::fs::read_to_string(outcomes).expect("outcomes");
+    assert!(
+        original.starts_with("lead_id,at,outcome,reason\n"),
+        "the synth's columns"
+    );
+    let day = 86_400_000;
+    let mut added = Vec::new();
+    let mut candidates = 0;
+    for line in original.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        if !matches!(cells[3], "unresponsive" | "bad_timing") {
+            continue;
+        }
+        let dq = time(cells[1]);
+        let Some(back) = by_lead
+            .get(cells[0])
+            .and_then(|v| v.iter().copied().filter(|&e| e > dq).min())
+        else {
+            continue;
+        };
+        if back + 10 * day < latest {
+            candidates += 1;
+            if candidates % 2 == 1 {
+                let at = chrono::DateTime::from_timestamp_millis(back + 10 * day).expect("a time");
+                added.push(format!("{},{},converted,\n", cells[0], at.to_rfc3339()));
+            }
+        }
+    }
+    let sep = if original.ends_with('\n') { "" } else { "\n" };
+    std::fs::write(outcomes, format!("{original}{sep}{}", added.concat())).expect("write");
+    added.len()
+}
+
 #[test]
 fn training_from_an_imported_store_equals_training_from_the_files() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -100,6 +154,11 @@ fn training_from_an_imported_store_equals_training_from_the_files() {
         history.join("leads.csv"),
         history.join("events.csv"),
         history.join("outcomes.csv"),
+    );
+    let reopened = convert_re_engaged_leads(&outcomes, &events);
+    assert!(
+        reopened >= 3,
+        "{reopened} re-engaged leads converted afterwards"
     );
     let train = |source: &[&str], out: &Path| {
         let mut args = vec!["train"];
@@ -236,7 +295,7 @@ fn bad_files_and_urls_are_refused_with_what_and_where() {
         s(&outcomes),
     ]);
     assert!(
-        err.contains("outcomes.csv") && err.contains("two outcomes"),
+        err.contains("outcomes.csv") && err.contains("two outcomes at the same instant"),
         "{err}"
     );
     let err = fails(&[

@@ -3,17 +3,19 @@
 //!
 //! **Families.** A *bad fit* (not a decision maker, no budget, an unserved region) will not
 //! change: the lead is removed. *Bad timing* (unresponsive, not now) may: the lead is
-//! nurtured, and when it engages again it is scored again. Reason names are normalised (lower
-//! case, spaces and hyphens as underscores) and mapped by [`BUILT_IN`], then by the settings'
-//! own pairs; any other name is `other`.
+//! nurtured, and when it engages again it is open again (qualify-core's history module: the
+//! file check, the store and training share [`BUILT_IN`]). Reason names are normalised
+//! (lower case, spaces and hyphens as underscores) and mapped by the settings' own pairs, then
+//! by [`BUILT_IN`]; any other name is `other`. The settings' pairs are for this report only:
+//! which outcomes may follow which, and when a lead is open, follow the built-in table.
 //!
 //! **Stage and route** are those of the lead's latest logged score at or before the
 //! disqualification (`unscored` when it has none). **A spike** is a reason's week whose count
 //! is at least `spike_min` and at least `spike_ratio` times the previous week's (a previous
 //! week of 0 counts as 1). **Re-engaged**: a lead disqualified for bad timing with an event or
 //! a logged score after the disqualification; it *converted* when a conversion follows (a
-//! second outcome: the store keeps one outcome per lead, so from the store this stays 0), and
-//! *requalified* when a later logged score has a qualified stage (MQL, SQL, PQL).
+//! later outcome of the lead, from files or from the store), and *requalified* when a later
+//! logged score has a qualified stage (MQL, SQL, PQL).
 
 use std::collections::BTreeMap;
 
@@ -25,39 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::sample::{Index, week_of};
 
-/// A reason's family.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReasonFamily {
-    BadFit,
-    BadTiming,
-    Other,
-}
-
-/// The documented mapping of reason names (normalised) to families.
-pub const BUILT_IN: &[(&str, ReasonFamily)] = &[
-    ("not_decision_maker", ReasonFamily::BadFit),
-    ("no_authority", ReasonFamily::BadFit),
-    ("no_budget", ReasonFamily::BadFit),
-    ("unserved_region", ReasonFamily::BadFit),
-    ("bad_fit", ReasonFamily::BadFit),
-    ("no_need", ReasonFamily::BadFit),
-    ("unresponsive", ReasonFamily::BadTiming),
-    ("no_response", ReasonFamily::BadTiming),
-    ("bad_timing", ReasonFamily::BadTiming),
-    ("not_now", ReasonFamily::BadTiming),
-];
-
-/// A reason name normalised: trimmed, lower case, spaces and hyphens as underscores.
-pub fn normalise(reason: &str) -> String {
-    reason
-        .trim()
-        .to_lowercase()
-        .chars()
-        .map(|c| if c == ' ' || c == '-' { '_' } else { c })
-        .collect()
-}
+pub use qualify_core::history::{BUILT_IN, ReasonFamily, normalise};
 
 /// The family of a (normalised) reason: the settings' pairs first, then [`BUILT_IN`].
 pub fn family(reason: &str, extra: &[(String, ReasonFamily)]) -> ReasonFamily {
@@ -97,8 +67,7 @@ pub struct ReEngagement {
     pub disqualified: usize,
     /// With an event or a logged score after the disqualification.
     pub re_engaged: usize,
-    /// Of those, converted afterwards (needs a second outcome: files may hold one, the store
-    /// keeps one outcome per lead).
+    /// Of those, converted afterwards (a later outcome of the lead).
     pub converted: usize,
     /// `converted / re_engaged`.
     pub conversion_rate: Option<f64>,

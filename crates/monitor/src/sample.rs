@@ -4,9 +4,10 @@
 //! **The label** of a score logged at moment `m` is qualify-core's `label_at` (the trainer's
 //! own definition) with the monitoring time as the end of the data: converted when the lead
 //! converted in `(m, m + W]`, not converted when it did not, *censored* (not matured, left
-//! out) while `m + W` is after the monitoring time. The outcome it looks at is the lead's
-//! first outcome after `m`; a lead scored after converting is *closed* and left out; a lead
-//! scored after a disqualification has re-engaged and is open again.
+//! out) while `m + W` is after the monitoring time. The outcomes it looks at are the lead's
+//! outcomes after `m` (a conversion after a later bad-timing disqualification counts, as in
+//! training); a lead scored after converting is *closed* and left out; a lead scored after a
+//! disqualification has re-engaged and is open again.
 //!
 //! **Cohorts** are ISO weeks (Monday 00:00 UTC) of the scoring moment. A lead scored several
 //! times in a week counts once in it, with its first score of the week, so a lead rescored at
@@ -15,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use qualify_core::history::moments::label_at;
+use qualify_core::history::moments::window_label;
 use qualify_core::history::{Label, Outcome, OutcomeKind};
 use qualify_core::scorelog::ScoreLogEntry;
 use serde::{Deserialize, Serialize};
@@ -98,13 +99,17 @@ impl<'a> Index<'a> {
         if split > 0 && outcomes[split - 1].outcome == OutcomeKind::Converted {
             return Label::Closed;
         }
-        let next = outcomes.get(split).map(|o| Outcome {
-            at: o.at.timestamp_millis(),
-            kind: o.outcome,
-        });
-        label_at(
+        let after: Vec<Outcome> = outcomes[split..]
+            .iter()
+            .map(|o| Outcome {
+                at: o.at.timestamp_millis(),
+                kind: o.outcome,
+                family: None,
+            })
+            .collect();
+        window_label(
             moment.timestamp_millis(),
-            next,
+            &after,
             window.num_milliseconds(),
             end.timestamp_millis(),
         )

@@ -9,11 +9,10 @@
 //! The monitoring time is, in this order: the one asked for, the range's end, the latest time
 //! in the records.
 //!
-//! **What the store adds or lacks.** The store always has an events table, so its SLA is
-//! always computed. It keeps one outcome per lead (its policy, docs/store.md): a lead
-//! disqualified for bad timing that re-engages cannot later be recorded as converted, so from
-//! the store a re-engaged lead's conversion afterwards is never observed (the report says
-//! so in a note when there were re-engaged leads).
+//! **What the store adds.** The store always has an events table, so its SLA is always
+//! computed. Like files, it holds every outcome of a lead (a bad-timing disqualification,
+//! then a conversion once the lead re-engaged; docs/store.md), so a re-engaged lead's
+//! conversion afterwards reads the same from both.
 //!
 //! **For a tokio handler.** [`Records::from_store`] is the only part that waits (on the
 //! database, no blocking file IO); [`Records::monitor`] is CPU only, for a blocking pool.
@@ -180,26 +179,9 @@ impl Records {
             features,
             as_of,
         };
-        let mut report = crate::monitor(&input, config)?;
-        if report.reasons.bad_timing.re_engaged > 0 && !self.multi() {
-            report.notes.push(ONE_OUTCOME_NOTE.into());
-        }
-        Ok(report)
-    }
-
-    /// Whether some lead has more than one outcome (files may; the store never does).
-    fn multi(&self) -> bool {
-        let mut seen = std::collections::HashSet::new();
-        !self
-            .outcomes
-            .iter()
-            .all(|o| seen.insert(o.lead_id.as_str()))
+        crate::monitor(&input, config)
     }
 }
-
-/// Why re-engaged leads show no conversion afterwards when each lead has one outcome.
-const ONE_OUTCOME_NOTE: &str = "each lead has one outcome here (the store keeps one per lead): \
-     a re-engaged lead's later conversion is not recorded, so re-engaged conversions read 0";
 
 /// The report from the store in one call: [`Records::from_store`] then [`Records::monitor`],
 /// at `as_of` (default: the range's end, else the latest stored time). `model` is the

@@ -35,7 +35,8 @@ fn entry(lead: &str, at: &str, p: f64, stage: &str) -> ScoreLogEntry {
 }
 
 /// P: bad timing, an event and an MQL score after: re-engaged and requalified. Q: bad timing,
-/// an event after only: re-engaged. R: bad fit, nothing after. S: scored SQL, converted.
+/// an event after, then converted: re-engaged and converted afterwards (a second outcome,
+/// which the store holds as the records do). R: bad fit, nothing after. S: scored SQL, converted.
 /// T: an MQL contacted by sales 5 hours later (on time).
 fn records() -> Records {
     let outcome = |lead: &str, at: &str, kind, reason: Option<&str>| OutcomeRecord {
@@ -73,6 +74,7 @@ fn records() -> Records {
                 Some("unresponsive"),
             ),
             outcome("S", "2026-04-01T00:00:00Z", Converted, None),
+            outcome("Q", "2026-03-25T00:00:00Z", Converted, None),
         ],
         events: Some(vec![
             event("T", "sales_contacted", "2026-03-02T05:00:00Z"),
@@ -152,8 +154,9 @@ async fn the_store_gives_the_report_its_records_give() {
     let re = &want.reasons.bad_timing;
     assert_eq!(
         (re.disqualified, re.re_engaged, re.converted, re.requalified),
-        (2, 2, 0, 1)
+        (2, 2, 1, 1)
     );
+    assert_eq!(re.conversion_rate, Some(0.5));
     assert_eq!(re.requalified_rate, Some(0.5));
     assert_eq!(want.headline.bad_timing_re_engaged_requalified, Some(0.5));
     assert_eq!(
@@ -164,7 +167,7 @@ async fn the_store_gives_the_report_its_records_give() {
         (1, 0)
     );
     assert!(
-        want.notes.iter().any(|n| n.contains("one outcome")),
+        !want.notes.iter().any(|n| n.contains("one outcome")),
         "{:?}",
         want.notes
     );

@@ -69,7 +69,7 @@ pub fn api_error(e: StoreError, given: Given<'_>) -> ApiError {
             };
             invalid(given.field(index, name))
         }
-        StoreError::TwoOutcomes { lead, .. } => {
+        StoreError::OutcomeConflict { lead, .. } => {
             conflict(given.field(given.index_of(lead), "outcome"))
         }
         StoreError::OutcomeBeforeCreation { lead, .. } => match given {
@@ -94,6 +94,7 @@ pub fn api_error(e: StoreError, given: Given<'_>) -> ApiError {
 mod tests {
     use super::*;
     use axum::http::StatusCode;
+    use qualify_core::history::{ConflictKind, Outcome};
 
     #[test]
     fn store_errors_name_the_field_and_the_item() {
@@ -113,12 +114,11 @@ mod tests {
         assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(e.body.error.field.as_deref(), Some("[1].event_id"));
         let e = api_error(
-            StoreError::TwoOutcomes {
+            StoreError::OutcomeConflict {
                 lead: "b".into(),
-                existing: "converted".into(),
-                existing_at: "2026-01-01T00:00:00Z".into(),
-                sent: "disqualified".into(),
-                sent_at: "2026-01-02T00:00:00Z".into(),
+                first: Outcome::converted(0),
+                second: Outcome::disqualified(1, None),
+                why: ConflictKind::AfterConversion,
             },
             batch,
         );

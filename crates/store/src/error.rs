@@ -72,17 +72,19 @@ pub enum StoreError {
         lead: String,
         problem: EventProblem,
     },
-    /// A second, different outcome for a lead (a lead closes once; docs/history.md).
+    /// An outcome that breaks the policy with one the lead holds (or one earlier in the
+    /// batch): at the same instant, after a conversion, or after a final disqualification
+    /// (qualify-core's history module; docs/history.md). `first` and `second` are in time
+    /// order; the one sent is refused.
     #[error(
-        "lead {lead:?} already has its outcome ({existing} at {existing_at}); a lead closes \
-         once: the outcome {sent} at {sent_at} is refused"
+        "lead {lead:?}: {} at {} and {} at {}: {why}; the outcome sent is refused",
+        .first.describe(), text(.first), .second.describe(), text(.second)
     )]
-    TwoOutcomes {
+    OutcomeConflict {
         lead: String,
-        existing: String,
-        existing_at: String,
-        sent: String,
-        sent_at: String,
+        first: qualify_core::history::Outcome,
+        second: qualify_core::history::Outcome,
+        why: qualify_core::history::ConflictKind,
     },
     /// An outcome before the lead's creation (docs/history.md: check the time zones).
     #[error(
@@ -165,4 +167,9 @@ pub enum EventProblem {
 /// A database error about `part`.
 pub(crate) fn db(part: Part) -> impl Fn(sqlx::Error) -> StoreError {
     move |source| StoreError::Database { part, source }
+}
+
+/// An outcome's time as the errors write it.
+fn text(o: &qualify_core::history::Outcome) -> String {
+    qualify_core::history::time_text(o.at).unwrap_or_else(|| o.at.to_string())
 }

@@ -268,7 +268,8 @@ fn new_event(
     })
 }
 
-/// The outcomes of known leads, with their kinds as the reader mapped them.
+/// The outcomes of known leads, with their kinds as the reader mapped them (a lead's
+/// outcomes have distinct times: the reader refuses two at one instant).
 fn new_outcomes(
     table: &RawTable,
     names: &qualify_core::history::OutcomeColumns,
@@ -276,16 +277,24 @@ fn new_outcomes(
     history: &qualify_core::history::History,
 ) -> Result<Vec<NewOutcome>, StoreError> {
     let lead_col = table.column(&names.lead_id);
+    let at_col = table.column(&names.at);
     let reason_col = table.column(&names.reason);
     let mut out = Vec::new();
     for row in 0..table.rows() {
         let Some(lead_id) = lead_col.and_then(|c| text(c.cell(row))) else {
             continue;
         };
-        let Some(outcome) = index
-            .get(lead_id.as_str())
-            .and_then(|&i| history.outcomes[i])
-        else {
+        let at = at_col
+            .and_then(|c| text(c.cell(row)))
+            .and_then(|t| time_from_text(&t))
+            .map(qualify_core::history::millis);
+        let Some(outcome) = index.get(lead_id.as_str()).and_then(|&i| {
+            history.outcomes[i]
+                .as_slice()
+                .iter()
+                .find(|o| Some(o.at) == at)
+                .copied()
+        }) else {
             continue;
         };
         let at =

@@ -116,7 +116,7 @@ impl Store {
         tx.commit().await.map_err(db(Part::Leads))
     }
 
-    /// Lead `id` with its events (in time order, then arrival) and outcome; `None` when
+    /// Lead `id` with its events (in time order, then arrival) and outcomes; `None` when
     /// the store has never heard of it.
     pub async fn lead(&self, id: &str) -> Result<Option<StoredLead>, StoreError> {
         let mut conn = self.read(Part::Leads).await?;
@@ -152,20 +152,24 @@ impl Store {
         .into_iter()
         .map(|r| stored_event(id, &r))
         .collect::<Result<Vec<_>, _>>()?;
-        let outcome = sqlx::query("SELECT outcome, at, reason FROM outcomes WHERE lead_id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db(Part::Outcomes))?
-            .map(|r| stored_outcome(id, &r))
-            .transpose()?;
+        let outcomes = sqlx::query(
+            "SELECT outcome, at, reason FROM outcomes WHERE lead_id = $1 ORDER BY at, seq",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db(Part::Outcomes))?
+        .into_iter()
+        .map(|r| stored_outcome(id, &r))
+        .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(StoredLead {
             id: id.to_string(),
             attributes,
             created_at: created.map(|ms| from_ms(ms, Part::Leads, id)).transpose()?,
             updated_at: from_ms(updated, Part::Leads, id)?,
             events,
-            outcome,
+            outcome: outcomes.last().cloned(),
+            outcomes,
         }))
     }
 }

@@ -12,7 +12,8 @@
 //! **Data model** (docs/store.md): a lead is an id, its attributes (a JSON object read with
 //! the canonical lead record's rules, [`leads`]) and its creation time; events
 //! `{lead_id, type, at, event_id?, value?}` are idempotent on `event_id` and create a stub
-//! lead when the lead is unknown ([`events`]); a lead closes once with an outcome, never
+//! lead when the lead is unknown ([`events`]); a lead's outcomes follow qualify-core's
+//! policy (only a bad-timing disqualification may be followed by another outcome), never
 //! before its creation ([`outcomes`], the file readers' policy); the score log keeps
 //! [`ScoreLogEntry`]s ([`scores`]). Times are kept in milliseconds since the Unix epoch,
 //! UTC, as the history's feature code reads them.

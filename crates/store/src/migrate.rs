@@ -20,21 +20,35 @@ use crate::Backend;
 use crate::error::{Part, StoreError, db};
 
 /// `(version, description, SQL)` of SQLite's migrations.
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "leads events outcomes scores",
-    include_str!("../migrations/sqlite/0001_leads_events_outcomes_scores.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "leads events outcomes scores",
+        include_str!("../migrations/sqlite/0001_leads_events_outcomes_scores.sql"),
+    ),
+    (
+        2,
+        "several outcomes per lead",
+        include_str!("../migrations/sqlite/0002_several_outcomes_per_lead.sql"),
+    ),
+];
 
 /// `(version, description, SQL)` of PostgreSQL's migrations (same versions as SQLite's).
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "leads events outcomes scores",
-    include_str!("../migrations/postgres/0001_leads_events_outcomes_scores.sql"),
-)];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "leads events outcomes scores",
+        include_str!("../migrations/postgres/0001_leads_events_outcomes_scores.sql"),
+    ),
+    (
+        2,
+        "several outcomes per lead",
+        include_str!("../migrations/postgres/0002_several_outcomes_per_lead.sql"),
+    ),
+];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The embedded migrations of one backend.
 #[derive(Debug, Clone, Copy)]

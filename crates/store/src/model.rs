@@ -77,7 +77,21 @@ pub struct StoredOutcome {
     pub reason: Option<String>,
 }
 
-/// A lead as stored, with its events (in time order) and its outcome.
+impl StoredOutcome {
+    /// The outcome as the policy and the labels read it: its reason as a family.
+    pub fn core(&self) -> qualify_core::history::Outcome {
+        let at = self.at.timestamp_millis();
+        match self.outcome {
+            OutcomeKind::Converted => qualify_core::history::Outcome::converted(at),
+            OutcomeKind::Disqualified => qualify_core::history::Outcome::disqualified(
+                at,
+                qualify_core::history::family_of(self.reason.as_deref()),
+            ),
+        }
+    }
+}
+
+/// A lead as stored, with its events (in time order) and its outcomes.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredLead {
@@ -91,7 +105,12 @@ pub struct StoredLead {
     /// When the attributes were last written (the store's clock).
     pub updated_at: DateTime<Utc>,
     pub events: Vec<StoredEvent>,
+    /// The latest outcome (the last of `outcomes`).
     pub outcome: Option<StoredOutcome>,
+    /// Every outcome, in time order: a lead disqualified for bad timing may convert (or be
+    /// disqualified again) later.
+    #[serde(default)]
+    pub outcomes: Vec<StoredOutcome>,
 }
 
 impl StoredLead {
@@ -155,6 +174,7 @@ mod tests {
                 value: Some(2.0),
             }],
             outcome: None,
+            outcomes: Vec::new(),
         };
         let record = lead.record().expect("a record");
         assert_eq!(record.tech_stack, ["salesforce", "slack"]);

@@ -1,13 +1,17 @@
 //! Outcomes: how and when a lead closed, by the file readers' policy (docs/history.md,
-//! "Bad input"): a lead closes once (a different second outcome is an error naming both),
-//! and never before its creation (an error: check the time zones). The same outcome sent
-//! again (same kind, time and reason) is a retry and changes nothing. An outcome of a lead
+//! "Bad input"), which is qualify-core's ([`qualify_core::history::Outcomes`]): a lead may
+//! hold several outcomes, but only a bad-timing disqualification can be followed by another
+//! (a conversion and any other disqualification are final; two at one instant are refused),
+//! and none comes before its creation (an error: check the time zones). The same outcome
+//! sent again (same kind, time and reason) is a retry and changes nothing. An outcome of a lead
 //! the store does not know creates a stub lead, as an event does; the lead's attributes
 //! may follow, but not with a creation after the outcome.
 
 use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
+
+use qualify_core::history::{Outcome, Outcomes};
 
 use crate::Store;
 use crate::error::{Item, Part, StoreError, db};
@@ -28,7 +32,7 @@ impl Store {
     /// Records one outcome (see the module docs). Committed when it returns `Ok`.
     ///
     /// # Errors
-    /// A blank lead id, [`StoreError::TwoOutcomes`], [`StoreError::OutcomeBeforeCreation`],
+    /// A blank lead id, [`StoreError::OutcomeConflict`], [`StoreError::OutcomeBeforeCreation`],
     /// the database.
     pub async fn record_outcome(&self, outcome: &NewOutcome) -> Result<Recorded, StoreError> {
         let mut recorded = self.record_outcomes(std::slice::from_ref(outcome)).await?;
@@ -97,30 +101,20 @@ pub(crate) async fn put_outcomes(
                     created: text(from_ms(created, Part::Leads, lead)?),
                 });
             }
-            if let Some(stored) = known.get(lead) {
-                if stored.outcome == o.outcome
-                    && ms(stored.at) == ms(o.at)
-                    && stored.reason == o.reason
-                {
-                    out.push(Recorded::Again);
-                    continue;
-                }
-                return Err(StoreError::TwoOutcomes {
-                    lead: lead.to_string(),
-                    existing: stored.outcome.to_string(),
-                    existing_at: text(stored.at),
-                    sent: o.outcome.to_string(),
-                    sent_at: text(o.at),
-                });
+            let held = known.entry(lead.to_string()).or_default();
+            let sent = StoredOutcome {
+                outcome: o.outcome,
+                at: o.at,
+                reason: o.reason.clone(),
+            };
+            if held.iter().any(|h| {
+                h.outcome == sent.outcome && ms(h.at) == ms(sent.at) && h.reason == sent.reason
+            }) {
+                out.push(Recorded::Again);
+                continue;
             }
-            known.insert(
-                lead.to_string(),
-                StoredOutcome {
-                    outcome: o.outcome,
-                    at: o.at,
-                    reason: o.reason.clone(),
-                },
-            );
+            held.push(sent);
+            check_policy(lead, held)?;
             new.push(o);
             out.push(Recorded::New);
         }
@@ -151,14 +145,30 @@ async fn created_at(
     Ok(created)
 }
 
-/// The stored outcome of each of `leads` that has one.
+/// A lead's outcomes checked against the policy (module docs).
+fn check_policy(lead: &str, outcomes: &[StoredOutcome]) -> Result<(), StoreError> {
+    let core: Vec<Outcome> = outcomes.iter().map(StoredOutcome::core).collect();
+    let mut sorted = core.clone();
+    sorted.sort_by_key(|o| o.at);
+    Outcomes::new(core)
+        .map(|_| ())
+        .map_err(|c| StoreError::OutcomeConflict {
+            lead: lead.to_string(),
+            first: sorted[c.first],
+            second: sorted[c.second],
+            why: c.why,
+        })
+}
+
+/// The stored outcomes of each of `leads` that has some, in arrival order.
 async fn stored_outcomes(
     tx: &mut sqlx::AnyConnection,
     leads: &[&str],
-) -> Result<HashMap<String, StoredOutcome>, StoreError> {
+) -> Result<HashMap<String, Vec<StoredOutcome>>, StoreError> {
     let mut sql =
         String::from("SELECT outcome, at, reason, lead_id FROM outcomes WHERE lead_id IN ");
     push_values(&mut sql, 1, leads.len(), tx);
+    sql.push_str(" ORDER BY seq");
     let mut query = sqlx::query(&sql).persistent(false);
     for lead in leads {
         query = query.bind(*lead);
@@ -167,16 +177,16 @@ async fn stored_outcomes(
         .fetch_all(&mut *tx)
         .await
         .map_err(db(Part::Outcomes))?;
-    let mut stored = HashMap::with_capacity(rows.len());
+    let mut stored: HashMap<String, Vec<StoredOutcome>> = HashMap::with_capacity(rows.len());
     for row in rows {
         let id: String = row.try_get(3).map_err(db(Part::Outcomes))?;
         let outcome = stored_outcome(&id, &row)?;
-        stored.insert(id, outcome);
+        stored.entry(id).or_default().push(outcome);
     }
     Ok(stored)
 }
 
-/// Inserts `outcomes` (checked, at most one per lead) in one statement.
+/// Inserts `outcomes` (checked) in one statement.
 async fn insert_outcomes(
     tx: &mut sqlx::AnyConnection,
     outcomes: &[&NewOutcome],

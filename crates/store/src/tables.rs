@@ -104,12 +104,10 @@ impl Store {
             (&e.value, RawColumn::Number(value)),
         ])?;
 
-        let rows = sqlx::query(
-            "SELECT lead_id, outcome, at, reason FROM outcomes ORDER BY recorded_at, lead_id",
-        )
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db(Part::Outcomes))?;
+        let rows = sqlx::query("SELECT lead_id, outcome, at, reason FROM outcomes ORDER BY seq")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db(Part::Outcomes))?;
         let o = &names.outcomes;
         let name = |kind: OutcomeKind| {
             let names = match kind {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Fixture, obj, on_both, t};
-use qualify_core::history::{HistoryColumns, OutcomeKind};
+use qualify_core::history::{ConflictKind, HistoryColumns, OutcomeKind, ReasonFamily};
 use qualify_core::lead::EventType;
 use qualify_core::scorelog::{LoggedReason, ReasonKind, ScoreLogEntry, ScoreSource};
 use qualify_core::value::RawColumn;
@@ -244,7 +244,11 @@ async fn outcomes_follow_the_file_policy() {
             .await
             .expect_err("second outcome");
         assert!(
-            matches!(&err, StoreError::TwoOutcomes { lead, .. } if lead == "L"),
+            matches!(
+                &err,
+                StoreError::OutcomeConflict { lead, why: ConflictKind::AfterConversion, .. }
+                    if lead == "L"
+            ),
             "{err}"
         );
         // A creation after the outcome is refused, and nothing changes.
@@ -278,6 +282,172 @@ async fn outcomes_follow_the_file_policy() {
     .await;
 }
 
+fn why(lead: &str, kind: OutcomeKind, at: &str, reason: &str) -> NewOutcome {
+    NewOutcome {
+        reason: Some(reason.into()),
+        ..outcome(lead, kind, at)
+    }
+}
+
+/// A lead disqualified for bad timing may convert (or be disqualified again) later; a
+/// conversion and a bad-fit disqualification are final; two outcomes at one instant are
+/// refused; a retry of any stored outcome changes nothing.
+#[tokio::test]
+async fn a_bad_timing_lead_can_have_a_later_outcome() {
+    on_both(|f: Fixture| async move {
+        let s = &f.store;
+        s.upsert_lead("R", &obj(r#"{"created_at": "2026-03-01T00:00:00Z"}"#))
+            .await
+            .expect("lead");
+        let later = why(
+            "R",
+            OutcomeKind::Disqualified,
+            "2026-03-10T00:00:00Z",
+            "Not now",
+        );
+        let won = outcome("R", OutcomeKind::Converted, "2026-04-10T00:00:00Z");
+        assert_eq!(s.record_outcome(&later).await.expect("dq"), Recorded::New);
+        let err = s
+            .record_outcome(&outcome(
+                "R",
+                OutcomeKind::Converted,
+                "2026-03-10T00:00:00Z",
+            ))
+            .await
+            .expect_err("same instant");
+        assert!(
+            matches!(
+                err,
+                StoreError::OutcomeConflict {
+                    why: ConflictKind::SameInstant,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            s.record_outcomes(&[won.clone(), later.clone()])
+                .await
+                .expect("converted later"),
+            [Recorded::New, Recorded::Again]
+        );
+        let lead = s.lead("R").await.expect("read").expect("lead");
+        let kinds: Vec<OutcomeKind> = lead.outcomes.iter().map(|o| o.outcome).collect();
+        assert_eq!(kinds, [OutcomeKind::Disqualified, OutcomeKind::Converted]);
+        assert_eq!(lead.outcome.map(|o| o.at), Some(won.at), "the latest");
+        let err = s
+            .record_outcome(&why(
+                "R",
+                OutcomeKind::Disqualified,
+                "2026-03-20T00:00:00Z",
+                "no budget",
+            ))
+            .await
+            .expect_err("between the two: a bad fit then a conversion");
+        assert!(
+            matches!(
+                err,
+                StoreError::OutcomeConflict {
+                    why: ConflictKind::AfterFinal {
+                        family: Some(ReasonFamily::BadFit)
+                    },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("\"R\"")
+                && text.contains("disqualified (bad_fit)")
+                && text.contains("converted"),
+            "{text}"
+        );
+        assert_eq!(s.outcomes_until(None).await.expect("all").len(), 2);
+    })
+    .await;
+}
+
+/// A store at version 1 (one outcome per lead) holding data upgrades when it is opened: its
+/// rows are kept, and its leads can then hold several outcomes.
+#[tokio::test]
+async fn a_version_1_store_with_data_upgrades() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lite = format!("sqlite://{}", dir.path().join("v1.db").display());
+    let mut urls = vec![(lite.clone(), format!("{lite}?mode=rwc"), "sqlite")];
+    if let Some(pg) = common::postgres_database().await {
+        urls.push((pg.clone(), pg, "postgres"));
+    }
+    for (url, create, backend) in urls {
+        let migrations = tempfile::tempdir().expect("temp dir");
+        let first = match backend {
+            "sqlite" => include_str!("../migrations/sqlite/0001_leads_events_outcomes_scores.sql"),
+            _ => include_str!("../migrations/postgres/0001_leads_events_outcomes_scores.sql"),
+        };
+        std::fs::write(
+            migrations
+                .path()
+                .join("0001_leads_events_outcomes_scores.sql"),
+            first,
+        )
+        .expect("write");
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&create).await.expect("raw pool");
+        sqlx::migrate::Migrator::new(migrations.path().to_path_buf())
+            .await
+            .expect("migrator")
+            .run(&pool)
+            .await
+            .expect("version 1");
+        for sql in [
+            "INSERT INTO leads (id, attributes, created_at, updated_at) VALUES \
+             ('A', '{\"created_at\": \"2026-03-01T00:00:00Z\"}', 1772323200000, 1), \
+             ('B', NULL, NULL, 1)",
+            "INSERT INTO outcomes (lead_id, outcome, at, reason, recorded_at) VALUES \
+             ('A', 'disqualified', 1773100800000, 'not now', 5), \
+             ('B', 'converted', 1773100800000, NULL, 3)",
+        ] {
+            sqlx::query(sql)
+                .execute(&pool)
+                .await
+                .expect("version 1 rows");
+        }
+        pool.close().await;
+        let store = Store::connect(&url).await.expect("upgrade");
+        assert_eq!(
+            store.schema_version().await.expect("version"),
+            SCHEMA_VERSION,
+            "{backend}"
+        );
+        let all = store.outcomes_until(None).await.expect("outcomes");
+        let leads: Vec<&str> = all.iter().map(|o| o.lead_id.as_str()).collect();
+        assert_eq!(leads, ["A", "B"], "{backend}");
+        let a = store.lead("A").await.expect("read").expect("lead");
+        assert_eq!(a.outcome.and_then(|o| o.reason).as_deref(), Some("not now"));
+        let won = outcome("A", OutcomeKind::Converted, "2026-04-10T00:00:00Z");
+        assert_eq!(
+            store.record_outcome(&won).await.expect("a second outcome"),
+            Recorded::New
+        );
+        assert_eq!(
+            store
+                .lead("A")
+                .await
+                .expect("read")
+                .expect("lead")
+                .outcomes
+                .len(),
+            2
+        );
+        let again = outcome("B", OutcomeKind::Converted, "2026-03-10T00:00:00Z");
+        assert_eq!(
+            store.record_outcome(&again).await.expect("retry"),
+            Recorded::Again
+        );
+        store.close().await;
+    }
+}
+
 /// A batch of outcomes is recorded as if one by one: across the statements it is cut into
 /// (more than 1,000 leads), with a lead twice in it, and against what was stored before.
 #[tokio::test]
@@ -286,7 +456,7 @@ async fn a_batch_of_outcomes_is_recorded_as_one_by_one() {
         let s = &f.store;
         let at = |i: usize| format!("2026-03-{:02}T00:00:00Z", 1 + i % 28);
         let kind = |i: usize| {
-            if i % 3 == 0 {
+            if i.is_multiple_of(3) {
                 OutcomeKind::Converted
             } else {
                 OutcomeKind::Disqualified
@@ -321,7 +491,11 @@ async fn a_batch_of_outcomes_is_recorded_as_one_by_one() {
         ));
         let err = s.record_outcomes(&bad).await.expect_err("second outcome");
         assert!(
-            matches!(&err, StoreError::TwoOutcomes { lead, .. } if lead == "C1100"),
+            matches!(
+                &err,
+                StoreError::OutcomeConflict { lead, why: ConflictKind::AfterFinal { family: None }, .. }
+                    if lead == "C1100"
+            ),
             "{err}"
         );
         assert!(s.lead("C0").await.expect("read").is_none(), "rolled back");

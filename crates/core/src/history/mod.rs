@@ -34,6 +34,7 @@
 mod columns;
 mod error;
 mod features;
+mod life;
 mod log;
 pub mod moments;
 mod record;
@@ -45,8 +46,11 @@ mod tests;
 pub use columns::{EventColumns, HistoryColumns, OutcomeColumns};
 pub use error::HistoryError;
 pub use features::{Moment, RecordFeatures, feature_columns, millis};
+pub use life::{
+    BUILT_IN, Conflict, ConflictKind, Life, Outcome, Outcomes, ReasonFamily, family_of, normalise,
+};
 pub use log::{Ev, EventLog, EventLogBuilder};
-pub use moments::{Label, Outcome, OutcomeKind};
+pub use moments::{Label, OutcomeKind};
 pub use record::{FeatureIndex, HistoryRecord};
 pub use spec::{
     DAY_MS, DAYS_SINCE_LAST_EVENT, DEFAULT_HALF_LIFE_DAYS, DEFAULT_LABEL_WINDOW_DAYS,

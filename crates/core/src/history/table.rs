@@ -2,7 +2,7 @@
 //!
 //! [`History`] is the three tables once read and checked (qualify-data reads the files and
 //! applies the documented policy for bad rows): the leads table as it was read (its
-//! attribute columns go to the model as they are), each lead's id, creation time and outcome,
+//! attribute columns go to the model as they are), each lead's id, creation time and outcomes,
 //! and the events as an [`EventLog`]. [`History::point_in_time`] turns `(lead, moment)` pairs
 //! into the table the encoder reads: the lead's row, the moment, and the features at the
 //! moment. Training, `qualify score`, `qualify evaluate` and `qualify compare` all build
@@ -14,8 +14,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::HistoryError;
 use super::features::{Moment, feature_columns};
+use super::life::{Life, Outcomes};
 use super::log::EventLog;
-use super::moments::{Label, Outcome, is_open, label_at, training_moments};
+use super::moments::Label;
 use super::spec::{DAY_MS, HistorySpec, MomentSummary};
 use crate::lead::{ActivityType, EventType, LAST_ACTIVITY_AT};
 use crate::value::{RawColumn, RawTable};
@@ -31,7 +32,8 @@ pub struct History {
     pub leads: RawTable,
     pub ids: Vec<String>,
     pub created: Vec<i64>,
-    pub outcomes: Vec<Option<Outcome>>,
+    /// Each lead's outcomes, in time order (checked against the policy of [`super::Life`]).
+    pub outcomes: Vec<Outcomes>,
     /// Events of the leads, every type.
     pub events: EventLog,
     /// The latest timestamp in the three tables (the default end of the data).
@@ -54,7 +56,7 @@ pub struct MomentLabels {
     pub labels: Vec<bool>,
     /// Moments whose window reaches past the end of the data (whatever happened before it).
     pub censored: usize,
-    /// Moments at or after the lead's outcome (not open).
+    /// Moments at which the lead was closed (after an outcome, not re-engaged).
     pub closed: usize,
 }
 
@@ -65,6 +67,15 @@ pub fn time_text(ms: i64) -> Option<String> {
 }
 
 impl History {
+    /// What decides when `lead` is open: its creation, outcomes and events.
+    pub fn life(&self, lead: usize) -> Life<'_> {
+        Life {
+            created: self.created[lead],
+            outcomes: self.outcomes[lead].as_slice(),
+            events: self.events.lead(lead),
+        }
+    }
+
     /// Lead ids to row numbers.
     pub fn index(&self) -> HashMap<&str, usize> {
         self.ids
@@ -94,10 +105,10 @@ impl History {
             },
         };
         for lead in 0..self.ids.len() {
-            let outcome = self.outcomes[lead];
+            let life = self.life(lead);
             let before = out.moments.len();
-            for at in training_moments(self.created[lead], outcome, &offsets, end) {
-                match label_at(at, outcome, window, end).converted() {
+            for at in life.training_moments(&offsets, end) {
+                match life.label_at(at, window, end).converted() {
                     Some(y) => {
                         out.moments.push(Moment { lead, at });
                         out.labels.push(y);
@@ -118,7 +129,7 @@ impl History {
     pub fn labels(&self, moments: &[Moment], window: i64, end: i64) -> Vec<Label> {
         moments
             .iter()
-            .map(|m| label_at(m.at, self.outcomes[m.lead], window, end))
+            .map(|m| self.life(m.lead).label_at(m.at, window, end))
             .collect()
     }
 
@@ -146,7 +157,7 @@ impl History {
     /// Every lead open at `t`, in leads-table order.
     pub fn open_at(&self, t: i64) -> Vec<Moment> {
         (0..self.ids.len())
-            .filter(|&lead| is_open(self.created[lead], self.outcomes[lead], t))
+            .filter(|&lead| self.life(lead).is_open(t))
             .map(|lead| Moment { lead, at: t })
             .collect()
     }

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use qualify_core::encoder::parse::{number_text, time_from_text};
 use qualify_core::history::{
-    EventColumns, EventLogBuilder, History, Moment, Outcome, OutcomeColumns, OutcomeKind, millis,
-    time_text,
+    EventColumns, EventLogBuilder, History, Moment, Outcome, OutcomeColumns, OutcomeKind, Outcomes,
+    family_of, millis, time_text,
 };
 use qualify_core::lead::EventType;
 use qualify_core::value::{Cell, RawColumn, RawTable};
@@ -201,8 +201,10 @@ pub fn history(
             &mut report,
         )?);
     }
-    let mut outcome_of = vec![None; ids.len()];
+    let mut outcome_of = vec![Vec::new(); ids.len()];
+    let mut path = None;
     if let Some(src) = outcomes {
+        path = Some(src.path);
         latest = latest.max(read_outcomes(
             src,
             columns.1,
@@ -212,9 +214,14 @@ pub fn history(
             &mut report,
         )?);
     }
+    let outcomes = outcome_of
+        .into_iter()
+        .enumerate()
+        .map(|(lead, rows)| lead_outcomes(path, &ids[lead], rows))
+        .collect::<Result<Vec<Outcomes>, _>>()?;
     let history = History {
         leads: leads_table,
-        outcomes: outcome_of.into_iter().map(|o| o.map(|(o, _)| o)).collect(),
+        outcomes,
         events: log.finish(),
         latest,
         ids,
@@ -272,18 +279,40 @@ fn read_events(
     Ok(latest)
 }
 
+/// A lead's outcomes (with their rows, in file order) checked against the policy of
+/// [`qualify_core::history::Life`]: the first pair that breaks it names both rows.
+fn lead_outcomes(
+    path: Option<&Path>,
+    lead: &str,
+    mut rows: Vec<(Outcome, usize)>,
+) -> Result<Outcomes, HistoryReadError> {
+    rows.sort_by_key(|(o, _)| o.at);
+    Outcomes::new(rows.iter().map(|(o, _)| *o).collect()).map_err(|c| {
+        HistoryReadError::OutcomeConflict {
+            path: path.map(Path::to_path_buf).unwrap_or_default(),
+            lead: lead.to_string(),
+            first: rows[c.first].1 + 1,
+            second: rows[c.second].1 + 1,
+            first_outcome: rows[c.first].0,
+            second_outcome: rows[c.second].0,
+            why: c.why,
+        }
+    })
+}
+
 /// Reads the outcomes into `outcome_of` (with their rows); returns the latest outcome time.
 fn read_outcomes(
     src: Source<'_>,
     names: &OutcomeColumns,
     index: &HashMap<&str, usize>,
     created: &[i64],
-    outcome_of: &mut [Option<(Outcome, usize)>],
+    outcome_of: &mut [Vec<(Outcome, usize)>],
     report: &mut HistoryReport,
 ) -> Result<i64, HistoryReadError> {
     let lead_col = Col::required(Table::Outcomes, src, &names.lead_id)?;
     let at_col = Col::required(Table::Outcomes, src, &names.at)?;
     let outcome_col = Col::required(Table::Outcomes, src, &names.outcome)?;
+    let reason_col = Col::optional(Table::Outcomes, src, &names.reason);
     let is = |options: &[String], text: &str| {
         options.iter().any(|o| o.trim().eq_ignore_ascii_case(text))
     };
@@ -315,14 +344,6 @@ fn read_outcomes(
             report.note(HistoryIssue::OutcomeOfUnknownLead, row + 1, &lead_id);
             continue;
         };
-        if let Some((_, first)) = outcome_of[lead] {
-            return Err(HistoryReadError::TwoOutcomes {
-                path: src.path.to_path_buf(),
-                lead: lead_id.into_owned(),
-                first: first + 1,
-                second: row + 1,
-            });
-        }
         if at < created[lead] {
             return Err(HistoryReadError::OutcomeBeforeCreation {
                 path: src.path.to_path_buf(),
@@ -332,7 +353,13 @@ fn read_outcomes(
                 created: time_text(created[lead]).unwrap_or_default(),
             });
         }
-        outcome_of[lead] = Some((Outcome { at, kind }, row));
+        let outcome = match kind {
+            OutcomeKind::Converted => Outcome::converted(at),
+            OutcomeKind::Disqualified => {
+                Outcome::disqualified(at, family_of(reason_col.text(row).as_deref()))
+            }
+        };
+        outcome_of[lead].push((outcome, row));
         latest = latest.max(at);
     }
     Ok(latest)

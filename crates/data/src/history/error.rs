@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use qualify_core::history::{ConflictKind, Outcome};
 use qualify_core::schema::Role;
 
 use crate::DataError;
@@ -63,16 +64,21 @@ pub enum HistoryReadError {
         first: usize,
         second: usize,
     },
+    /// Two outcomes of one lead that break the policy of `qualify_core::history::Life`:
+    /// at the same instant, after a conversion, or after a final disqualification.
     #[error(
-        "{}: lead {lead:?} has two outcomes (rows {first} and {second}); a lead closes once: \
-         keep the one that counts",
-        path.display()
+        "{}: lead {lead:?}: row {first} ({}) and row {second} ({}): {why}",
+        path.display(), .first_outcome.describe(), .second_outcome.describe()
     )]
-    TwoOutcomes {
+    OutcomeConflict {
         path: PathBuf,
         lead: String,
+        /// Rows (1-based) in time order.
         first: usize,
         second: usize,
+        first_outcome: Outcome,
+        second_outcome: Outcome,
+        why: ConflictKind,
     },
     #[error(
         "{}: row {row}: lead {lead:?} has its outcome at {at}, before it was created ({created}); \

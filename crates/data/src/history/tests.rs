@@ -65,6 +65,17 @@ fn outcomes(rows: &[[&str; 3]]) -> RawTable {
     table(&[("lead_id", &col(0)), ("at", &col(1)), ("outcome", &col(2))])
 }
 
+/// Outcomes with a `reason` column.
+fn outcomes_why(rows: &[[&str; 4]]) -> RawTable {
+    let col = |i: usize| rows.iter().map(|r| r[i]).collect::<Vec<&str>>();
+    table(&[
+        ("lead_id", &col(0)),
+        ("at", &col(1)),
+        ("outcome", &col(2)),
+        ("reason", &col(3)),
+    ])
+}
+
 fn read(events: &RawTable, outcomes: &RawTable) -> Result<ReadHistory, HistoryReadError> {
     let schema = Schema::from_toml(SCHEMA, "leads.toml").expect("schema");
     from_tables(
@@ -116,12 +127,10 @@ fn a_good_history_reads_with_counted_warnings() {
         2,
         "blank event ids are not duplicates"
     );
-    assert_eq!(h.outcomes[0].map(|o| o.kind), Some(OutcomeKind::Converted));
-    assert_eq!(
-        h.outcomes[1].map(|o| o.kind),
-        Some(OutcomeKind::Disqualified)
-    );
-    assert_eq!(h.outcomes[2], None);
+    let kind = |lead: usize| h.outcomes[lead].latest().map(|o| o.kind);
+    assert_eq!(kind(0), Some(OutcomeKind::Converted));
+    assert_eq!(kind(1), Some(OutcomeKind::Disqualified));
+    assert_eq!(kind(2), None);
     assert_eq!(
         h.latest,
         qualify_core::history::millis("2026-03-01T00:00:00Z".parse().expect("time"))
@@ -137,6 +146,28 @@ fn a_good_history_reads_with_counted_warnings() {
     );
     let text = r.warnings[0].to_string();
     assert!(text.contains("row 5 (zz)"), "{text}");
+}
+
+/// A bad-timing disqualification may be followed by another outcome: the lead keeps both, in
+/// time order, and is open again from its first event after the disqualification.
+#[test]
+fn a_bad_timing_lead_may_have_a_later_outcome() {
+    let o = outcomes_why(&[
+        ["c", "2026-04-01", "converted", ""],
+        ["c", "2026-02-10", "disqualified", "Not now"],
+    ]);
+    let read = read(&good_events(), &o).expect("reads");
+    let h = &read.history;
+    let kinds: Vec<OutcomeKind> = h.outcomes[2].as_slice().iter().map(|o| o.kind).collect();
+    assert_eq!(kinds, [OutcomeKind::Disqualified, OutcomeKind::Converted]);
+    let at = |s: &str| qualify_core::history::millis(s.parse().expect("time"));
+    let life = h.life(2);
+    assert!(!life.is_open(at("2026-02-15T00:00:00Z")));
+    assert!(
+        life.is_open(at("2026-03-01T00:00:00Z")),
+        "re-engaged by its event"
+    );
+    assert!(!life.is_open(at("2026-04-01T00:00:00Z")));
 }
 
 #[test]
@@ -161,10 +192,43 @@ fn label_breaking_rows_are_errors_naming_file_row_and_column() {
         (
             good_events(),
             outcomes(&[
-                ["a", "2026-01-10", "converted"],
                 ["a", "2026-01-12", "converted"],
+                ["a", "2026-01-10", "converted"],
             ]),
-            &["outcomes.csv", "\"a\"", "rows 1 and 2"],
+            &[
+                "outcomes.csv",
+                "\"a\"",
+                "row 2 (converted) and row 1 (converted)",
+                "converted is final",
+            ],
+        ),
+        (
+            good_events(),
+            outcomes(&[
+                ["a", "2026-01-10", "converted"],
+                ["a", "2026-01-10", "converted"],
+            ]),
+            &["\"a\"", "row 1", "row 2", "same instant"],
+        ),
+        (
+            good_events(),
+            outcomes_why(&[
+                ["b", "2026-02-10", "disqualified", "No Budget"],
+                ["b", "2026-03-10", "converted", ""],
+            ]),
+            &[
+                "\"b\"",
+                "row 1 (disqualified (bad_fit)) and row 2 (converted)",
+                "final disqualification (bad_fit)",
+            ],
+        ),
+        (
+            good_events(),
+            outcomes(&[
+                ["b", "2026-02-10", "disqualified"],
+                ["b", "2026-03-10", "disqualified"],
+            ]),
+            &["\"b\"", "row 1", "final disqualification (no reason)"],
         ),
         (
             good_events(),
@@ -251,7 +315,7 @@ fn files_read_like_tables() {
     let read = read_history(&paths, &schema, None).expect("reads");
     let h = &read.history;
     assert_eq!(h.events.len(), 2);
-    assert!(h.outcomes.iter().all(Option::is_none));
+    assert!(h.outcomes.iter().all(|o| o.is_empty()));
     let log: &EventLog = &h.events;
     assert_eq!(log.lead(1).len(), 1);
     assert_eq!(h.leads.column("industry").map(|c| c.len()), Some(3));

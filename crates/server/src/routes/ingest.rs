@@ -153,9 +153,11 @@ pub async fn events(
 }
 
 /// Record outcomes: one `{lead_id, outcome, at, reason?}` object, a JSON array, or NDJSON.
-/// A lead closes once (a different second outcome is refused, naming both) and never
-/// before its creation; the same outcome again changes nothing. All or nothing; 200 once
-/// committed.
+/// A lead may hold several outcomes, but only a bad-timing disqualification (unresponsive,
+/// no_response, bad_timing, not_now) can be followed by another: an outcome after a
+/// conversion or another disqualification, two at one instant, or one before the lead's
+/// creation is refused (409, naming both); the same outcome again changes nothing. All or
+/// nothing; 200 once committed.
 #[utoipa::path(
     post, path = "/v1/outcomes", tag = "store",
     request_body(content = Vec<NewOutcome>, description = "One outcome object, a JSON array of outcomes, or NDJSON (one per line)"),
@@ -167,7 +169,7 @@ pub async fn events(
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 413, description = "Body over the limit", body = ErrorBody),
         (status = 415, description = "Not JSON or NDJSON, or an encoding other than gzip", body = ErrorBody),
-        (status = 409, description = "A second, different outcome for the lead, or an outcome before its creation; `field` names it", body = ErrorBody),
+        (status = 409, description = "An outcome the lead's outcomes do not allow (after a conversion or a final disqualification, or at the instant of another), or one before its creation; `field` names it", body = ErrorBody),
         (status = 422, description = "A missing, unknown or invalid field; `field` names it", body = ErrorBody),
         (status = 503, description = "Overloaded, timed out, or the store failed: nothing is known to be stored; send again", body = ErrorBody,
             headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),

@@ -104,7 +104,34 @@ async fn ingestion_round_trips_is_idempotent_and_makes_stubs() {
             "{l1}"
         );
         assert_eq!(l1["outcome"]["outcome"], "converted");
+        assert_eq!(l1["outcomes"].as_array().map(Vec::len), Some(1), "{l1}");
         assert_eq!(l1["created_at"], "2026-01-01T00:00:00Z");
+        // A lead disqualified for bad timing converts later: both outcomes are kept, the
+        // latest is `outcome`; nothing may follow the conversion.
+        let later = json!([
+            {"lead_id": "L3", "outcome": "disqualified", "at": "2026-06-05T00:00:00Z", "reason": "Not now"},
+            {"lead_id": "L3", "outcome": "converted", "at": "2026-06-20T00:00:00Z"}
+        ]);
+        let body = ok(&router, post("/v1/outcomes", later.to_string())).await;
+        assert_eq!(body, json!({"stored": 2, "already_known": 0}));
+        let l3 = ok(&router, get("/v1/leads/L3")).await;
+        let outcomes: Vec<&str> = l3["outcomes"]
+            .as_array()
+            .expect("outcomes")
+            .iter()
+            .map(|o| o["outcome"].as_str().expect("kind"))
+            .collect();
+        assert_eq!(outcomes, ["disqualified", "converted"], "{l3}");
+        assert_eq!(l3["outcome"]["at"], "2026-06-20T00:00:00Z", "{l3}");
+        let after = json!({"lead_id": "L3", "outcome": "disqualified", "at": "2026-07-01T00:00:00Z", "reason": "no budget"});
+        let (status, _, body) = send_json(&router, post("/v1/outcomes", after.to_string())).await;
+        assert_error(status, &body, StatusCode::CONFLICT, "conflict");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("converted is final")),
+            "{body}"
+        );
         let l2 = ok(&router, get("/v1/leads/L2")).await;
         assert!(
             l2["attributes"].is_null() && l2["events"].as_array().is_some_and(|e| e.len() == 1),

@@ -37,6 +37,17 @@ pub async fn sqlite() -> Fixture {
 /// A fresh database on the test server, or `None` (skipped) when no server is named
 /// outside CI.
 pub async fn postgres() -> Option<Fixture> {
+    let url = postgres_database().await?;
+    let store = Store::connect(&url).await.expect("postgres store");
+    Some(Fixture {
+        url,
+        store,
+        _dir: None,
+    })
+}
+
+/// The URL of a fresh, empty database on the test server (`None` as for [`postgres`]).
+pub async fn postgres_database() -> Option<String> {
     let Ok(base) = std::env::var(POSTGRES_ENV) else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!(
@@ -62,13 +73,7 @@ pub async fn postgres() -> Option<Fixture> {
         .await
         .expect("create a test database");
     admin.close().await;
-    let url = with_database(&base, &name);
-    let store = Store::connect(&url).await.expect("postgres store");
-    Some(Fixture {
-        url,
-        store,
-        _dir: None,
-    })
+    Some(with_database(&base, &name))
 }
 
 /// `base` with its database replaced by `name` (the query string kept).

@@ -221,8 +221,10 @@ fn careless_moments(history: &History, end: i64) -> LabelledMoments {
             out.summary.leads_without_moments += 1;
             continue;
         }
-        let converted =
-            history.outcomes[lead].is_some_and(|o| o.kind == OutcomeKind::Converted && o.at <= end);
+        let converted = history.outcomes[lead]
+            .as_slice()
+            .iter()
+            .any(|o| o.kind == OutcomeKind::Converted && o.at <= end);
         out.moments.push(Moment {
             lead,
             at: end.saturating_add(1),
