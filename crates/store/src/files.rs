@@ -33,10 +33,13 @@ use crate::model::{NewEvent, NewOutcome};
 use crate::outcomes::put_outcomes;
 use crate::tables::object_text;
 use crate::time::now_ms;
-use crate::{HistoryTables, Store};
+use crate::{Backend, HistoryTables, Store};
 
 /// Events built and written per step (bounds the memory of a large import).
 const EVENTS_PER_STEP: usize = 20_000;
+
+/// SQLite's page cache for an import's connection, in KiB (see [`import`]).
+const IMPORT_CACHE_KIB: u32 = 256 * 1024;
 
 /// How to import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -144,6 +147,15 @@ pub async fn import(
     let leads = lead_rows(&files.leads, &history.ids, &history.created);
 
     let mut tx = store.write(Part::Leads).await?;
+    if store.backend() == Backend::Sqlite {
+        // One transaction writes the whole history: with SQLite's default page cache (2 MB)
+        // it spills dirty pages to the log mid-transaction and reads them back for every
+        // index insert. This connection's cache grows to IMPORT_CACHE_KIB for the import.
+        sqlx::query(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(db(Part::Leads))?;
+    }
     if !options.append {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM leads")
             .fetch_one(&mut *tx)
