@@ -43,6 +43,8 @@ impl Columns<'_> {
 pub(super) enum Want {
     /// The loss only (backtracking trials).
     Loss,
+    /// Loss and gradient (a point expected to pass the convergence test).
+    Gradient,
     /// Loss, gradient and Hessian.
     All,
 }
@@ -55,6 +57,9 @@ pub(super) struct Eval {
     pub grad: Vec<f64>,
     /// `(p + 1)²` row-major, lower triangle filled.
     pub hess: Vec<f64>,
+    /// Whether `grad` and `hess` belong to the last pass.
+    pub has_gradient: bool,
+    pub has_hessian: bool,
     z: Vec<f64>,
     r: Vec<f64>,
     d: Vec<f64>,
@@ -68,6 +73,8 @@ impl Eval {
             loss: 0.0,
             grad: vec![0.0; m],
             hess: vec![0.0; m * m],
+            has_gradient: false,
+            has_hessian: false,
             z: vec![0.0; BLOCK],
             r: vec![0.0; BLOCK],
             d: vec![0.0; BLOCK],
@@ -129,20 +136,28 @@ fn evaluate_inner(
             r[i] = prob - yi;
             d[i] = e / (one_plus * one_plus);
         }
-        if want == Want::All {
+        if want != Want::Loss {
             for (j, g) in out.grad[..p].iter_mut().enumerate() {
                 *g += dot(x.block(j, start, len), r);
             }
             out.grad[p] += sum(r);
+        }
+        if want == Want::All {
             hessian_block(x, start, len, d, &mut out.t[..len], &mut out.hess, m);
         }
         start += len;
     }
     let penalty: f64 = w.iter().map(|v| v * v).sum();
     out.loss = loss + 0.5 * alpha * penalty;
-    if want == Want::All {
+    out.has_gradient = want != Want::Loss;
+    out.has_hessian = want == Want::All;
+    if out.has_gradient {
         for (j, &wj) in w.iter().enumerate() {
             out.grad[j] += alpha * wj;
+        }
+    }
+    if out.has_hessian {
+        for j in 0..p {
             out.hess[j * m + j] += alpha;
         }
     }
@@ -206,28 +221,36 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 /// Four dot products of `t` with four columns, sharing the loads of `t`.
 #[inline(always)]
-fn dot4(t: &[f64], cols: [&[f64]; 4]) -> [f64; 4] {
+fn dot4(t: &[f64], [c0, c1, c2, c3]: [&[f64]; 4]) -> [f64; 4] {
     let mut acc = [[0.0; LANES]; 4];
-    let full = t.len() / LANES * LANES;
-    for base in (0..full).step_by(LANES) {
-        let tt = &t[base..base + LANES];
-        for (a, c) in acc.iter_mut().zip(&cols) {
-            let cc = &c[base..base + LANES];
-            for l in 0..LANES {
-                a[l] += tt[l] * cc[l];
-            }
+    let chunks = t
+        .chunks_exact(LANES)
+        .zip(c0.chunks_exact(LANES))
+        .zip(c1.chunks_exact(LANES))
+        .zip(c2.chunks_exact(LANES))
+        .zip(c3.chunks_exact(LANES));
+    for ((((tt, a0), a1), a2), a3) in chunks {
+        for l in 0..LANES {
+            acc[0][l] += tt[l] * a0[l];
+            acc[1][l] += tt[l] * a1[l];
+            acc[2][l] += tt[l] * a2[l];
+            acc[3][l] += tt[l] * a3[l];
         }
     }
-    let mut out = [0.0; 4];
-    for ((o, a), c) in out.iter_mut().zip(acc).zip(&cols) {
-        *o = reduce(a)
-            + t[full..]
-                .iter()
-                .zip(&c[full..])
-                .map(|(x, y)| x * y)
-                .sum::<f64>();
-    }
-    out
+    let full = t.len() / LANES * LANES;
+    let tail = |c: &[f64]| -> f64 {
+        t[full..]
+            .iter()
+            .zip(&c[full..])
+            .map(|(x, y)| x * y)
+            .sum()
+    };
+    [
+        reduce(acc[0]) + tail(c0),
+        reduce(acc[1]) + tail(c1),
+        reduce(acc[2]) + tail(c2),
+        reduce(acc[3]) + tail(c3),
+    ]
 }
 
 #[inline(always)]
@@ -314,7 +337,10 @@ mod tests {
                     assert!(close(got, want), "{n}x{p} H[{a}][{b}]: {got} vs {want}");
                 }
             }
-            let all = eval.loss;
+            let (all, grad) = (eval.loss, eval.grad.clone());
+            evaluate(cols, &y, &theta, 0.7, Want::Gradient, &mut eval);
+            assert_eq!((eval.loss, &eval.grad), (all, &grad), "the same loss and gradient");
+            assert!(!eval.has_hessian);
             evaluate(cols, &y, &theta, 0.7, Want::Loss, &mut eval);
             assert_eq!(eval.loss, all, "the loss-only pass gives the same loss");
         }

@@ -5,7 +5,8 @@
 //! a handful of passes (quadratically near the optimum), where L-BFGS needs a pass per
 //! function evaluation and several evaluations per iteration. Each iteration solves
 //! `H d = -g` ([`super::cholesky`]) and tries the full step first; the pass at the trial point
-//! already computes the next gradient and Hessian, so an accepted full step costs one pass.
+//! already computes the next gradient and Hessian, so an accepted full step costs one pass
+//! (and the last one skips the Hessian when convergence is predicted, see [`minimise`]).
 //! A rejected one falls back to halving the step on the loss alone (cheap passes), until the
 //! Armijo condition holds, which makes the method globally convergent on this convex
 //! objective.
@@ -80,6 +81,7 @@ pub(super) fn minimise(
         return Err(NewtonFailure::NonFinite { iteration: 0 });
     }
     let mut iteration = 0;
+    let mut previous_norm = None;
     loop {
         let gradient_norm = norm(&at.grad);
         // At least one step: a warm start may already be within the tolerance, and one
@@ -97,6 +99,10 @@ pub(super) fn minimise(
             });
         }
         iteration += 1;
+        if !at.has_hessian {
+            // The pass here skipped the Hessian, expecting convergence (below): compute it.
+            evaluate(x, y, &theta, alpha, Want::All, &mut at);
+        }
         cholesky::factorize(&mut at.hess, m).map_err(|e: NotPositiveDefinite| {
             NewtonFailure::NotPositiveDefinite {
                 iteration,
@@ -110,9 +116,23 @@ pub(super) fn minimise(
         }
         cholesky::solve(&at.hess, m, &mut step);
         let slope: f64 = step.iter().zip(&at.grad).map(|(s, g)| s * g).sum();
-        // The full step, with the gradient and Hessian there in the same pass.
+        // The full step, with the gradient and Hessian there in the same pass; without the
+        // Hessian when quadratic convergence (`|g'| ≈ |g|³ / |g_prev|²`) predicts that the
+        // point will pass the test with a margin (a wrong guess costs one more pass).
+        let want = match previous_norm {
+            Some(prev) if gradient_norm < prev => {
+                let predicted = gradient_norm * (gradient_norm / prev).powi(2);
+                if predicted <= 0.1 * tolerance {
+                    Want::Gradient
+                } else {
+                    Want::All
+                }
+            }
+            _ => Want::All,
+        };
+        previous_norm = Some(gradient_norm);
         move_to(&theta, &step, 1.0, &mut trial);
-        evaluate(x, y, &trial, alpha, Want::All, &mut trial_eval);
+        evaluate(x, y, &trial, alpha, want, &mut trial_eval);
         let accepted = sufficient(at.loss, trial_eval.loss, 1.0, slope)
             // Near the optimum the decrease falls below the loss's rounding: accept a step
             // that does not raise the loss beyond it and shrinks the gradient.
