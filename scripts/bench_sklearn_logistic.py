@@ -29,7 +29,7 @@ def main(path: str) -> None:
     loss = log_loss(y, model.predict_proba(x)[:, 1])
     print(f"sklearn lbfgs fit {x.shape[0]}x{x.shape[1]}: best {min(times)*1000:.1f} ms, "
           f"median {sorted(times)[2]*1000:.1f} ms, iterations {model.n_iter_[0]}, "
-          f"training log loss {loss:.6f}, intercept {model.intercept_[0]:.6f}")
+          f"training log loss {loss:.9f}, intercept {model.intercept_[0]:.6f}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ use super::report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ModelKind {
-    /// L2-regularised logistic regression (linfa-logistic).
+    /// L2-regularised logistic regression (Newton–Cholesky; linfa-logistic's L-BFGS when wide).
     Logistic,
     /// Gradient-boosted trees (qualify-gbm), early-stopped on a validation share of each fold.
     Gbm,

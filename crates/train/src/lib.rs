@@ -3,7 +3,7 @@
 //! [`pipeline::train`] is `qualify train` as a library call: a [`pipeline::TrainConfig`], a
 //! table, a model directory and a [`progress::Progress`] in, a published
 //! [`pipeline::TrainedBundle`] out. Underneath, [`cv::train_logistic`] cross-validates an L2
-//! logistic regression (linfa-logistic) on the training part, fits its calibrator on
+//! logistic regression ([`logistic`]: Newton–Cholesky, or linfa-logistic when wide) on the training part, fits its calibrator on
 //! out-of-fold scores and refits on the whole part; [`gbm_cv::train_gbm`] does the same for
 //! gradient-boosted trees (qualify-gbm, which grows qualify-core's `TreeEnsemble` directly; [`gbm`]);
 //! [`model`] compares the two for `auto`; [`export`] turns the kept model into its ONNX graph

@@ -11,7 +11,7 @@ use crate::pipeline::PipelineError;
 /// Which model(s) to fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ModelChoice {
-    /// L2-regularised logistic regression (linfa-logistic).
+    /// L2-regularised logistic regression (Newton–Cholesky; linfa-logistic's L-BFGS when wide).
     #[default]
     Logistic,
     /// Gradient-boosted trees (qualify-gbm), early-stopped on a validation share of each fold.
