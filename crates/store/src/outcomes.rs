@@ -123,19 +123,36 @@ pub(crate) async fn put_outcomes(
     Ok(out)
 }
 
+/// The rows of `select` (ending in `IN `) over `leads`, then `tail`: one statement.
+async fn rows_of(
+    tx: &mut sqlx::AnyConnection,
+    select: &str,
+    leads: &[&str],
+    tail: &str,
+) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    let mut sql = String::from(select);
+    push_values(&mut sql, 1, leads.len(), tx);
+    sql.push_str(tail);
+    let mut query = sqlx::query(&sql).persistent(false);
+    for lead in leads {
+        query = query.bind(*lead);
+    }
+    query.fetch_all(&mut *tx).await
+}
+
 /// The creation time of each of `leads` that has one (stubs have none).
 async fn created_at(
     tx: &mut sqlx::AnyConnection,
     leads: &[&str],
 ) -> Result<HashMap<String, i64>, StoreError> {
-    let mut sql =
-        String::from("SELECT id, created_at FROM leads WHERE created_at IS NOT NULL AND id IN ");
-    push_values(&mut sql, 1, leads.len(), tx);
-    let mut query = sqlx::query(&sql).persistent(false);
-    for lead in leads {
-        query = query.bind(*lead);
-    }
-    let rows = query.fetch_all(&mut *tx).await.map_err(db(Part::Leads))?;
+    let rows = rows_of(
+        tx,
+        "SELECT id, created_at FROM leads WHERE created_at IS NOT NULL AND id IN ",
+        leads,
+        "",
+    )
+    .await
+    .map_err(db(Part::Leads))?;
     let mut created = HashMap::with_capacity(rows.len());
     for row in rows {
         let id: String = row.try_get(0).map_err(db(Part::Leads))?;
@@ -165,18 +182,14 @@ async fn stored_outcomes(
     tx: &mut sqlx::AnyConnection,
     leads: &[&str],
 ) -> Result<HashMap<String, Vec<StoredOutcome>>, StoreError> {
-    let mut sql =
-        String::from("SELECT outcome, at, reason, lead_id FROM outcomes WHERE lead_id IN ");
-    push_values(&mut sql, 1, leads.len(), tx);
-    sql.push_str(" ORDER BY seq");
-    let mut query = sqlx::query(&sql).persistent(false);
-    for lead in leads {
-        query = query.bind(*lead);
-    }
-    let rows = query
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db(Part::Outcomes))?;
+    let rows = rows_of(
+        tx,
+        "SELECT outcome, at, reason, lead_id FROM outcomes WHERE lead_id IN ",
+        leads,
+        " ORDER BY seq",
+    )
+    .await
+    .map_err(db(Part::Outcomes))?;
     let mut stored: HashMap<String, Vec<StoredOutcome>> = HashMap::with_capacity(rows.len());
     for row in rows {
         let id: String = row.try_get(3).map_err(db(Part::Outcomes))?;

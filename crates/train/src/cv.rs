@@ -234,6 +234,18 @@ fn out_of_fold_logits(
 mod tests {
     use super::*;
 
+    /// Uniform numbers in [0, 1) from a small linear congruential generator: the same data
+    /// on every platform, without a dependency.
+    fn uniform(seed: u64) -> impl FnMut() -> f64 {
+        let mut state = seed;
+        move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        }
+    }
+
     #[test]
     fn cross_validation_prefers_more_regularisation_on_noise() {
         // Pure-noise features: the heaviest penalty must win, and the calibrator must land near
@@ -241,13 +253,7 @@ mod tests {
         let n = 600;
         let mut x = Vec::with_capacity(n * 5);
         let mut y = Vec::with_capacity(n);
-        let mut state = 7u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f64 / (1u64 << 31) as f64
-        };
+        let mut next = uniform(7);
         for _ in 0..n {
             for _ in 0..5 {
                 x.push((next() * 2.0 - 1.0) as f32);
@@ -280,13 +286,7 @@ mod tests {
         let (n, p) = (2000, 6);
         let mut x = Vec::with_capacity(n * p);
         let mut y = Vec::with_capacity(n);
-        let mut state = 11u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f64 / (1u64 << 31) as f64
-        };
+        let mut next = uniform(11);
         for _ in 0..n {
             let row: Vec<f64> = (0..p).map(|_| next() * 4.0 - 2.0).collect();
             let z = -1.5 + row[0] - 0.5 * row[1] + 0.2 * row[2];

@@ -6,7 +6,7 @@
 //! scoring, explaining, serializing — on the blocking pool within the request's deadline
 //! ([`crate::work`]). A batch is scored in [`CHUNK`]-lead pieces, up to one per core at once.
 //! A single light lead in a small plain body is scored where its request is: its work costs
-//! less than the hand-off to the pool ([`INLINE_BODY_BYTES`], [`Scoring::light`]).
+//! less than the hand-off to the pool (`INLINE_BODY_BYTES`, [`Scoring::light`]).
 
 // utoipa's `params(...)` expansion names the type with a path the lint flags.
 #![allow(unused_qualifications)]

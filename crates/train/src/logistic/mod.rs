@@ -5,11 +5,11 @@
 //! (the trainer passes none).
 //!
 //! **Two solvers for it.**
-//! - Newton–Cholesky ([`newton`]): one fused pass over the column-major matrix per iteration
-//!   gives loss, gradient and the `(p + 1)²` Hessian ([`kernel`]), and a Cholesky solve
-//!   ([`cholesky`]) gives the step. It costs `n p² / 2` multiply-adds per iteration and
+//! - Newton–Cholesky (`newton`): one fused pass over the column-major matrix per iteration
+//!   gives loss, gradient and the `(p + 1)²` Hessian (`kernel`), and a Cholesky solve
+//!   (`cholesky`) gives the step. It costs `n p² / 2` multiply-adds per iteration and
 //!   converges in a handful, so it wins while rows far outnumber features.
-//! - linfa-logistic's L-BFGS ([`lbfgs`]): `O(n p)` per function evaluation, more of them. It is
+//! - linfa-logistic's L-BFGS (`lbfgs`): `O(n p)` per function evaluation, more of them. It is
 //!   used above [`NEWTON_MAX_FEATURES`] features (wide one-hot encodings), where the Hessian
 //!   costs more than it saves, for a training set with a single class (linfa's error says
 //!   so), and as the fallback when Newton fails ([`NewtonFailure`]: a Hessian that is not
