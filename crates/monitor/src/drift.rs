@@ -168,30 +168,90 @@ fn figure(
     }
 }
 
-/// Where the model inputs at logged moments come from: the stored leads and events, read by
-/// the bundle's encoder (and, for a model trained on a history, its feature spec).
-#[derive(Debug, Clone, Copy)]
-pub struct FeatureSource<'a> {
-    pub encoder: &'a Encoder,
-    pub history: &'a History,
-    pub spec: Option<&'a HistorySpec>,
+/// One lead's input values at a moment, in the encoder's column order; `None` when the lead
+/// is unknown.
+pub type LeadInputs<'a> = dyn Fn(&str, DateTime<Utc>) -> Option<Vec<InputValue>> + Sync + 'a;
+
+/// Where the model inputs at logged moments come from.
+#[derive(Clone, Copy)]
+pub enum FeatureSource<'a> {
+    /// A history read and checked (files, or the store through the file readers): the rows
+    /// at the moments by the trainer's batch path, read by the bundle's encoder (and, for a
+    /// model trained on a history, its feature spec). What `qualify monitor` uses.
+    History {
+        encoder: &'a Encoder,
+        history: &'a History,
+        spec: Option<&'a HistorySpec>,
+    },
+    /// One lead's input values at a moment, in the encoder's column order, or `None` when the
+    /// lead is unknown: the server reads its stored leads as records and the runtime reads
+    /// them as it scores them (`Model::lead_input_values`).
+    Leads {
+        encoder: &'a Encoder,
+        values: &'a LeadInputs<'a>,
+    },
+}
+
+impl std::fmt::Debug for FeatureSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FeatureSource::History { .. } => "FeatureSource::History",
+            FeatureSource::Leads { .. } => "FeatureSource::Leads",
+        })
+    }
 }
 
 /// Each input column's figure for leads scored at `moments` (`(lead id, moment)`); with the
-/// number of leads not found in the history.
+/// number of leads not found.
 pub(crate) fn feature_figures(
     reference: &Reference,
     source: &FeatureSource<'_>,
     moments: &[(&str, DateTime<Utc>)],
 ) -> Result<(Vec<DriftFigure>, usize), MonitorError> {
-    let index = source.history.index();
+    let (encoder, values, missing) = match *source {
+        FeatureSource::History {
+            encoder,
+            history,
+            spec,
+        } => {
+            let (values, missing) = history_inputs(encoder, history, spec, moments)?;
+            (encoder, values, missing)
+        }
+        FeatureSource::Leads { encoder, values } => {
+            let mut columns: Vec<Vec<InputValue>> = vec![Vec::new(); encoder.columns.len()];
+            let mut missing = 0;
+            for &(id, at) in moments {
+                match values(id, at) {
+                    Some(row) => {
+                        for (column, value) in columns.iter_mut().zip(row) {
+                            column.push(value);
+                        }
+                    }
+                    None => missing += 1,
+                }
+            }
+            (encoder, columns, missing)
+        }
+    };
+    Ok((figures_of(reference, encoder, values), missing))
+}
+
+/// The input values (outer: columns) of the leads of `history` found at `moments`, and how
+/// many were not found.
+fn history_inputs(
+    encoder: &Encoder,
+    history: &History,
+    spec: Option<&HistorySpec>,
+    moments: &[(&str, DateTime<Utc>)],
+) -> Result<(Vec<Vec<InputValue>>, usize), MonitorError> {
+    let index = history.index();
     let found: Vec<(usize, DateTime<Utc>)> = moments
         .iter()
         .filter_map(|(id, at)| index.get(id).map(|&lead| (lead, *at)))
         .collect();
     let missing = moments.len() - found.len();
     let times: Vec<DateTime<Utc>> = found.iter().map(|f| f.1).collect();
-    let values = match source.spec {
+    let values = match spec {
         Some(spec) => {
             let pit: Vec<Moment> = found
                 .iter()
@@ -200,22 +260,27 @@ pub(crate) fn feature_figures(
                     at: at.timestamp_millis(),
                 })
                 .collect();
-            let (table, _) = source
-                .history
+            let (table, _) = history
                 .point_in_time(spec, &pit)
                 .map_err(|source| MonitorError::Inputs { source })?;
             let rows: Vec<usize> = (0..pit.len()).collect();
-            source.encoder.input_values(&table, &rows, &|i| times[i])
+            encoder.input_values(&table, &rows, &|i| times[i])
         }
         None => {
             let rows: Vec<usize> = found.iter().map(|f| f.0).collect();
-            source
-                .encoder
-                .input_values(&source.history.leads, &rows, &|i| times[i])
+            encoder.input_values(&history.leads, &rows, &|i| times[i])
         }
     };
-    let mut figures: Vec<DriftFigure> = source
-        .encoder
+    Ok((values, missing))
+}
+
+/// Each column's figure against the reference, largest PSI first.
+fn figures_of(
+    reference: &Reference,
+    encoder: &Encoder,
+    values: Vec<Vec<InputValue>>,
+) -> Vec<DriftFigure> {
+    let mut figures: Vec<DriftFigure> = encoder
         .columns
         .iter()
         .zip(values)
@@ -231,7 +296,7 @@ pub(crate) fn feature_figures(
             .unwrap_or(f64::NEG_INFINITY)
             .total_cmp(&a.psi.unwrap_or(f64::NEG_INFINITY))
     });
-    Ok((figures, missing))
+    figures
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ use qualify_core::scorelog::ScoreLogEntry;
 use qualify_rules::Stage;
 
 pub use config::MonitorConfig;
-pub use drift::FeatureSource;
+pub use drift::{FeatureSource, LeadInputs};
 pub use error::{CellProblem, MonitorError};
 pub use input::{EventRecord, OutcomeRecord};
 pub use report::{CompareFigures, Headline, MonitorReport, RulesVsModel};

@@ -26,7 +26,7 @@ use qualify_core::history::History;
 use qualify_core::scorelog::ScoreLogEntry;
 use qualify_store::Store;
 
-use crate::drift::FeatureSource;
+use crate::drift::{FeatureSource, LeadInputs};
 use crate::error::MonitorError;
 use crate::input::{EventRecord, OutcomeRecord, read_events, read_log, read_outcomes};
 use crate::{MonitorConfig, MonitorInput, MonitorReport};
@@ -166,11 +166,43 @@ impl Records {
         history: Option<&History>,
         config: &MonitorConfig,
     ) -> Result<MonitorReport, MonitorError> {
-        let features = model.zip(history).map(|(m, history)| FeatureSource {
-            encoder: &m.encoder,
-            history,
-            spec: m.history.as_ref().map(|h| &h.spec),
-        });
+        let features = model
+            .zip(history)
+            .map(|(m, history)| FeatureSource::History {
+                encoder: &m.encoder,
+                history,
+                spec: m.history.as_ref().map(|h| &h.spec),
+            });
+        self.report(as_of, model, features, config)
+    }
+
+    /// As [`Records::monitor`], with the inputs' drift from `values`: one lead's input values
+    /// at a moment, in the encoder's column order (`None`: an unknown lead). The server reads
+    /// its stored leads through the runtime this way ([`FeatureSource::Leads`]).
+    ///
+    /// # Errors
+    /// As [`crate::monitor`].
+    pub fn monitor_leads(
+        &self,
+        as_of: DateTime<Utc>,
+        model: ModelPart<'_>,
+        values: &LeadInputs<'_>,
+        config: &MonitorConfig,
+    ) -> Result<MonitorReport, MonitorError> {
+        let features = FeatureSource::Leads {
+            encoder: &model.encoder,
+            values,
+        };
+        self.report(as_of, Some(model), Some(features), config)
+    }
+
+    fn report(
+        &self,
+        as_of: DateTime<Utc>,
+        model: Option<ModelPart<'_>>,
+        features: Option<FeatureSource<'_>>,
+        config: &MonitorConfig,
+    ) -> Result<MonitorReport, MonitorError> {
         let input = MonitorInput {
             entries: &self.entries,
             outcomes: &self.outcomes,

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::{Bundle, GOLDEN_TOLERANCE, Manifest};
-use qualify_core::encoder::Warning;
+use qualify_core::encoder::{InputValue, Warning};
 use qualify_core::history::{FeatureIndex, HistoryRecord, LEAD_AGE};
 use qualify_core::lead::LeadRecord;
 use qualify_core::value::{RawTable, RawValue};
@@ -315,6 +315,24 @@ impl Model {
             }
         }
         warnings
+    }
+
+    /// A lead record's input values as of `as_of`, in the encoder's column order, read as
+    /// [`Model::score_lead`] reads the record (the point-in-time features of a history model
+    /// included): what drift monitoring compares with the training reference.
+    ///
+    /// # Errors
+    /// The record's creation time is not a time (a history model).
+    pub fn lead_input_values(
+        &self,
+        lead: &LeadRecord,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<InputValue>, RuntimeError> {
+        let view = self.lead_view(lead, as_of)?;
+        Ok(self
+            .manifest
+            .encoder
+            .record_input_values(|column| self.value(&view, column), as_of))
     }
 
     /// Scores and explains a lead record as of `as_of` (as [`Model::score_lead`] reads it).

@@ -6,10 +6,12 @@
 //! different readings of one column. Timestamps become days before the scoring moment, as the
 //! encoder measures them.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
-use super::{ColumnState, Encoder, TableColumn, days_before, parse};
-use crate::value::RawTable;
+use super::{ColumnState, Encoder, FittedColumn, TableColumn, days_before, parse, record_cell};
+use crate::value::{Cell, RawTable, RawValue};
 
 /// One input value of one row.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,35 +81,57 @@ impl Encoder {
                         let Some(data) = &data else {
                             return InputValue::Missing;
                         };
-                        let cell = data.cell(r, &is_missing);
-                        let value = match &col.state {
-                            ColumnState::Numeric(_) | ColumnState::Raw { boolean: false, .. } => {
-                                parse::parse_number(cell, &is_missing)
-                                    .map(|v| v.map(InputValue::Number))
-                            }
-                            ColumnState::Timestamp(_) => parse::parse_time(cell, &is_missing)
-                                .map(|t| t.map(|t| InputValue::Number(days_before(t, as_of(i))))),
-                            ColumnState::Boolean | ColumnState::Raw { boolean: true, .. } => {
-                                parse::parse_bool(cell, &is_missing)
-                                    .map(|b| b.map(|b| InputValue::Levels(vec![b.to_string()])))
-                            }
-                            ColumnState::Categorical { .. } => {
-                                parse::parse_level(cell, &is_missing)
-                                    .map(|l| l.map(|l| InputValue::Levels(vec![l])))
-                            }
-                            ColumnState::Set { separator, .. } => {
-                                parse::parse_set(cell, separator, &is_missing)
-                                    .map(|s| s.map(InputValue::Levels))
-                            }
-                        };
-                        match value {
-                            Ok(Some(v)) => v,
-                            Ok(None) => InputValue::Missing,
-                            Err(_) => InputValue::Invalid,
-                        }
+                        input_value(col, data.cell(r, &is_missing), as_of(i))
                     })
                     .collect()
             })
             .collect()
+    }
+}
+
+impl Encoder {
+    /// One record's input values as of `as_of`, in the encoder's column order: the cells
+    /// [`Encoder::encode_with`] encodes (derived fields included), read as
+    /// [`Encoder::input_values`] reads a table's. `get` as for [`Encoder::encode_with`].
+    pub fn record_input_values<'r>(
+        &self,
+        get: impl Fn(&str) -> Cow<'r, RawValue>,
+        as_of: DateTime<Utc>,
+    ) -> Vec<InputValue> {
+        self.columns
+            .iter()
+            .map(|col| {
+                let value = get(&col.name);
+                let source = col.source().map(|s| (s, get(s)));
+                input_value(col, record_cell(col, &value, source.as_ref()), as_of)
+            })
+            .collect()
+    }
+}
+
+/// One cell of `col` as the encoder reads it.
+fn input_value(col: &FittedColumn, cell: Cell<'_>, as_of: DateTime<Utc>) -> InputValue {
+    let is_missing = |t: &str| col.is_missing(t);
+    let value = match &col.state {
+        ColumnState::Numeric(_) | ColumnState::Raw { boolean: false, .. } => {
+            parse::parse_number(cell, &is_missing).map(|v| v.map(InputValue::Number))
+        }
+        ColumnState::Timestamp(_) => parse::parse_time(cell, &is_missing)
+            .map(|t| t.map(|t| InputValue::Number(days_before(t, as_of)))),
+        ColumnState::Boolean | ColumnState::Raw { boolean: true, .. } => {
+            parse::parse_bool(cell, &is_missing)
+                .map(|b| b.map(|b| InputValue::Levels(vec![b.to_string()])))
+        }
+        ColumnState::Categorical { .. } => {
+            parse::parse_level(cell, &is_missing).map(|l| l.map(|l| InputValue::Levels(vec![l])))
+        }
+        ColumnState::Set { separator, .. } => {
+            parse::parse_set(cell, separator, &is_missing).map(|s| s.map(InputValue::Levels))
+        }
+    };
+    match value {
+        Ok(Some(v)) => v,
+        Ok(None) => InputValue::Missing,
+        Err(_) => InputValue::Invalid,
     }
 }

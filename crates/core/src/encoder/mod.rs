@@ -450,23 +450,7 @@ impl Encoder {
             let w = col.state.width();
             let value = get(&col.name);
             let source = col.source().map(|s| (s, get(s)));
-            let is_missing = |t: &str| col.is_missing(t);
-            let cell = match &source {
-                None => value.cell(),
-                Some((s, source)) => flat_fact(
-                    &col.name,
-                    |n| {
-                        if n == col.name {
-                            value.cell()
-                        } else if n == *s {
-                            source.cell()
-                        } else {
-                            Cell::Missing
-                        }
-                    },
-                    &is_missing,
-                ),
-            };
+            let cell = record_cell(col, &value, source.as_ref());
             let warning = col
                 .encode(cell, as_of, &mut out[offset..offset + w])
                 .map_err(|source| EncodeError::Field {
@@ -477,6 +461,32 @@ impl Encoder {
             offset += w;
         }
         Ok(warnings)
+    }
+}
+
+/// The cell of `col` in a record: its `value`, or for a derived column its fact derived from
+/// `source` (the field it comes from) when it is not sent itself.
+pub(crate) fn record_cell<'v>(
+    col: &FittedColumn,
+    value: &'v RawValue,
+    source: Option<&'v (&str, Cow<'_, RawValue>)>,
+) -> Cell<'v> {
+    let is_missing = |t: &str| col.is_missing(t);
+    match source {
+        None => value.cell(),
+        Some((s, source)) => flat_fact(
+            &col.name,
+            |n| {
+                if n == col.name {
+                    value.cell()
+                } else if n == *s {
+                    source.cell()
+                } else {
+                    Cell::Missing
+                }
+            },
+            &is_missing,
+        ),
     }
 }
 

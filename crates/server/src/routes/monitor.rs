@@ -6,10 +6,15 @@
 //! The store is read within the request's deadline; the computation (CPU only) runs on the
 //! blocking pool like scoring, within the same deadline. The monitoring time is `as_of`,
 //! else the range's end, else now: a live server monitors up to the present. The model's
-//! part (training reference, label window) is the served model's manifest. The inputs'
-//! drift needs the stored history checked by the file readers, which link polars: the server
-//! reports the score's drift and says so in the report's notes; `qualify monitor --store
-//! --model` reports both.
+//! part (training reference, label window) is the served model's manifest.
+//!
+//! The inputs' drift (for a model trained on a history, as `qualify monitor --store --model`
+//! computes it) reads each stored lead scored in the drift window as the record
+//! `GET /v1/leads/{id}/score` scores (its attributes, its events as activities) through the
+//! served model's own reading of a record (`Model::lead_input_values`, the point-in-time
+//! features of a history model included), at the moment each answer was for. `qualify monitor
+//! --store --model` reads the same leads through the file readers' checked history instead;
+//! a test holds the two equal.
 //!
 //! Each report also sets the headline gauges of `/metrics` (`qualify_monitor{figure=…}`), so
 //! a Prometheus alert can watch calibration and drift between page views.
@@ -21,9 +26,13 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use chrono::{DateTime, Utc};
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use qualify_core::lead::LeadRecord;
 use qualify_monitor::source::{Range, Records};
 use qualify_monitor::{MonitorConfig, MonitorError, MonitorReport};
+use qualify_store::Store;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -116,19 +125,69 @@ async fn monitor(state: &AppState, q: MonitorQuery) -> Result<MonitorReport, Api
         .within(&job, Records::from_store(store, range, Some(as_of)))
         .await?
         .map_err(monitor_error)?;
+    let config = MonitorConfig::for_model(Some(model.model.manifest()));
+    // The inputs' drift for a model trained on a history, as `qualify monitor --store --model`.
+    let leads = match model.model.manifest().history {
+        Some(_) => Some(
+            state
+                .within(&job, drift_leads(store, &records, as_of, &config))
+                .await??,
+        ),
+        None => None,
+    };
     let _admitted = state.work.admit(1)?;
     let report = state
         .work
         .run(&job, move |_| {
             let manifest = model.model.manifest();
-            let config = MonitorConfig::for_model(Some(manifest));
-            records
-                .monitor(as_of, Some(manifest), None, &config)
-                .map_err(monitor_error)
+            match leads {
+                Some(leads) => {
+                    let values = |id: &str, at: DateTime<Utc>| {
+                        let lead = leads.get(id)?;
+                        model.model.lead_input_values(lead, at).ok()
+                    };
+                    records.monitor_leads(as_of, manifest, &values, &config)
+                }
+                None => records.monitor(as_of, Some(manifest), None, &config),
+            }
+            .map_err(monitor_error)
         })
         .await?;
     state.metrics.set_monitor(&report.headline);
     Ok(report)
+}
+
+/// The stored leads answered for in the drift window (`drift_days` before `as_of`), as
+/// records; a lead whose stored attributes no longer read as a record is left out (counted
+/// among the leads without inputs) and logged.
+async fn drift_leads(
+    store: &Store,
+    records: &Records,
+    as_of: DateTime<Utc>,
+    config: &MonitorConfig,
+) -> Result<HashMap<String, LeadRecord>, ApiError> {
+    let start = as_of - Duration::days(i64::from(config.drift_days));
+    let ids: BTreeSet<&str> = records
+        .entries
+        .iter()
+        .filter(|e| e.as_of > start)
+        .filter_map(|e| e.lead_id.as_deref())
+        .collect();
+    let mut leads = HashMap::with_capacity(ids.len());
+    for id in ids {
+        let stored = store
+            .lead(id)
+            .await
+            .map_err(|e| monitor_error(MonitorError::Store { source: e }))?;
+        match stored.map(|lead| lead.record()) {
+            Some(Ok(record)) => {
+                leads.insert(id.to_string(), record);
+            }
+            Some(Err(error)) => tracing::warn!(lead = id, %error, "a stored lead is not a record"),
+            None => {}
+        }
+    }
+    Ok(leads)
 }
 
 fn monitor_error(e: MonitorError) -> ApiError {

@@ -7,8 +7,10 @@
 use axum::Router;
 use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
+use qualify_data::history::HistoryPaths;
 use qualify_monitor::{MonitorConfig, Range, monitor_store};
 use qualify_server::AppState;
+use qualify_store::files::{self, ImportOptions};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -151,5 +153,98 @@ async fn monitor_queries_and_a_missing_store_get_typed_errors() {
         let (status, _, body) = send_json(&router, get(uri)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}: {body}");
         assert_eq!(body["error"]["code"], "no_store");
+    }
+}
+
+/// The inputs' drift, two ways on one store holding the sample history: the route reads each
+/// stored lead scored in the drift window as a record through the served history model
+/// (`Model::lead_input_values`); `qualify monitor --store --model` reads the same leads
+/// through the file readers' checked history and the trainer's batch path. The reports are
+/// equal, drift of every input column included.
+async fn the_inputs_drift_is_the_file_readers(s: TestStore) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let models = tmp.path().join("models");
+    let version =
+        qualify_core::bundle::resolve_version(&repo().join("models/default")).expect("bundle");
+    copy_dir(
+        &version,
+        &models
+            .join("default")
+            .join(version.file_name().expect("name")),
+    );
+    let config = qualify_server::Config {
+        models,
+        rules: repo().join("rules/default.toml"),
+        ..qualify_server::Config::default()
+    };
+    let (router, state) = open_store(config, &s);
+    let served = state.registry.current();
+    let manifest = served.champion().model.manifest();
+    assert!(
+        manifest.history.is_some(),
+        "the bundled default is a history model"
+    );
+    let paths = HistoryPaths::in_dir(&repo().join("data/sample/history"));
+    files::import(
+        &s.store,
+        &paths,
+        &manifest.schema,
+        None,
+        ImportOptions::default(),
+    )
+    .await
+    .expect("import the sample history");
+    let read = files::read_history(&s.store, &manifest.schema)
+        .await
+        .expect("read it back");
+    let scored_at = "2026-05-01T00:00:00Z";
+    for id in read.history.ids.iter().step_by(97).take(40) {
+        ok(
+            &router,
+            get(&format!("/v1/leads/{id}/score?as_of={scored_at}")),
+        )
+        .await;
+    }
+    // A logged lead the store does not hold counts among the leads without inputs.
+    ok(
+        &router,
+        post(
+            &format!("/v1/score?as_of={scored_at}"),
+            json!({"id": "not-stored", "employees": 50}).to_string(),
+        ),
+    )
+    .await;
+    state.score_log.as_ref().expect("a log").flush().await;
+
+    let monitored_at = "2026-05-15T00:00:00Z";
+    let answer = ok(&router, get(&format!("/v1/monitor?as_of={monitored_at}"))).await;
+    let direct = monitor_store(
+        &s.store,
+        Range::default(),
+        Some(monitored_at.parse().expect("time")),
+        Some(manifest),
+        Some(&read.history),
+        &MonitorConfig::for_model(Some(manifest)),
+    )
+    .await
+    .expect("monitor through the file readers");
+    let direct = serde_json::to_value(&direct).expect("json");
+    let features = answer["drift"]["features"].as_array().expect("features");
+    assert_eq!(features.len(), manifest.encoder.columns.len());
+    assert!(
+        features
+            .iter()
+            .any(|f| f["psi"].as_f64().is_some_and(|p| p > 0.0)),
+        "{features:?}"
+    );
+    assert_eq!(answer["drift"]["leads_without_inputs"], json!(1));
+    assert_eq!(answer["drift"], direct["drift"]);
+    assert_eq!(answer, direct);
+}
+
+#[tokio::test]
+async fn the_inputs_drift_is_the_file_readers_on_both_backends() {
+    for s in stores::both().await {
+        the_inputs_drift_is_the_file_readers(s).await;
     }
 }
