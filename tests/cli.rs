@@ -311,22 +311,7 @@ fn bundled_default_model_scores_and_explains_the_sample_history() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("scores.csv");
     let history = root.join("data/sample/history");
-    ok(&[
-        "score",
-        "--model",
-        s(&root.join("models/default")),
-        "--leads",
-        s(&history.join("leads.csv")),
-        "--events",
-        s(&history.join("events.csv")),
-        "--outcomes",
-        s(&history.join("outcomes.csv")),
-        "--as-of",
-        "2026-06-01T00:00:00Z",
-        "--out",
-        s(&out),
-        "--explain",
-    ]);
+    score_sample_history(&history, "2026-06-01T00:00:00Z", &out, &["--explain"]);
     let scores = qualify_data::read_table(&out, &Default::default()).expect("scores");
     assert!(scores.rows() > 1000, "open leads scored: {}", scores.rows());
     let values = numbers(&scores, "propensity");
@@ -1148,21 +1133,31 @@ fn score_as_of_scores_re_engaged_bad_timing_leads_again() {
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("scores.csv");
-    ok(&[
+    score_sample_history(&history, at, &out, &[]);
+    let scores = qualify_data::read_table(&out, &Default::default()).expect("scores");
+    assert_eq!(texts(&scores, "lead_id"), open);
+}
+
+/// `qualify score` of the bundled default model on the sample history at `at`, into `out`.
+fn score_sample_history(history: &Path, at: &str, out: &Path, extra: &[&str]) {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default");
+    let [leads, events, outcomes] =
+        ["leads.csv", "events.csv", "outcomes.csv"].map(|f| history.join(f));
+    let mut args = vec![
         "score",
         "--model",
-        s(&root.join("models/default")),
+        s(&model),
         "--leads",
-        s(&history.join("leads.csv")),
+        s(&leads),
         "--events",
-        s(&history.join("events.csv")),
+        s(&events),
         "--outcomes",
-        s(&history.join("outcomes.csv")),
+        s(&outcomes),
         "--as-of",
         at,
         "--out",
-        s(&out),
-    ]);
-    let scores = qualify_data::read_table(&out, &Default::default()).expect("scores");
-    assert_eq!(texts(&scores, "lead_id"), open);
+        s(out),
+    ];
+    args.extend_from_slice(extra);
+    ok(&args);
 }
