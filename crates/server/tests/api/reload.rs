@@ -203,7 +203,10 @@ async fn a_reload_stuck_on_a_file_read_times_out_and_does_not_wedge_the_next() {
     assert!(body["rules"]["stage"].is_string());
 
     // Unblock the stuck read (open the FIFO for writing and close it) so its thread ends and
-    // the test's runtime can shut down.
-    std::thread::spawn(move || drop(std::fs::OpenOptions::new().write(true).open(&rules)));
+    // the test's runtime can shut down. Joined before the fixture's temporary directory goes:
+    // a writer that started after the FIFO was deleted would leave the read stuck for good.
+    std::thread::spawn(move || drop(std::fs::OpenOptions::new().write(true).open(&rules)))
+        .join()
+        .expect("the writer ends once the stuck read has the FIFO open");
     drop(state);
 }
