@@ -95,6 +95,11 @@ pub struct HistoryFiles {
 /// Reads the three tables as [`read_history`] does (the leads with the schema's text
 /// columns; the ids, times, types and names of the other two as text), without checking them.
 ///
+/// The three files are read on three threads: each read is mostly one thread's parsing
+/// (polars' CSV reader, then the conversion to a [`RawTable`]), and the events file, the
+/// largest, no longer waits for the other two. When several files are bad, the error is the
+/// first in the order leads, events, outcomes, as a sequential read would report.
+///
 /// # Errors
 /// An unreadable file.
 pub fn read_history_files(
@@ -103,26 +108,35 @@ pub fn read_history_files(
     delimiter: Option<u8>,
 ) -> Result<HistoryFiles, HistoryReadError> {
     let (_, _, columns) = history_columns(schema)?;
-    let leads = read_table(&paths.leads, &ReadOptions::for_schema(schema, delimiter))?;
     let text = |names: &[&str]| ReadOptions {
         delimiter,
         text_columns: names.iter().map(|n| n.to_string()).collect(),
     };
-    let e = &columns.events;
-    let events = read_optional(
-        &paths.events,
-        &text(&[&e.lead_id, &e.at, &e.kind, &e.event_id]),
-    )?;
-    let o = &columns.outcomes;
-    let outcomes = match &paths.outcomes {
-        Some(path) => read_optional(path, &text(&[&o.lead_id, &o.at, &o.outcome, &o.reason]))?,
-        None => None,
-    };
+    let (e, o) = (&columns.events, &columns.outcomes);
+    let events_options = text(&[&e.lead_id, &e.at, &e.kind, &e.event_id]);
+    let outcomes_options = text(&[&o.lead_id, &o.at, &o.outcome, &o.reason]);
+    let (leads, events, outcomes) = std::thread::scope(|s| {
+        let events = s.spawn(|| read_optional(&paths.events, &events_options));
+        let outcomes = s.spawn(|| match &paths.outcomes {
+            Some(path) => read_optional(path, &outcomes_options),
+            None => Ok(None),
+        });
+        let leads = read_table(&paths.leads, &ReadOptions::for_schema(schema, delimiter));
+        (leads, joined(events), joined(outcomes))
+    });
     Ok(HistoryFiles {
-        leads,
-        events,
-        outcomes,
+        leads: leads?,
+        events: events?,
+        outcomes: outcomes?,
     })
+}
+
+/// A reader thread's result; its panic goes on in the caller (the readers catch polars'
+/// own panics, so one here is a bug).
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Reads and checks the three tables with the leads schema `schema` (its columns read the

@@ -331,3 +331,29 @@ fn files_read_like_tables() {
         .to_string();
     assert!(err.contains("\"value\"") && err.contains("lots"), "{err}");
 }
+
+/// The three files are read side by side; with several bad files the error is still the
+/// first in the order leads, events, outcomes.
+#[test]
+fn of_several_bad_files_the_first_is_reported() {
+    let dir = tempfile::tempdir().expect("dir");
+    let schema = Schema::from_toml(SCHEMA, "leads.toml").expect("schema");
+    let paths = HistoryPaths::in_dir(dir.path());
+    let outcomes = paths.outcomes.clone().expect("path");
+    std::fs::write(&outcomes, "lead_id,at,at\nL1,2026-01-02,x\n").expect("outcomes");
+    std::fs::write(&paths.events, "lead_id,at\nL1\n").expect("events");
+    let err = |paths: &HistoryPaths| {
+        read_history_files(paths, &schema, None)
+            .expect_err("bad")
+            .to_string()
+    };
+    let named = |e: &str, path: &Path| e.contains(&path.display().to_string());
+    let missing = err(&paths);
+    assert!(named(&missing, &paths.leads), "{missing}");
+    crate::write_table(&paths.leads, &leads()).expect("leads");
+    let events = err(&paths);
+    assert!(named(&events, &paths.events), "{events}");
+    crate::write_table(&paths.events, &good_events()).expect("events");
+    let repeated = err(&paths);
+    assert!(named(&repeated, &outcomes), "{repeated}");
+}
