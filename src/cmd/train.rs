@@ -273,10 +273,14 @@ fn store_history(args: &TrainArgs, url: &str, schema: Option<Schema>) -> Result<
         .as_ref()
         .and_then(|s| s.history.clone())
         .unwrap_or_default();
+    let sets = schema
+        .as_ref()
+        .map(qualify_store::SetSeparators::of)
+        .unwrap_or_default();
     let spinner = spinner("reading the store");
     let tables = super::store::runtime()?.block_on(async {
         let store = qualify_store::Store::connect(url).await?;
-        let tables = store.history_tables(&names).await;
+        let tables = store.history_tables(&names, &sets).await;
         store.close().await;
         tables
     });

@@ -17,7 +17,7 @@ use chrono::DateTime;
 use qualify_core::encoder::parse::{number_text, time_from_text};
 use qualify_core::history::time_text;
 use qualify_core::lead::EventType;
-use qualify_core::schema::Schema;
+use qualify_core::schema::{ColumnSpec, ColumnType, Schema};
 use qualify_core::value::{Cell, RawTable};
 use qualify_data::history::{
     HistoryPaths, HistoryReport, ReadHistory, Source, from_tables, history_columns,
@@ -33,7 +33,7 @@ use crate::model::{NewEvent, NewOutcome};
 use crate::outcomes::put_outcomes;
 use crate::tables::object_text;
 use crate::time::now_ms;
-use crate::{Backend, HistoryTables, Store};
+use crate::{Backend, HistoryTables, SetSeparators, Store};
 
 /// Events built and written per step (bounds the memory of a large import).
 const EVENTS_PER_STEP: usize = 20_000;
@@ -74,7 +74,9 @@ fn store_path(table: &str) -> PathBuf {
 /// `store:leads`, `store:events`, `store:outcomes` with its row in arrival order).
 pub async fn read_history(store: &Store, schema: &Schema) -> Result<ReadHistory, StoreError> {
     let (_, _, columns) = history_columns(schema)?;
-    let tables = store.history_tables(&columns).await?;
+    let tables = store
+        .history_tables(&columns, &SetSeparators::of(schema))
+        .await?;
     checked(tables, schema)
 }
 
@@ -144,7 +146,7 @@ pub async fn import(
     let (_, _, columns) = history_columns(schema)?;
     let history = &read.history;
     let index = history.index();
-    let leads = lead_rows(&files.leads, &history.ids, &history.created);
+    let leads = lead_rows(&files.leads, schema, &history.ids, &history.created);
 
     let mut tx = store.write(Part::Leads).await?;
     if store.backend() == Backend::Sqlite {
@@ -208,20 +210,34 @@ pub async fn import(
 }
 
 /// Each lead's row as an attributes object, columns in file order (plus `id` when the
-/// file names its id column otherwise).
-fn lead_rows(table: &RawTable, ids: &[String], created: &[i64]) -> Vec<LeadRow> {
+/// file names its id column otherwise). A set column's cell is stored as the list a client
+/// would `PUT` ("a;b" as `["a", "b"]`, split at the schema's separator, items trimmed), so
+/// a lead reads back alike however it arrived; a cell of separators only is kept as text.
+fn lead_rows(table: &RawTable, schema: &Schema, ids: &[String], created: &[i64]) -> Vec<LeadRow> {
     let has_id = table.column("id").is_some();
+    let separators: Vec<Option<&str>> = table
+        .names()
+        .iter()
+        .map(|name| {
+            schema
+                .column(name)
+                .filter(|c| c.kind == Some(ColumnType::Set))
+                .map(ColumnSpec::set_separator)
+        })
+        .collect();
     (0..table.rows())
         .map(|row| {
             let mut members: Vec<(&str, Value)> = Vec::with_capacity(table.names().len() + 1);
             if !has_id {
                 members.push(("id", Value::String(ids[row].clone())));
             }
-            members.extend(
-                table
-                    .columns()
-                    .map(|(name, col)| (name, col.get(row).to_json())),
-            );
+            members.extend(table.columns().zip(&separators).map(|((name, col), sep)| {
+                let value = match (col.cell(row), sep) {
+                    (Cell::Text(text), Some(sep)) => set_items(text, sep),
+                    _ => None,
+                };
+                (name, value.unwrap_or_else(|| col.get(row).to_json()))
+            }));
             LeadRow {
                 id: ids[row].clone(),
                 attributes: object_text(&members),
@@ -229,6 +245,17 @@ fn lead_rows(table: &RawTable, ids: &[String], created: &[i64]) -> Vec<LeadRow> 
             }
         })
         .collect()
+}
+
+/// A set cell's items as a JSON list; `None` when it holds none.
+fn set_items(text: &str, separator: &str) -> Option<Value> {
+    let items: Vec<Value> = text
+        .split(separator)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| Value::String(s.to_string()))
+        .collect();
+    (!items.is_empty()).then_some(Value::Array(items))
 }
 
 /// A cell's trimmed text, `None` when blank.

@@ -58,7 +58,7 @@ pub use migrate::SCHEMA_VERSION;
 #[cfg(feature = "openapi")]
 pub use model::Outcome;
 pub use model::{NewEvent, NewOutcome, StoredEvent, StoredLead, StoredOutcome};
-pub use tables::HistoryTables;
+pub use tables::{HistoryTables, SetSeparators};
 
 /// The database behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]

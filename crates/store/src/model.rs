@@ -116,13 +116,14 @@ pub struct StoredLead {
 impl StoredLead {
     /// The lead as a canonical lead record: its attributes, and its events as
     /// `activities` (what `/v1/score` would be sent for this lead). A `tech_stack` kept as a
-    /// file's cell text (`qualify store import`) is split on the set separator (`;`).
+    /// file's cell text (imported by an earlier version; imports now store a list) is split
+    /// on the set separator (`;`).
     ///
     /// # Errors
     /// Attributes that no longer read as a lead record (written by an older contract).
     pub fn record(&self) -> Result<LeadRecord, StoreError> {
         let mut attributes = self.attributes.clone().unwrap_or_default();
-        // Leads imported from files keep a multi-valued cell as the file wrote it
+        // Leads imported by an earlier version keep a multi-valued cell as the file wrote it
         // ("salesforce;slack", or null when empty); the record takes `tech_stack` as a list.
         if attributes
             .get("tech_stack")

@@ -10,7 +10,9 @@
 //!   leads table, so its events and outcome are dropped and counted, as in files), in the
 //!   order they arrived; columns in the order first seen, typed as polars types a file's
 //!   columns (all numbers: numbers; all booleans: booleans; all missing: text; otherwise
-//!   text, numbers written as the encoder writes them);
+//!   text, numbers written as the encoder writes them, and a list, a set column's value, as
+//!   its items joined by the column's separator, as a file cell holds them: see
+//!   [`SetSeparators`]);
 //! - **events**: in the order they arrived, times as RFC 3339 text;
 //! - **outcomes**: the outcome under the first name the schema accepts for it.
 
@@ -18,7 +20,7 @@ use std::collections::HashMap;
 
 use qualify_core::encoder::parse::number_text;
 use qualify_core::history::{HistoryColumns, OutcomeKind, time_text};
-use qualify_core::schema::DEFAULT_SET_SEPARATOR;
+use qualify_core::schema::{ColumnType, DEFAULT_SET_SEPARATOR, Schema};
 use qualify_core::value::{RawColumn, RawTable};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
@@ -37,14 +39,42 @@ pub struct HistoryTables {
     pub outcomes: Option<RawTable>,
 }
 
+/// The separator of each set column's cells, for lists read back as cells (a file writes
+/// `["a", "b"]` of a column with separator `|` as `a|b`); `;` for any other column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SetSeparators(HashMap<String, String>);
+
+impl SetSeparators {
+    /// The separators of `schema`'s set columns.
+    pub fn of(schema: &Schema) -> SetSeparators {
+        SetSeparators(
+            schema
+                .columns
+                .iter()
+                .filter(|c| c.kind == Some(ColumnType::Set))
+                .map(|c| (c.name.clone(), c.set_separator().to_string()))
+                .collect(),
+        )
+    }
+
+    /// The separator of `column`'s cells.
+    pub fn of_column(&self, column: &str) -> &str {
+        self.0
+            .get(column)
+            .map_or(DEFAULT_SET_SEPARATOR, String::as_str)
+    }
+}
+
 impl Store {
-    /// Reads the three tables, naming the events' and outcomes' columns as `names` does.
+    /// Reads the three tables, naming the events' and outcomes' columns as `names` does and
+    /// writing lists as `sets` says.
     ///
     /// # Errors
     /// The database; a stored row the code cannot read.
     pub async fn history_tables(
         &self,
         names: &HistoryColumns,
+        sets: &SetSeparators,
     ) -> Result<HistoryTables, StoreError> {
         let mut conn = self.read(Part::Leads).await?;
         let rows = sqlx::query(
@@ -64,7 +94,7 @@ impl Store {
             })?;
             leads.push(attributes);
         }
-        let leads = leads_table(&leads)?;
+        let leads = leads_table(&leads, sets)?;
 
         let rows =
             sqlx::query("SELECT lead_id, type, at, event_id, value FROM events ORDER BY seq")
@@ -200,7 +230,10 @@ fn table(columns: Vec<(&String, RawColumn)>) -> Result<Option<RawTable>, StoreEr
 }
 
 /// The leads table of attribute objects (module docs: column order and types).
-pub(crate) fn leads_table(leads: &[Vec<(String, Value)>]) -> Result<RawTable, StoreError> {
+pub(crate) fn leads_table(
+    leads: &[Vec<(String, Value)>],
+    sets: &SetSeparators,
+) -> Result<RawTable, StoreError> {
     let mut names: Vec<&str> = Vec::new();
     let mut position: HashMap<&str, usize> = HashMap::new();
     for lead in leads {
@@ -221,13 +254,13 @@ pub(crate) fn leads_table(leads: &[Vec<(String, Value)>]) -> Result<RawTable, St
     }
     let mut table = RawTable::new();
     for (name, column) in names.into_iter().zip(cells) {
-        table.push(name, typed_column(&column))?;
+        table.push(name, typed_column(&column, sets.of_column(name)))?;
     }
     Ok(table)
 }
 
 /// A column typed as a file reader would type it (module docs).
-fn typed_column(cells: &[Option<&Value>]) -> RawColumn {
+fn typed_column(cells: &[Option<&Value>], separator: &str) -> RawColumn {
     let present = || cells.iter().flatten();
     if present().next().is_some() && present().all(|v| v.is_number()) {
         return RawColumn::Number(cells.iter().map(|v| v.and_then(Value::as_f64)).collect());
@@ -235,11 +268,16 @@ fn typed_column(cells: &[Option<&Value>]) -> RawColumn {
     if present().next().is_some() && present().all(|v| v.is_boolean()) {
         return RawColumn::Bool(cells.iter().map(|v| v.and_then(Value::as_bool)).collect());
     }
-    RawColumn::Text(cells.iter().map(|v| v.map(cell_text)).collect())
+    RawColumn::Text(
+        cells
+            .iter()
+            .map(|v| v.map(|v| cell_text(v, separator)))
+            .collect(),
+    )
 }
 
 /// A value in a text column.
-fn cell_text(v: &Value) -> String {
+fn cell_text(v: &Value, separator: &str) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), number_text),
@@ -251,7 +289,7 @@ fn cell_text(v: &Value) -> String {
                 other => other.to_string(),
             })
             .collect::<Vec<_>>()
-            .join(DEFAULT_SET_SEPARATOR),
+            .join(separator),
         other => other.to_string(),
     }
 }
@@ -299,7 +337,7 @@ mod tests {
         assert_eq!(a[1].0, "zeta");
         let b = ordered_object(r#"{"id": "a", "alpha": null, "zeta": "n/a", "new": 1.5}"#)
             .expect("object");
-        let t = leads_table(&[a, b]).expect("table");
+        let t = leads_table(&[a.clone(), b], &SetSeparators::default()).expect("table");
         assert_eq!(t.names(), ["id", "zeta", "alpha", "s", "new"]);
         assert_eq!(
             t.column("zeta"),
@@ -316,6 +354,18 @@ mod tests {
         assert_eq!(
             t.column("new"),
             Some(&RawColumn::Number(vec![None, Some(1.5)]))
+        );
+        // A set column with its own separator writes its lists with it.
+        let schema = Schema::from_toml(
+            "[[column]]\nname = \"s\"\nrole = \"firmographic\"\ntype = \"set\"\nseparator = \"|\"\n\
+             [[column]]\nname = \"won\"\nrole = \"label\"\n",
+            "leads.toml",
+        )
+        .expect("schema");
+        let t = leads_table(&[a], &SetSeparators::of(&schema)).expect("table");
+        assert_eq!(
+            t.column("s"),
+            Some(&RawColumn::Text(vec![Some("x|y".into())]))
         );
         let text = object_text(&[("z", Value::from(1)), ("a", Value::Null)]);
         assert_eq!(text, r#"{"z":1,"a":null}"#);

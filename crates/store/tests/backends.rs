@@ -575,7 +575,10 @@ async fn the_tables_for_training_leave_stubs_out_and_use_the_schema_names() {
         ))
         .await
         .expect("outcome");
-        let tables = s.history_tables(&names).await.expect("tables");
+        let tables = s
+            .history_tables(&names, &Default::default())
+            .await
+            .expect("tables");
         assert_eq!(tables.leads.rows(), 1, "the stub is not in the leads table");
         assert_eq!(
             tables.leads.column("employees"),
@@ -624,7 +627,7 @@ async fn concurrent_writers_all_commit() {
         }
         let tables = f
             .store
-            .history_tables(&HistoryColumns::default())
+            .history_tables(&HistoryColumns::default(), &Default::default())
             .await
             .expect("tables");
         assert_eq!(tables.events.map(|e| e.rows()), Some(8 * 5 * 20));

@@ -83,7 +83,10 @@ async fn an_imported_history_reads_back_as_its_files_read() {
         // The schema inferred from the store is the one inferred from the file.
         let tables = f
             .store
-            .history_tables(&schema.history.clone().unwrap_or_default())
+            .history_tables(
+                &schema.history.clone().unwrap_or_default(),
+                &qualify_store::SetSeparators::of(&schema),
+            )
             .await
             .expect("tables");
         let inferred = files::infer_leads_schema(&tables).expect("inferred");
@@ -107,11 +110,63 @@ async fn a_file_the_policy_refuses_writes_nothing() {
         assert!(err.to_string().contains("two outcomes"), "{err}");
         let tables = f
             .store
-            .history_tables(&Default::default())
+            .history_tables(&Default::default(), &Default::default())
             .await
             .expect("tables");
         assert_eq!(tables.leads.rows(), 0);
         assert!(tables.events.is_none());
+    })
+    .await;
+}
+
+/// A set column is stored as the list a client would `PUT`, split at the schema's separator
+/// (here `|`, not the default `;`); the store's history still reads back as the files'.
+#[tokio::test]
+async fn set_cells_are_stored_as_lists_split_at_the_schema_separator() {
+    on_both(|f: Fixture| async move {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (paths, schema) = history_files(dir.path());
+        let text = std::fs::read_to_string(&paths.leads).expect("leads");
+        std::fs::write(&paths.leads, text.replace(';', "|")).expect("write");
+        let mut schema = schema;
+        let column = schema
+            .columns
+            .iter_mut()
+            .find(|c| c.name == "tech_stack")
+            .expect("a tech_stack column");
+        assert_eq!(column.kind, Some(qualify_core::schema::ColumnType::Set));
+        column.separator = Some("|".into());
+        let from_files = read_history(&paths, &schema, None).expect("files");
+        files::import(&f.store, &paths, &schema, None, ImportOptions::default())
+            .await
+            .expect("import");
+        let from_store = files::read_history(&f.store, &schema).await.expect("store");
+        assert_eq!(from_store.history, from_files.history);
+
+        let leads = from_files
+            .history
+            .leads
+            .column("tech_stack")
+            .expect("column");
+        let (row, cell) = (0..leads.len())
+            .find_map(|r| match leads.cell(r) {
+                qualify_core::value::Cell::Text(t) if t.contains('|') => Some((r, t.to_string())),
+                _ => None,
+            })
+            .expect("a lead with several tools");
+        let id = &from_files.history.ids[row];
+        let stored = f.store.lead(id).await.expect("read").expect("the lead");
+        let expected: Vec<serde_json::Value> = cell.split('|').map(Into::into).collect();
+        let attributes = stored.attributes.as_ref().expect("attributes");
+        assert_eq!(
+            attributes["tech_stack"],
+            serde_json::Value::Array(expected.clone())
+        );
+        let record = stored.record().expect("record");
+        assert_eq!(
+            serde_json::to_value(&record.tech_stack).expect("json"),
+            serde_json::Value::Array(expected)
+        );
     })
     .await;
 }

@@ -65,7 +65,7 @@ async fn a_killed_writer_loses_no_acknowledged_batch_and_leaves_no_partial_one()
         child.wait().expect("reap");
         let store = Store::connect(&f.url).await.expect("reopen");
         let events = store
-            .history_tables(&HistoryColumns::default())
+            .history_tables(&HistoryColumns::default(), &Default::default())
             .await
             .expect("tables")
             .events
