@@ -1,4 +1,4 @@
-//! Leads: upserting attributes, reading one lead back with its history.
+//! Leads: upserting attributes (reading them back: the `read` module).
 //!
 //! A lead's attributes are a JSON object read with the canonical lead record's rules
 //! ([`LeadRecord`]: whole employee counts, the boolean forms, derived fields that agree with
@@ -19,7 +19,7 @@ use sqlx::Row;
 
 use crate::Store;
 use crate::error::{Item, Part, StoreError, db};
-use crate::model::{StoredEvent, StoredLead, StoredOutcome};
+use crate::model::{StoredEvent, StoredOutcome};
 use crate::time::{from_ms, now_ms, text};
 
 /// The attribute holding a lead's creation time (the history contract's name).
@@ -114,63 +114,6 @@ impl Store {
         put_leads(&mut tx, std::slice::from_ref(&row), now_ms()).await?;
         check_outcomes_after_creation(&mut tx).await?;
         tx.commit().await.map_err(db(Part::Leads))
-    }
-
-    /// Lead `id` with its events (in time order, then arrival) and outcomes; `None` when
-    /// the store has never heard of it.
-    pub async fn lead(&self, id: &str) -> Result<Option<StoredLead>, StoreError> {
-        let mut conn = self.read(Part::Leads).await?;
-        let Some(row) =
-            sqlx::query("SELECT attributes, created_at, updated_at FROM leads WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db(Part::Leads))?
-        else {
-            return Ok(None);
-        };
-        let attributes: Option<String> = row.try_get(0).map_err(db(Part::Leads))?;
-        let created: Option<i64> = row.try_get(1).map_err(db(Part::Leads))?;
-        let updated: i64 = row.try_get(2).map_err(db(Part::Leads))?;
-        let attributes = attributes
-            .map(|text| match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(map)) => Ok(map),
-                _ => Err(StoreError::Corrupt {
-                    part: Part::Leads,
-                    lead: id.to_string(),
-                    message: "the attributes are not a JSON object".into(),
-                }),
-            })
-            .transpose()?;
-        let events = sqlx::query(
-            "SELECT type, at, event_id, value FROM events WHERE lead_id = $1 ORDER BY at, seq",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db(Part::Events))?
-        .into_iter()
-        .map(|r| stored_event(id, &r))
-        .collect::<Result<Vec<_>, _>>()?;
-        let outcomes = sqlx::query(
-            "SELECT outcome, at, reason FROM outcomes WHERE lead_id = $1 ORDER BY at, seq",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db(Part::Outcomes))?
-        .into_iter()
-        .map(|r| stored_outcome(id, &r))
-        .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(StoredLead {
-            id: id.to_string(),
-            attributes,
-            created_at: created.map(|ms| from_ms(ms, Part::Leads, id)).transpose()?,
-            updated_at: from_ms(updated, Part::Leads, id)?,
-            events,
-            outcome: outcomes.last().cloned(),
-            outcomes,
-        }))
     }
 }
 
@@ -310,6 +253,24 @@ pub(crate) fn push_values(sql: &mut String, rows: usize, width: usize, conn: &sq
         }
         sql.push(')');
     }
+}
+
+/// The rows `select` (ending in `IN `) finds for `leads`, then `tail`: one query whatever
+/// the number of leads (callers keep it within both backends' parameter limits).
+pub(crate) async fn rows_of(
+    conn: &mut sqlx::AnyConnection,
+    select: &str,
+    leads: &[&str],
+    tail: &str,
+) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    let mut sql = String::from(select);
+    push_values(&mut sql, 1, leads.len(), conn);
+    sql.push_str(tail);
+    let mut query = sqlx::query(&sql).persistent(false);
+    for lead in leads {
+        query = query.bind(*lead);
+    }
+    query.fetch_all(&mut *conn).await
 }
 
 /// When `t` is as a stored time.

@@ -44,6 +44,7 @@ pub mod migrate;
 mod model;
 pub mod monitoring;
 pub mod outcomes;
+mod read;
 pub mod scores;
 pub mod tables;
 mod time;

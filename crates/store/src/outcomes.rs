@@ -15,7 +15,7 @@ use qualify_core::history::{Outcome, Outcomes};
 
 use crate::Store;
 use crate::error::{Item, Part, StoreError, db};
-use crate::leads::{ms, push_values, put_stubs, stored_outcome};
+use crate::leads::{ms, push_values, put_stubs, rows_of, stored_outcome};
 use crate::model::{NewOutcome, StoredOutcome};
 use crate::time::{from_ms, now_ms, text};
 
@@ -121,23 +121,6 @@ pub(crate) async fn put_outcomes(
         insert_outcomes(&mut *tx, &new, now).await?;
     }
     Ok(out)
-}
-
-/// The rows of `select` (ending in `IN `) over `leads`, then `tail`: one statement.
-async fn rows_of(
-    tx: &mut sqlx::AnyConnection,
-    select: &str,
-    leads: &[&str],
-    tail: &str,
-) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
-    let mut sql = String::from(select);
-    push_values(&mut sql, 1, leads.len(), tx);
-    sql.push_str(tail);
-    let mut query = sqlx::query(&sql).persistent(false);
-    for lead in leads {
-        query = query.bind(*lead);
-    }
-    query.fetch_all(&mut *tx).await
 }
 
 /// The creation time of each of `leads` that has one (stubs have none).

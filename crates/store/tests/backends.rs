@@ -503,6 +503,56 @@ async fn a_batch_of_outcomes_is_recorded_as_one_by_one() {
     .await;
 }
 
+/// Many leads read at once (in chunks of ids) are each the lead read alone: events and
+/// outcomes go to their own lead, in time order; unknown and repeated ids are left out.
+#[tokio::test]
+async fn leads_read_together_are_each_read_alone() {
+    on_both(|f: Fixture| async move {
+        let s = &f.store;
+        let at = |i: usize| format!("2026-02-{:02}T{:02}:00:00Z", 1 + i % 28, i % 24);
+        let events: Vec<NewEvent> = (0..3000)
+            .map(|i| event(&format!("M{}", (i * 7) % 1201), "email_open", &at(i), None))
+            .collect();
+        s.append_events(&events).await.expect("events");
+        s.upsert_lead(
+            "M5",
+            &obj(r#"{"industry": "saas", "tech_stack": ["a", "b"]}"#),
+        )
+        .await
+        .expect("lead");
+        let outcomes: Vec<NewOutcome> = (0..1201)
+            .step_by(3)
+            .map(|i| {
+                outcome(
+                    &format!("M{i}"),
+                    OutcomeKind::Converted,
+                    "2026-03-30T00:00:00Z",
+                )
+            })
+            .collect();
+        s.record_outcomes(&outcomes).await.expect("outcomes");
+        let mut ids: Vec<String> = (0..1201).rev().map(|i| format!("M{i}")).collect();
+        ids.insert(600, "unknown".into());
+        ids.push("M5".into());
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let together = s.leads(&refs).await.expect("together");
+        assert_eq!(together.len(), 1201);
+        for (lead, id) in together
+            .iter()
+            .zip(refs.iter().filter(|id| **id != "unknown"))
+        {
+            assert_eq!(&lead.id, id);
+            let alone = s.lead(id).await.expect("read").expect("known");
+            assert_eq!(lead, &alone, "{id}");
+        }
+        let m5 = &together[1200 - 5];
+        assert_eq!(m5.id, "M5");
+        assert!(m5.attributes.is_some() && m5.events.windows(2).all(|w| w[0].at <= w[1].at));
+        assert!(m5.outcome.is_none() && together[1200].outcome.is_some());
+    })
+    .await;
+}
+
 fn entry(lead: Option<&str>, at: &str, p: f64) -> ScoreLogEntry {
     ScoreLogEntry {
         lead_id: lead.map(str::to_string),

@@ -173,18 +173,18 @@ async fn drift_leads(
         .filter(|e| e.as_of > start)
         .filter_map(|e| e.lead_id.as_deref())
         .collect();
-    let mut leads = HashMap::with_capacity(ids.len());
-    for id in ids {
-        let stored = store
-            .lead(id)
-            .await
-            .map_err(|e| monitor_error(MonitorError::Store { source: e }))?;
-        match stored.map(|lead| lead.record()) {
-            Some(Ok(record)) => {
-                leads.insert(id.to_string(), record);
+    let ids: Vec<&str> = ids.into_iter().collect();
+    let stored = store
+        .leads(&ids)
+        .await
+        .map_err(|e| monitor_error(MonitorError::Store { source: e }))?;
+    let mut leads = HashMap::with_capacity(stored.len());
+    for lead in stored {
+        match lead.record() {
+            Ok(record) => {
+                leads.insert(lead.id, record);
             }
-            Some(Err(error)) => tracing::warn!(lead = id, %error, "a stored lead is not a record"),
-            None => {}
+            Err(error) => tracing::warn!(lead = lead.id, %error, "a stored lead is not a record"),
         }
     }
     Ok(leads)
