@@ -314,9 +314,31 @@ fn differences(a: &Value, b: &Value, at: &str, out: &mut Vec<String>, limit: usi
     }
 }
 
+/// A copy of `outcomes` with one more row: `lead`'s `outcome` at `at` (milliseconds), with
+/// `reason`.
+fn add_outcome(outcomes: &Path, lead: &str, at: i64, outcome: &str, reason: &str, out: &Path) {
+    let text = std::fs::read_to_string(outcomes).expect("outcomes");
+    let header: Vec<&str> = text.lines().next().expect("a header").split(',').collect();
+    let at = DateTime::from_timestamp_millis(at)
+        .expect("a time")
+        .to_rfc3339();
+    let row: Vec<&str> = header
+        .iter()
+        .map(|c| match *c {
+            "lead_id" => lead,
+            "at" => at.as_str(),
+            "outcome" => outcome,
+            "reason" => reason,
+            _ => "",
+        })
+        .collect();
+    let sep = if text.ends_with('\n') { "" } else { "\n" };
+    std::fs::write(out, format!("{text}{sep}{}\n", row.join(","))).expect("write outcomes");
+}
+
 /// A copy of `outcomes` with a conversion added for one lead disqualified for bad timing that
 /// re-engaged (an event after the disqualification) before `before`: a day after it
-/// re-engaged. Returns the copy and the lead.
+/// re-engaged. Returns the lead.
 fn convert_a_re_engaged_lead(
     outcomes: &Path,
     history: &qualify_core::history::History,
@@ -330,23 +352,44 @@ fn convert_a_re_engaged_lead(
             (reopened + day < before.timestamp_millis()).then_some((lead, reopened + day))
         })
         .expect("a re-engaged bad-timing lead in the synthetic history");
-    let text = std::fs::read_to_string(outcomes).expect("outcomes");
-    let header: Vec<&str> = text.lines().next().expect("a header").split(',').collect();
-    let at = DateTime::from_timestamp_millis(at)
-        .expect("a time")
-        .to_rfc3339();
-    let row: Vec<&str> = header
-        .iter()
-        .map(|c| match *c {
-            "lead_id" => history.ids[lead].as_str(),
-            "at" => at.as_str(),
-            "outcome" => "converted",
-            _ => "",
-        })
-        .collect();
-    let sep = if text.ends_with('\n') { "" } else { "\n" };
-    std::fs::write(out, format!("{text}{sep}{}\n", row.join(","))).expect("write outcomes");
+    add_outcome(outcomes, &history.ids[lead], at, "converted", "", out);
     history.ids[lead].clone()
+}
+
+/// A copy of `outcomes` where a converted lead is disqualified (bad fit) a day after it
+/// converted, which the outcome policy refuses. Returns the lead.
+fn disqualify_a_converted_lead(
+    outcomes: &Path,
+    history: &qualify_core::history::History,
+    out: &Path,
+) -> String {
+    let (lead, at) = (0..history.ids.len())
+        .find_map(|lead| {
+            let o = history.outcomes[lead].latest()?;
+            (o.kind == OutcomeKind::Converted).then_some((lead, o.at))
+        })
+        .expect("a converted lead in the synthetic history");
+    let day = Duration::days(1).num_milliseconds();
+    add_outcome(
+        outcomes,
+        &history.ids[lead],
+        at + day,
+        "disqualified",
+        "no_budget",
+        out,
+    );
+    history.ids[lead].clone()
+}
+
+/// The stderr of a `qualify` run that must fail.
+fn refused(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_qualify"))
+        .args(args)
+        .output()
+        .expect("run qualify");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "qualify {args:?} succeeded");
+    stderr
 }
 
 /// Two paths to one report: the history imported into a store (`qualify store import`) with
@@ -356,7 +399,9 @@ fn convert_a_re_engaged_lead(
 /// latest time in the records), and a `--from`/`--to` range. On SQLite always; on
 /// PostgreSQL too when `QUALIFY_TEST_POSTGRES_URL` names a server. One lead disqualified for
 /// bad timing re-engages and converts afterwards: a second outcome, which both sources hold,
-/// so both report one re-engaged conversion.
+/// so both report one re-engaged conversion. And both refuse the same file once a converted
+/// lead is disqualified afterwards: the store's import and the monitor's CSV reader apply the
+/// one outcome policy, and name the same lead and reason.
 #[test]
 fn monitoring_from_the_store_equals_monitoring_from_the_files() {
     let Scored {
@@ -480,6 +525,39 @@ fn monitoring_from_the_store_equals_monitoring_from_the_files() {
             }
         }
     }
+    // An outcome after a conversion: refused by the store's import and by the monitor's
+    // reader alike, for the same lead and the same reason.
+    let conflicting = history_dir.join("outcomes-conflict.csv");
+    let lead = disqualify_a_converted_lead(&outcomes, &history, &conflicting);
+    let fresh = format!("sqlite://{}", s(&tmp.path().join("store/conflict.db")));
+    let import = refused(&[
+        "store",
+        "import",
+        "--store",
+        &fresh,
+        "--leads",
+        s(&paths.leads),
+        "--events",
+        s(&paths.events),
+        "--outcomes",
+        s(&conflicting),
+    ]);
+    let monitor = refused(&[
+        "monitor",
+        "--log",
+        s(&log),
+        "--outcomes",
+        s(&conflicting),
+        "--out",
+        s(&tmp.path().join("conflict")),
+    ]);
+    for (name, stderr) in [("store import", &import), ("monitor", &monitor)] {
+        for part in [format!("{lead:?}"), "converted is final".to_string()] {
+            assert!(stderr.contains(&part), "{name}: {part} not in {stderr}");
+        }
+    }
+    assert!(monitor.contains(s(&conflicting)), "{monitor}");
+
     // --store and --log are exclusive.
     let out = Command::new(env!("CARGO_BIN_EXE_qualify"))
         .args([

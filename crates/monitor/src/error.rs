@@ -1,7 +1,15 @@
-//! What can go wrong: unreadable input files (with the line or row and column), the store,
+//! What can go wrong: unreadable input files (with the line or row and column), outcomes
+//! that break the per-lead outcome policy (with the lead and both rows), the store,
 //! bad settings, a figure the metric functions refused, a plot that did not draw.
 
 use std::path::PathBuf;
+
+use qualify_core::history::{ConflictKind, Outcome, time_text};
+
+/// An outcome's time as RFC 3339, for messages.
+fn time(o: &Outcome) -> String {
+    time_text(o.at).unwrap_or_else(|| o.at.to_string())
+}
 
 /// A monitoring error.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +51,24 @@ pub enum MonitorError {
         column: &'static str,
         problem: CellProblem,
         text: String,
+    },
+    /// Two outcomes of one lead in an outcomes file that break qualify-core's policy
+    /// (`qualify_core::history::Outcomes`): at the same instant, after a conversion, or after a
+    /// final (bad-fit, other or unexplained) disqualification. Rows are 1-based data rows,
+    /// in time order.
+    #[error(
+        "{}: lead {lead:?}: row {first} ({} at {}) and row {second} ({} at {}): {why}",
+        path.display(), .first_outcome.describe(), time(.first_outcome),
+        .second_outcome.describe(), time(.second_outcome)
+    )]
+    OutcomeConflict {
+        path: PathBuf,
+        lead: String,
+        first: usize,
+        second: usize,
+        first_outcome: Outcome,
+        second_outcome: Outcome,
+        why: ConflictKind,
     },
     /// A setting out of its range.
     #[error("setting {setting} = {value} is out of range (docs/monitoring.md)")]

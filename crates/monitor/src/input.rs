@@ -7,6 +7,14 @@
 //! (docs/history.md): outcomes `lead_id, at, outcome, reason?`, events `lead_id, at, type`
 //! (other columns ignored), CSV with a header; the score log is JSON lines of
 //! `ScoreLogEntry`.
+//!
+//! **The outcome policy.** An outcomes file is held to the rule the files check, the store
+//! and training apply (qualify-core's `history::life`, docs/history.md "A lead's outcomes"),
+//! by calling that code on each lead's outcomes: two outcomes of a lead at one instant,
+//! anything after a conversion, and anything after a final (bad-fit, other or unexplained)
+//! disqualification are refused, naming the lead and both rows; a bad-timing
+//! disqualification may be followed by a later outcome. Without it a file the store would
+//! refuse would still give figures, different ones from the store's for the same history.
 
 use std::collections::HashMap;
 use std::fs;
@@ -14,7 +22,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use qualify_core::encoder::parse::time_from_text;
-use qualify_core::history::OutcomeKind;
+use qualify_core::history::{Outcome, OutcomeKind, Outcomes, family_of};
 use qualify_core::scorelog::ScoreLogEntry;
 use serde::{Deserialize, Serialize};
 
@@ -143,12 +151,71 @@ impl<'p> Csv<'p> {
     }
 }
 
-/// Reads an outcomes CSV (`lead_id`, `at`, `outcome`, optional `reason`).
+impl OutcomeRecord {
+    /// The outcome as qualify-core's policy sees it: a disqualification's family comes from
+    /// its reason (`qualify_core::history::family_of`, the table the files check and the
+    /// store use; no reason is final).
+    pub fn core(&self) -> Outcome {
+        let at = self.at.timestamp_millis();
+        match self.outcome {
+            OutcomeKind::Converted => Outcome::converted(at),
+            OutcomeKind::Disqualified => {
+                Outcome::disqualified(at, family_of(self.reason.as_deref()))
+            }
+        }
+    }
+}
+
+/// Reads an outcomes CSV (`lead_id`, `at`, `outcome`, optional `reason`) and checks each
+/// lead's outcomes against the policy training and the store apply (module docs).
 ///
 /// # Errors
 /// An unreadable file, a missing column, a blank id or time, an unreadable time, an outcome
-/// that is neither `converted` nor `disqualified` (row and column named).
+/// that is neither `converted` nor `disqualified` (row and column named); two outcomes of a
+/// lead that break the policy ([`MonitorError::OutcomeConflict`]: the lead, both rows, why).
 pub fn read_outcomes(path: &Path) -> Result<Vec<OutcomeRecord>, MonitorError> {
+    let records = read_outcome_rows(path)?;
+    check_policy(path, &records)?;
+    Ok(records)
+}
+
+/// Each lead's outcomes (the first lead in file order first) through
+/// `qualify_core::history::Outcomes::new`; the first pair it refuses is the error, with the
+/// rows it came from.
+fn check_policy(path: &Path, records: &[OutcomeRecord]) -> Result<(), MonitorError> {
+    let mut leads: Vec<&str> = Vec::new();
+    let mut rows: HashMap<&str, Vec<(Outcome, usize)>> = HashMap::new();
+    for (row, r) in records.iter().enumerate() {
+        rows.entry(r.lead_id.as_str())
+            .or_insert_with(|| {
+                leads.push(r.lead_id.as_str());
+                Vec::new()
+            })
+            .push((r.core(), row + 1));
+    }
+    for lead in leads {
+        let Some(mut rows) = rows.remove(lead).filter(|r| r.len() > 1) else {
+            continue;
+        };
+        // The same stable sort as `Outcomes::new`, so its positions index `rows`.
+        rows.sort_by_key(|(o, _)| o.at);
+        if let Err(c) = Outcomes::new(rows.iter().map(|(o, _)| *o).collect()) {
+            return Err(MonitorError::OutcomeConflict {
+                path: path.to_path_buf(),
+                lead: lead.to_string(),
+                first: rows[c.first].1,
+                second: rows[c.second].1,
+                first_outcome: rows[c.first].0,
+                second_outcome: rows[c.second].0,
+                why: c.why,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The rows of an outcomes CSV, each cell checked, in file order.
+fn read_outcome_rows(path: &Path) -> Result<Vec<OutcomeRecord>, MonitorError> {
     let csv = Csv::read(path)?;
     let (lead, at, outcome) = (
         csv.column("lead_id")?,
@@ -201,69 +268,5 @@ pub fn read_events(path: &Path) -> Result<Vec<EventRecord>, MonitorError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bad_cells_name_row_and_column() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("outcomes.csv");
-        fs::write(
-            &path,
-            "lead_id,at,outcome,reason\nL1,2026-01-02,converted,\nL2,2026-01-03,lost,x\n",
-        )
-        .expect("write");
-        let err = read_outcomes(&path).expect_err("bad outcome");
-        assert!(
-            matches!(
-                err,
-                MonitorError::Cell {
-                    row: 2,
-                    column: "outcome",
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        fs::write(&path, "lead_id,at,outcome\nL1,yesterday,converted\n").expect("write");
-        let err = read_outcomes(&path).expect_err("bad time");
-        assert!(
-            matches!(
-                err,
-                MonitorError::Cell {
-                    row: 1,
-                    column: "at",
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        fs::write(&path, "lead,at,outcome\n").expect("write");
-        assert!(matches!(
-            read_outcomes(&path),
-            Err(MonitorError::MissingColumn {
-                column: "lead_id",
-                ..
-            })
-        ));
-        fs::write(
-            &path,
-            "lead_id,at,outcome,reason\nL1,2026-01-02T10:00:00Z,Disqualified, bad_timing \n",
-        )
-        .expect("write");
-        let read = read_outcomes(&path).expect("read");
-        assert_eq!(read[0].outcome, OutcomeKind::Disqualified);
-        assert_eq!(read[0].reason.as_deref(), Some("bad_timing"));
-    }
-
-    #[test]
-    fn log_errors_name_the_line() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("log.jsonl");
-        fs::write(&path, "\n{\"nope\": 1}\n").expect("write");
-        assert!(matches!(
-            read_log(&path),
-            Err(MonitorError::LogLine { line: 2, .. })
-        ));
-    }
-}
+#[path = "input_tests.rs"]
+mod tests;

@@ -3,6 +3,7 @@
 //! file alone, offline. The body lists its plots in `data-plots`, which the headless-browser
 //! check reads.
 
+mod bars;
 mod plots;
 
 use std::fmt::Write;
@@ -29,16 +30,24 @@ pub const PLOTS: &[(&str, &str)] = &[
         "weekly_psi",
         "The score's PSI against training, per weekly cohort.",
     ),
-    ("features", "PSI of each model input against training."),
     ("funnel", "Lead velocity: newly qualified leads per month."),
     ("reasons", "Disqualification reasons per week."),
+    (
+        "features",
+        "PSI of each model input against training: one row per input, highest first.",
+    ),
 ];
+
+/// The plots drawn across the page's width (two plots wide, [`plots::WIDE`] pixels): the
+/// inputs' PSI, one labelled row per input column.
+const WIDE_PLOTS: &[&str] = &["features"];
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222}\
 h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}\
 table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}\
-.plots{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;width:560px}figcaption{font-size:.85em;color:#555}\
+.plots{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}figure{margin:0;width:560px}\
+figure.wide{width:1132px}figcaption{font-size:.85em;color:#555}\
 .lead{font-size:1.05em;background:#f5f8fc;padding:.6em 1em;border-left:4px solid #1f77b4}\
 .spike{color:#d62728;font-weight:bold}";
 
@@ -106,9 +115,9 @@ pub fn page(r: &MonitorReport) -> Result<String, MonitorError> {
         plots::cohorts(r)?,
         plots::score(r)?,
         plots::weekly_psi(r)?,
-        plots::features(r)?,
         plots::funnel(r)?,
         plots::reasons(r)?,
+        plots::features(r)?,
     ];
     let ids: Vec<&str> = PLOTS.iter().map(|p| p.0).collect();
     let mut page = String::new();
@@ -140,9 +149,14 @@ pub fn page(r: &MonitorReport) -> Result<String, MonitorError> {
     );
     page.push_str("<div class=\"plots\">\n");
     for ((id, caption), svg) in PLOTS.iter().zip(&svgs) {
+        let class = if WIDE_PLOTS.contains(id) {
+            " class=\"wide\""
+        } else {
+            ""
+        };
         let _ = writeln!(
             page,
-            "<figure data-plot=\"{id}\">{svg}<figcaption>{}</figcaption></figure>",
+            "<figure data-plot=\"{id}\"{class}>{svg}<figcaption>{}</figcaption></figure>",
             esc(caption)
         );
     }
@@ -436,5 +450,18 @@ fn tables(page: &mut String, r: &MonitorReport) {
             let _ = write!(page, "<li>{}</li>", esc(n));
         }
         page.push_str("</ul>\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wide_figure_is_as_wide_as_its_plot() {
+        assert!(STYLE.contains(&format!("figure.wide{{width:{}px}}", plots::WIDE)));
+        for id in WIDE_PLOTS {
+            assert!(PLOTS.iter().any(|p| p.0 == *id), "{id}");
+        }
     }
 }

@@ -1,18 +1,26 @@
 //! The page's plots, drawn with plotters' SVG backend into strings, in qualify-compare's
 //! report style (size, palette: model blue, reference / rules orange). Every plot draws even
-//! without data (axes and a caption that says so), so the page always has all of them.
+//! without data (axes and a caption that says so), so the page always has all of them. Bar
+//! charts with category labels (the score's bins, months, input columns) are drawn by
+//! [`super::bars`], which keeps their labels apart at any count.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::bars::{Bar, columns, rows};
 use crate::MonitorReport;
 use crate::calibration::CalibrationFigures;
+use crate::drift::DriftFigure;
 use crate::error::MonitorError;
 
-const SIZE: (u32, u32) = (560, 400);
+/// A plot's size; the inputs' PSI is wider ([`WIDE`]) and as tall as its rows need.
+pub(super) const SIZE: (u32, u32) = (560, 400);
+/// Two plots and the gap between them (the page's `figure.wide`).
+pub(super) const WIDE: u32 = 1132;
 const MODEL: RGBColor = RGBColor(31, 119, 180);
 const OTHER: RGBColor = RGBColor(255, 127, 14);
-const GREY: RGBColor = RGBColor(150, 150, 150);
+pub(super) const GREY: RGBColor = RGBColor(150, 150, 150);
+const RED: RGBColor = RGBColor(214, 39, 40);
 const PALETTE: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -22,22 +30,24 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(super) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
-fn fail<E: std::fmt::Debug>(plot: &'static str) -> impl Fn(E) -> MonitorError {
+pub(super) fn fail<E: std::fmt::Debug>(plot: &'static str) -> impl Fn(E) -> MonitorError {
     move |e| MonitorError::Plot {
         plot,
         message: format!("{e:?}"),
     }
 }
 
-fn svg(
+/// The SVG of one plot, `size` pixels, drawn by `draw` on a white background.
+pub(super) fn svg(
     plot: &'static str,
+    size: (u32, u32),
     draw: impl FnOnce(&Area<'_>) -> Result<(), MonitorError>,
 ) -> Result<String, MonitorError> {
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
         root.fill(&WHITE).map_err(fail(plot))?;
         draw(&root)?;
         root.present().map_err(fail(plot))?;
@@ -64,7 +74,7 @@ fn lines(
     series: Vec<Series>,
     x_label: &dyn Fn(&f64) -> String,
 ) -> Result<String, MonitorError> {
-    svg(plot, |root| {
+    svg(plot, SIZE, |root| {
         let x1 = if x.1 > x.0 { x.1 } else { x.0 + 1.0 };
         let mut chart = ChartBuilder::on(root)
             .margin(12)
@@ -95,71 +105,6 @@ fn lines(
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .draw()
-            .map_err(fail(plot))
-    })
-}
-
-/// Grouped bars: one group per label, one bar per series.
-fn bars(
-    plot: &'static str,
-    title: &str,
-    y_desc: &str,
-    labels: &[String],
-    series: &[(&str, RGBColor, Vec<f64>)],
-) -> Result<String, MonitorError> {
-    let n = labels.len().max(1);
-    let y_max = series
-        .iter()
-        .flat_map(|s| s.2.iter().copied())
-        .fold(0.0f64, f64::max)
-        .max(1e-9)
-        * 1.1;
-    svg(plot, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .caption(title, ("sans-serif", 17))
-            .x_label_area_size(60)
-            .y_label_area_size(52)
-            .build_cartesian_2d(0.0..n as f64, 0.0..y_max)
-            .map_err(fail(plot))?;
-        let label = |v: &f64| {
-            let i = v.floor() as usize;
-            if (v - i as f64 - 0.5).abs() < 1e-9 {
-                labels.get(i).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
-        chart
-            .configure_mesh()
-            .y_desc(y_desc)
-            .x_labels(n * 2 + 1)
-            .x_label_formatter(&label)
-            .x_label_style(("sans-serif", 10))
-            .disable_x_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(fail(plot))?;
-        let width = 0.8 / series.len().max(1) as f64;
-        for (k, (name, color, values)) in series.iter().enumerate() {
-            let color = *color;
-            chart
-                .draw_series(values.iter().enumerate().map(|(i, &v)| {
-                    let x0 = i as f64 + 0.1 + k as f64 * width;
-                    Rectangle::new([(x0, 0.0), (x0 + width, v)], color.filled())
-                }))
-                .map_err(fail(plot))?
-                .label(*name)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
-                });
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))
             .border_style(GREY)
             .draw()
@@ -270,7 +215,7 @@ pub fn score(r: &MonitorReport) -> Result<String, MonitorError> {
             "Score vs training: no reference or no recent scores".into(),
         ),
     };
-    bars(
+    columns(
         "score",
         &title,
         "share of leads",
@@ -284,28 +229,29 @@ fn shares(counts: &[u64]) -> Vec<f64> {
     counts.iter().map(|&c| c as f64 / total).collect()
 }
 
-/// PSI of the input columns, highest first (at most 12).
+/// PSI of every input column, highest first (as the report sorts them), one labelled row
+/// each; the usual thresholds 0.1 (moderate) and 0.25 (major) marked.
 pub fn features(r: &MonitorReport) -> Result<String, MonitorError> {
-    let top: Vec<_> = r
-        .drift
-        .features
-        .iter()
-        .filter(|f| f.psi.is_some())
-        .take(12)
-        .collect();
-    let labels: Vec<String> = top.iter().map(|f| f.name.clone()).collect();
-    let values: Vec<f64> = top.iter().map(|f| f.psi.unwrap_or(0.0)).collect();
-    let title = if top.is_empty() {
-        "Input drift: no stored leads or no reference"
+    features_of(&r.drift.features)
+}
+
+pub(super) fn features_of(figures: &[DriftFigure]) -> Result<String, MonitorError> {
+    let bars: Vec<Bar> = figures.iter().map(|f| (f.name.clone(), f.psi)).collect();
+    let title = if bars.is_empty() {
+        "Input drift: no stored leads or no reference".to_string()
     } else {
-        "PSI of the model inputs (highest 12)"
+        format!(
+            "PSI against training of each of the {} model inputs, highest first",
+            bars.len()
+        )
     };
-    bars(
+    rows(
         "features",
-        title,
-        "PSI",
-        &labels,
-        &[("PSI vs training", MODEL, values)],
+        &title,
+        WIDE,
+        &bars,
+        &[(0.1, "0.1 moderate", GREY), (0.25, "0.25 major", RED)],
+        MODEL,
     )
 }
 
@@ -335,7 +281,7 @@ pub fn weekly_psi(r: &MonitorReport) -> Result<String, MonitorError> {
             ("0.1".into(), GREY, vec![(x0, 0.1), (x1.max(x0 + 1.0), 0.1)]),
             (
                 "0.25".into(),
-                RGBColor(214, 39, 40),
+                RED,
                 vec![(x0, 0.25), (x1.max(x0 + 1.0), 0.25)],
             ),
         ],
@@ -352,7 +298,7 @@ pub fn funnel(r: &MonitorReport) -> Result<String, MonitorError> {
         .iter()
         .map(|m| m.qualified as f64)
         .collect();
-    bars(
+    columns(
         "funnel",
         "Newly qualified (MQL or better) leads per month",
         "leads",
