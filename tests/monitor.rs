@@ -256,28 +256,11 @@ fn monitors_a_log_scored_from_a_synthetic_history() {
     }
 }
 
-/// A fresh PostgreSQL database on the test server, when one is named.
+/// A fresh PostgreSQL database on the test server, when one is named (under CI one must be).
 fn postgres_url() -> Option<String> {
-    let base = std::env::var("QUALIFY_TEST_POSTGRES_URL").ok()?;
-    let name = format!("qualify_monitor_{}", std::process::id());
-    runtime().block_on(async {
-        sqlx::any::install_default_drivers();
-        let admin = sqlx::AnyPool::connect(&base).await.expect("test server");
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name}"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            sqlx::query(&sql).execute(&admin).await.expect(&sql);
-        }
-        admin.close().await;
-    });
-    let (head, query) = base.split_once('?').unwrap_or((&base, ""));
-    let cut = head.rfind('/').expect("a database in the URL");
-    let mut url = format!("{}/{name}", &head[..cut]);
-    if !query.is_empty() {
-        url = format!("{url}?{query}");
-    }
-    Some(url)
+    runtime().block_on(qualify_store::test_support::postgres_database(
+        "qualify_monitor",
+    ))
 }
 
 fn runtime() -> tokio::runtime::Runtime {

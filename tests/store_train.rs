@@ -55,34 +55,15 @@ fn bundle(models: &Path) -> (Value, Value) {
     (read("manifest.json"), read("golden.json"))
 }
 
-/// A fresh PostgreSQL database on the test server, when one is named.
+/// A fresh PostgreSQL database on the test server, when one is named (under CI one must be).
 fn postgres_url() -> Option<String> {
-    let base = std::env::var("QUALIFY_TEST_POSTGRES_URL").ok()?;
-    let name = format!("qualify_e2e_{}", std::process::id());
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        sqlx::any::install_default_drivers();
-        let admin = sqlx::AnyPool::connect(&base).await.expect("test server");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-            .execute(&admin)
-            .await
-            .expect("drop");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .expect("create");
-        admin.close().await;
-    });
-    let (head, query) = base.split_once('?').unwrap_or((&base, ""));
-    let cut = head.rfind('/').expect("a database in the URL");
-    let mut url = format!("{}/{name}", &head[..cut]);
-    if !query.is_empty() {
-        url = format!("{url}?{query}");
-    }
-    Some(url)
+        .expect("runtime")
+        .block_on(qualify_store::test_support::postgres_database(
+            "qualify_e2e",
+        ))
 }
 
 /// Adds a conversion to every other lead disqualified for bad timing that re-engaged (an event

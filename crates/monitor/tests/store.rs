@@ -113,29 +113,7 @@ async fn fill(store: &Store, r: &Records) {
 }
 
 async fn postgres() -> Option<Store> {
-    let Ok(base) = std::env::var("QUALIFY_TEST_POSTGRES_URL") else {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "QUALIFY_TEST_POSTGRES_URL is not set: under CI the PostgreSQL path must run"
-        );
-        return None;
-    };
-    let name = format!("qualify_monitor_lib_{}", std::process::id());
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&base).await.expect("test server");
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name}"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        sqlx::query(&sql).execute(&admin).await.expect(&sql);
-    }
-    admin.close().await;
-    let (head, query) = base.split_once('?').unwrap_or((&base, ""));
-    let cut = head.rfind('/').expect("a database in the URL");
-    let mut url = format!("{}/{name}", &head[..cut]);
-    if !query.is_empty() {
-        url = format!("{url}?{query}");
-    }
+    let url = qualify_store::test_support::postgres_database("qualify_monitor_lib").await?;
     Some(Store::connect(&url).await.expect("postgres store"))
 }
 

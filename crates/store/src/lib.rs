@@ -47,6 +47,8 @@ pub mod outcomes;
 mod read;
 pub mod scores;
 pub mod tables;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod time;
 
 use std::str::FromStr;

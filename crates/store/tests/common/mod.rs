@@ -1,18 +1,14 @@
 //! One suite, two backends: every test runs on SQLite (a temporary file) and on PostgreSQL
-//! when `QUALIFY_TEST_POSTGRES_URL` names a server (`scripts/postgres start` prints one;
-//! `scripts/test` sets it). Each PostgreSQL test gets a database of its own. Under
-//! `CI=true` a missing URL fails the PostgreSQL tests instead of skipping them.
+//! when `QUALIFY_TEST_POSTGRES_URL` names a server, each PostgreSQL test in a database of its
+//! own (the crate's `test_support`: how, and what CI requires).
 
 #![allow(dead_code)]
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use qualify_store::Store;
-
-/// The environment variable naming the test server.
-pub const POSTGRES_ENV: &str = "QUALIFY_TEST_POSTGRES_URL";
+use qualify_store::test_support::{self, sqlite_url};
 
 /// A store to test on, and what keeps it alive ([`on_both`] holds a clone until the case
 /// ends: a case's closure may capture only some fields).
@@ -25,7 +21,7 @@ pub struct Fixture {
 
 pub async fn sqlite() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let url = sqlite_url(dir.path());
     let store = Store::connect(&url).await.expect("sqlite store");
     Fixture {
         url,
@@ -48,47 +44,7 @@ pub async fn postgres() -> Option<Fixture> {
 
 /// The URL of a fresh, empty database on the test server (`None` as for [`postgres`]).
 pub async fn postgres_database() -> Option<String> {
-    let Ok(base) = std::env::var(POSTGRES_ENV) else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!(
-                "{POSTGRES_ENV} is not set: under CI the PostgreSQL tests must run (scripts/test starts a server)"
-            );
-        }
-        eprintln!("skipped on PostgreSQL: set {POSTGRES_ENV} (scripts/postgres start)");
-        return None;
-    };
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let name = format!(
-        "qualify_test_{}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        chrono::Utc::now().timestamp_micros()
-    );
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&base)
-        .await
-        .expect("the test PostgreSQL server");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("create a test database");
-    admin.close().await;
-    Some(with_database(&base, &name))
-}
-
-/// `base` with its database replaced by `name` (the query string kept).
-pub fn with_database(base: &str, name: &str) -> String {
-    let (head, query) = base.split_once('?').unwrap_or((base, ""));
-    let scheme_end = head.find("://").map_or(0, |i| i + 3);
-    let path_start = head[scheme_end..]
-        .find('/')
-        .map_or(head.len(), |i| scheme_end + i);
-    let mut url = format!("{}/{name}", &head[..path_start]);
-    if !query.is_empty() {
-        url.push('?');
-        url.push_str(query);
-    }
-    url
+    test_support::postgres_database("qualify_test").await
 }
 
 /// Runs `case` on SQLite, then on PostgreSQL when there is one.
