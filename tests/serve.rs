@@ -10,19 +10,18 @@
 //! settings refused before listening, signals, draining, connection timeouts, bounded
 //! shutdown.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Server, qualify, repo, s};
 use serde_json::Value;
 
 const AS_OF: &str = "2026-06-30T00:00:00Z";
-
-fn qualify() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_qualify"))
-}
 
 fn ok(args: &[&str]) {
     let out = qualify().args(args).output().expect("run qualify");
@@ -31,20 +30,6 @@ fn ok(args: &[&str]) {
         "qualify {args:?} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A running `qualify serve`; killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
 }
 
 impl Server {
@@ -62,81 +47,14 @@ impl Server {
         } else {
             &["--store", "none"]
         };
-        let mut child = qualify()
+        let mut command = qualify();
+        command
             .arg("serve")
             .args(["--addr", "127.0.0.1:0"])
             .args(drain)
             .args(store)
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start qualify serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("server exited before listening")
-                .expect("read stderr");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .expect("address")
-                    .parse()
-                    .expect("socket address");
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, addr }
-    }
-
-    /// One HTTP/1.1 request; returns (status, body).
-    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(self.addr).expect("connect");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .expect("write request");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read response");
-        let (head, body) = response.split_once("\r\n\r\n").expect("HTTP response");
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("status code");
-        assert!(
-            !head
-                .to_ascii_lowercase()
-                .contains("transfer-encoding: chunked"),
-            "this client reads only Content-Length bodies"
-        );
-        (status, body.to_string())
-    }
-
-    fn stop(mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let exit = self.child.wait().expect("wait");
-        std::mem::forget(self);
-        exit
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+            .args(args);
+        Server::spawn(command)
     }
 }
 

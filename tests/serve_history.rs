@@ -7,19 +7,15 @@
 //! type the model does not know is a warning, and the window is in the answer and in
 //! `/v1/models`.
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use common::{Server, qualify, s};
 use qualify_core::value::{RawTable, RawValue};
 use serde_json::{Value, json};
-
-fn qualify() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_qualify"))
-}
 
 fn ok(args: &[&str]) {
     let out = qualify().args(args).output().expect("run qualify");
@@ -30,73 +26,15 @@ fn ok(args: &[&str]) {
     );
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-/// A running `qualify serve`, killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
 impl Server {
+    /// `qualify serve` with `args`, no store.
     fn start(args: &[&str]) -> Server {
-        let mut child = qualify()
+        let mut command = qualify();
+        command
             .arg("serve")
             .args(["--addr", "127.0.0.1:0", "--store", "none"])
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start qualify serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("server exited before listening")
-                .expect("read stderr");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .expect("address")
-                    .parse()
-                    .expect("socket address");
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, addr }
-    }
-
-    /// One HTTP/1.1 request; returns (status, body as JSON).
-    fn request(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
-        let mut stream = TcpStream::connect(self.addr).expect("connect");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .expect("write request");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read response");
-        let (head, body) = response.split_once("\r\n\r\n").expect("HTTP response");
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("status code");
-        (status, serde_json::from_str(body).expect("JSON body"))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+            .args(args);
+        Server::spawn(command)
     }
 }
 
@@ -252,7 +190,7 @@ fn server_answer_equals_score_moments() {
     }
 
     let server = Server::start(&["--models", s(models), "--default-model", "hist"]);
-    let (status, listed) = server.request("GET", "/v1/models", "");
+    let (status, listed) = server.json("GET", "/v1/models", "");
     assert_eq!(status, 200);
     let hist = listed
         .as_array()
@@ -276,7 +214,7 @@ fn server_answer_equals_score_moments() {
             rfc3339(time(at) - Duration::days(1)),
         ));
         let body = Value::Object(record(&leads, *row, &events)).to_string();
-        let (status, answer) = server.request("POST", &format!("/v1/score?as_of={at}"), &body);
+        let (status, answer) = server.json("POST", &format!("/v1/score?as_of={at}"), &body);
         assert_eq!(status, 200, "{id} at {at}: {answer}");
         let served = answer["propensity"].as_f64().expect("propensity");
         let RawValue::Number(batch) = propensity.get(i) else {

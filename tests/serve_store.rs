@@ -5,37 +5,22 @@
 //! graceful stop writes what the log had queued; a store newer than the binary is refused
 //! before listening; with no `--store` the server keeps its store under `var/`.
 
+mod common;
+
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{Server, qualify, repo, s, try_request};
+use qualify_store::test_support::sqlite_url;
 use qualify_store::{Store, StoredLead};
 use serde_json::{Value, json};
 
-fn qualify() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_qualify"))
-}
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-/// A running `qualify serve` on the bundled models and rules; killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
 impl Server {
+    /// `qualify serve` on the bundled models and rules, with `store` (none given when empty).
     fn start(store: &str, extra: &[&str]) -> Server {
         Server::start_in(repo(), store, extra)
     }
@@ -51,84 +36,26 @@ impl Server {
         if !store.is_empty() {
             command.args(["--store", store]);
         }
-        let mut child = command
-            .args(extra)
-            .env("NO_COLOR", "1")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start qualify serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("server exited before listening")
-                .expect("read stderr");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .expect("address")
-                    .parse()
-                    .expect("socket address");
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, addr }
-    }
-
-    fn kill_9(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("wait");
-    }
-
-    fn stop(mut self) -> std::process::ExitStatus {
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(sent.success());
-        self.child.wait().expect("wait")
+        command.args(extra);
+        Server::spawn(command)
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One HTTP/1.1 request to `addr`; (status, body as JSON), or `None` when the connection
-/// fails or ends without a whole answer (a killed server).
-fn try_request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Option<(u16, Value)> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+/// One request to `addr` whose answer is JSON (`null` when it is not), or `None` when the
+/// connection fails or ends without a whole answer (a killed server).
+fn try_json(addr: SocketAddr, method: &str, path: &str, body: &str) -> Option<(u16, Value)> {
+    let (status, text) = try_request(addr, method, path, body)?;
+    Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
 fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
-    try_request(addr, method, path, body).expect("an HTTP answer")
+    try_json(addr, method, path, body).expect("an HTTP answer")
 }
 
 fn ok(addr: SocketAddr, method: &str, path: &str, body: &str) -> Value {
     let (status, answer) = request(addr, method, path, body);
     assert_eq!(status, 200, "{method} {path}: {answer}");
     answer
-}
-
-fn sqlite(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("store.db").display())
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -144,7 +71,7 @@ fn runtime() -> tokio::runtime::Runtime {
 #[test]
 fn a_stored_lead_scores_as_its_record_posted_whole() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = sqlite(dir.path());
+    let store = sqlite_url(dir.path());
     let history = repo().join("data/sample/history");
     let out = qualify()
         .args(["store", "import", "--store", &store])
@@ -235,7 +162,7 @@ fn a_stored_lead_scores_as_its_record_posted_whole() {
 #[test]
 fn acknowledged_ingestion_survives_kill_9() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = sqlite(dir.path());
+    let store = sqlite_url(dir.path());
     let server = Server::start(&store, &["--score-log", "off"]);
     let addr = server.addr;
     ok(
@@ -311,7 +238,7 @@ fn acknowledged_ingestion_survives_kill_9() {
 #[test]
 fn the_score_log_holds_whole_entries_after_kill_9_and_all_after_a_stop() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = sqlite(dir.path());
+    let store = sqlite_url(dir.path());
     let server = Server::start(&store, &[]);
     let addr = server.addr;
     let answered = Arc::new(AtomicBool::new(false));
@@ -418,7 +345,7 @@ fn the_score_log_holds_whole_entries_after_kill_9_and_all_after_a_stop() {
 #[test]
 fn a_store_newer_than_the_binary_is_refused_before_listening() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = sqlite(dir.path());
+    let store = sqlite_url(dir.path());
     runtime().block_on(async {
         let s = Store::connect(&store).await.expect("store");
         s.close().await;
