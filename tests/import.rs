@@ -86,7 +86,7 @@ fn imported_models_reproduce_onnxruntime() {
             let (scored, e) = model.explain_json(&record, as_of, 3).expect("explain");
             let ort = number(column.get(row));
             worst = worst.max((scored.propensity - ort).abs());
-            let total = e.base + e.contributions.iter().map(|r| r.contribution).sum::<f64>();
+            let total = e.base + e.contributions.iter().sum::<f64>();
             assert!((total - scored.logit).abs() < 1e-5, "{name} row {row}");
         }
         assert!(

@@ -51,8 +51,11 @@ pub struct Explanation {
     /// The raw score explained: `base + Σ contributions` (in `f64`; scoring through tract
     /// in `f32` may differ in the 6th decimal).
     pub raw_score: f64,
-    /// Every column, in schema order.
-    pub contributions: Vec<Reason>,
+    /// Every column's contribution, in the encoder's column order (`Encoder::column_spans`
+    /// names them). Only the reasons kept below carry their column's value: reading and
+    /// copying the value of each of a history model's hundred columns was a tenth of a
+    /// served request's work, for an answer that shows a handful.
+    pub contributions: Vec<f64>,
     /// Up to `top_k` columns with a positive contribution, largest first.
     pub top_positive: Vec<Reason>,
     /// Up to `top_k` columns with a negative contribution, most negative first.
@@ -127,30 +130,31 @@ pub fn explanation(
     value_of: impl Fn(&str) -> serde_json::Value,
     top_k: usize,
 ) -> Explanation {
-    let contributions: Vec<Reason> = spans
+    let contributions: Vec<f64> = spans
         .iter()
-        .map(|(column, span)| Reason {
-            column: (*column).to_owned(),
-            value: value_of(column),
-            contribution: per_feature
+        .map(|(_, span)| {
+            per_feature
                 .get(span.clone())
                 .unwrap_or_default()
                 .iter()
-                .sum(),
+                .sum()
         })
         .collect();
-    let raw_score = base + contributions.iter().map(|r| r.contribution).sum::<f64>();
-    // Rank indices, then copy only the reasons kept: a history model has a hundred columns.
+    let raw_score = base + contributions.iter().sum::<f64>();
+    // Rank indices, then make only the reasons kept: a history model has a hundred columns.
     let top = |keep: fn(f64) -> bool, order: fn(f64, f64) -> std::cmp::Ordering| {
         let mut picked: Vec<usize> = (0..contributions.len())
-            .filter(|&i| keep(contributions[i].contribution))
+            .filter(|&i| keep(contributions[i]))
             .collect();
-        picked
-            .sort_by(|&a, &b| order(contributions[a].contribution, contributions[b].contribution));
+        picked.sort_by(|&a, &b| order(contributions[a], contributions[b]));
         picked.truncate(top_k);
         picked
             .into_iter()
-            .map(|i| contributions[i].clone())
+            .map(|i| Reason {
+                column: spans[i].0.to_owned(),
+                value: value_of(spans[i].0),
+                contribution: contributions[i],
+            })
             .collect::<Vec<Reason>>()
     };
     let top_positive = top(|c| c > 0.0, |a, b| b.total_cmp(&a));
@@ -173,12 +177,7 @@ mod tests {
         let spans = [("a", 0..2), ("b", 2..5), ("c", 5..6), ("d", 6..7)];
         let phi = [0.5, -0.25, 0.0, 0.0, 1.0, -2.0, 0.0];
         let e = explanation(&spans, -1.0, &phi, |c| serde_json::json!(c), 1);
-        let contrib: Vec<(&str, f64)> = e
-            .contributions
-            .iter()
-            .map(|r| (r.column.as_str(), r.contribution))
-            .collect();
-        assert_eq!(contrib, [("a", 0.25), ("b", 1.0), ("c", -2.0), ("d", 0.0)]);
+        assert_eq!(e.contributions, [0.25, 1.0, -2.0, 0.0]);
         assert_eq!(e.raw_score, -1.75);
         assert_eq!(e.top_positive.len(), 1);
         assert_eq!(e.top_positive[0].column, "b");

@@ -96,7 +96,7 @@ proptest! {
         prop_assert!(f.model.can_explain());
         for record in &f.records {
             let (scored, e) = f.model.explain_json(record, as_of(), 3).expect("explain");
-            let total = e.base + e.contributions.iter().map(|r| r.contribution).sum::<f64>();
+            let total = e.base + e.contributions.iter().sum::<f64>();
             let reference = (f.reference)(&encode(&f.model, record));
             // The sum is the raw score: exactly the reference in f64 arithmetic, and the
             // scored logit (f64 natively for trees, f32 through tract for logistic).
@@ -104,10 +104,12 @@ proptest! {
             prop_assert!((e.raw_score - total).abs() < 1e-9);
             prop_assert!((scored.logit - reference).abs() < 1e-5, "logit {} vs {}", scored.logit, reference);
             prop_assert_eq!(&scored, &f.model.score_json(record, as_of()).expect("score"));
-            // One reason per schema feature, in schema order, echoing the sent value.
-            let columns: Vec<&str> = e.contributions.iter().map(|r| r.column.as_str()).collect();
+            // One contribution per schema feature; each reason echoes the sent value.
+            let columns: Vec<&str> =
+                f.model.manifest().encoder.column_spans().into_iter().map(|(c, _)| c).collect();
             prop_assert_eq!(columns, ["employees", "industry", "visits", "partner"]);
-            for r in &e.contributions {
+            prop_assert_eq!(e.contributions.len(), 4);
+            for r in e.top_positive.iter().chain(&e.top_negative) {
                 prop_assert_eq!(&r.value, record.get(&r.column).unwrap_or(&Value::Null));
             }
             prop_assert!(e.top_positive.len() <= 3 && e.top_negative.len() <= 3);
@@ -156,23 +158,16 @@ fn a_logistic_columns_contribution_is_what_removing_it_costs_through_tract() {
         let (_, e) = f.model.explain_json(record, as_of(), 10).expect("explain");
         let x = encode(&f.model, record);
         let full = f.model.graph().tract_logits(&x, 1).expect("tract")[0];
-        for ((column, span), reason) in f
-            .model
-            .manifest()
-            .encoder
-            .column_spans()
-            .into_iter()
-            .zip(&e.contributions)
-        {
-            assert_eq!(column, reason.column);
+        let spans = f.model.manifest().encoder.column_spans();
+        assert_eq!(spans.len(), e.contributions.len());
+        for ((column, span), &contribution) in spans.into_iter().zip(&e.contributions) {
             let mut without = x.clone();
             without[span].fill(0.0);
             let rest = f.model.graph().tract_logits(&without, 1).expect("tract")[0];
             let removed = f64::from(full) - f64::from(rest);
             assert!(
-                (removed - reason.contribution).abs() < 1e-5,
-                "{column}: tract difference {removed} vs contribution {}",
-                reason.contribution
+                (removed - contribution).abs() < 1e-5,
+                "{column}: tract difference {removed} vs contribution {contribution}"
             );
         }
     }
@@ -190,6 +185,7 @@ fn flat_and_json_records_explain_alike() {
         let b = f.model.explain_flat(&flat, as_of(), 2).expect("flat");
         assert_eq!(a.0, b.0);
         assert_eq!((a.1.base, a.1.raw_score), (b.1.base, b.1.raw_score));
+        assert_eq!(a.1.contributions, b.1.contributions);
         // Values differ only in JSON spelling (a flat record's numbers are f64: 900.0).
         let key = |r: &qualify_runtime::Reason| {
             (
@@ -199,7 +195,6 @@ fn flat_and_json_records_explain_alike() {
             )
         };
         for (x, y) in [
-            (&a.1.contributions, &b.1.contributions),
             (&a.1.top_positive, &b.1.top_positive),
             (&a.1.top_negative, &b.1.top_negative),
         ] {
