@@ -3,25 +3,32 @@
 //!
 //! **Why fused and blocked.** At 100k × 40 the matrix is 32 MB: reading it from memory costs
 //! about as much as the arithmetic of a gradient. The pass therefore takes the rows in blocks
-//! of [`BLOCK`]: the block's slice of every column (40 × 2 KB) is read from memory once, while
-//! computing the log-odds `z`, and stays in L2 for the gradient `Xᵀ r` and the Hessian
+//! of [`BLOCK`]: the block's slice of every column (40 × 512 bytes) is read from memory once, while
+//! computing the log-odds `z`, and stays in cache for the gradient `Xᵀ r` and the Hessian
 //! `Xᵀ diag(d) X` that follow. The Hessian is symmetric: only its lower triangle is
-//! accumulated (`p (p + 1) / 2` dot products per block), four columns at a time so that each
-//! load of `x_j ⊙ d` feeds four products.
+//! accumulated, in tiles of up to four columns so that each load of `x_j ⊙ d` feeds four
+//! multiply-adds.
 //!
-//! **Why fixed-size arrays.** Every sum runs in [`LANES`] independent accumulators over
-//! fixed-size arrays, reduced in a fixed order. LLVM vectorises them (AVX2 where the CPU has
-//! it: the pass runs inside `pulp`'s runtime dispatch; SSE2 otherwise), and since the order of
-//! the additions is written in the code rather than chosen by the vector width, the result is
-//! bit-for-bit the same on every x86-64 CPU.
+//! **Why lanes, and why the result does not depend on the CPU.** Every sum runs in eight
+//! lanes ([`super::lanes`]): lane `l` adds the rows `i ≡ l (mod 8)` in row order, across all
+//! blocks, with fused multiply-adds, and the eight lanes are summed once at the end, in a
+//! fixed order. The pass is written once against [`Lanes`] and compiled for AVX2 + FMA (two
+//! 256-bit registers per vector, used where the CPU has them, through `pulp`'s token) and for
+//! plain scalars (elsewhere); both do the same operations on every lane, so the result is the
+//! same to the bit whichever runs, and whatever [`BLOCK`] is. A block shorter than a multiple
+//! of eight rows (the last) is copied into zero-padded scratch; its padding rows get `r = d =
+//! 0` and no loss, so they add exact zeros.
 //!
 //! **Layout of the parameters.** `theta` holds the `p` weights, then the intercept; the
 //! Hessian is `(p + 1)²` row-major with its lower triangle filled (row `p` is the intercept).
 
-/// Rows per block: at 40 features a block's columns take 80 KB, well inside L2.
-pub(super) const BLOCK: usize = 256;
-/// Independent accumulators per sum (two AVX2 registers of `f64`).
-const LANES: usize = 8;
+use super::lanes::{Chunk, LANES, Lanes, Portable, reduce};
+
+/// Rows per block: at 40 features a block's columns take 20 KB, so the Hessian's tiles read
+/// them from L1 (measured at 100k × 40: 256 rows, in L2, took 63 ms a fit; 128, 49 ms; 64,
+/// 46 ms; 32, 53 ms, the tiles' set-up then dominating).
+pub(super) const BLOCK: usize = 64;
+const CHUNKS: usize = BLOCK / LANES;
 
 /// A column-major matrix: column `j` is `data[j * rows..(j + 1) * rows]`.
 #[derive(Debug, Clone, Copy)]
@@ -29,13 +36,6 @@ pub(super) struct Columns<'a> {
     pub data: &'a [f64],
     pub rows: usize,
     pub cols: usize,
-}
-
-impl Columns<'_> {
-    #[inline(always)]
-    fn block(&self, j: usize, start: usize, len: usize) -> &[f64] {
-        &self.data[j * self.rows + start..j * self.rows + start + len]
-    }
 }
 
 /// What a pass computes.
@@ -49,7 +49,7 @@ pub(super) enum Want {
     All,
 }
 
-/// The objective at one point, and the per-block scratch: allocated once per fit.
+/// The objective at one point, and the pass's scratch: allocated once per fit.
 #[derive(Debug, Clone)]
 pub(super) struct Eval {
     pub loss: f64,
@@ -60,25 +60,41 @@ pub(super) struct Eval {
     /// Whether `grad` and `hess` belong to the last pass.
     pub has_gradient: bool,
     pub has_hessian: bool,
-    z: Vec<f64>,
-    r: Vec<f64>,
-    d: Vec<f64>,
-    t: Vec<f64>,
+    scratch: Scratch,
+}
+
+/// Per-block vectors and the lane accumulators of the gradient and Hessian.
+#[derive(Debug, Clone)]
+struct Scratch {
+    z: Vec<Chunk>,
+    r: Vec<Chunk>,
+    d: Vec<Chunk>,
+    t: Vec<Chunk>,
+    /// The last block's columns, zero-padded to a multiple of [`LANES`] rows.
+    pad: Vec<f64>,
+    grad: Vec<Chunk>,
+    hess: Vec<Chunk>,
 }
 
 impl Eval {
     pub(super) fn new(cols: usize) -> Eval {
         let m = cols + 1;
+        let zero = [0.0; LANES];
         Eval {
             loss: 0.0,
             grad: vec![0.0; m],
             hess: vec![0.0; m * m],
             has_gradient: false,
             has_hessian: false,
-            z: vec![0.0; BLOCK],
-            r: vec![0.0; BLOCK],
-            d: vec![0.0; BLOCK],
-            t: vec![0.0; BLOCK],
+            scratch: Scratch {
+                z: vec![zero; CHUNKS],
+                r: vec![zero; CHUNKS],
+                d: vec![zero; CHUNKS],
+                t: vec![zero; CHUNKS],
+                pad: vec![0.0; cols * BLOCK],
+                grad: vec![zero; m],
+                hess: vec![zero; m * m],
+            },
         }
     }
 }
@@ -93,20 +109,29 @@ pub(super) fn evaluate(
     want: Want,
     out: &mut Eval,
 ) {
-    pulp::Arch::new().dispatch(Pass {
-        x,
-        y,
-        theta,
-        alpha,
-        want,
-        out,
-    });
+    #[cfg(target_arch = "x86_64")]
+    if let Some(simd) = pulp::x86::V3::try_new() {
+        return pulp::Simd::vectorize(
+            simd,
+            Pass {
+                lanes: super::lanes::Avx2(simd),
+                x,
+                y,
+                theta,
+                alpha,
+                want,
+                out,
+            },
+        );
+    }
+    evaluate_with(Portable, x, y, theta, alpha, want, out);
 }
 
-/// The pass as `pulp` dispatches it: `with_simd` is compiled once per instruction set with
-/// the whole pass inlined into it. (Through a closure, the pass was compiled outside the
-/// AVX2 function and ran on SSE2, at half the speed.)
-struct Pass<'a> {
+/// The pass as `pulp` runs it: `with_simd` is compiled inside the AVX2 function with the
+/// whole pass inlined into it, so that the vector operations of [`Lanes`] become
+/// instructions rather than calls.
+struct Pass<'a, L> {
+    lanes: L,
     x: Columns<'a>,
     y: &'a [f64],
     theta: &'a [f64],
@@ -115,17 +140,37 @@ struct Pass<'a> {
     out: &'a mut Eval,
 }
 
-impl pulp::WithSimd for Pass<'_> {
+impl<L: Lanes> pulp::WithSimd for Pass<'_, L> {
     type Output = ();
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) {
-        evaluate_inner(self.x, self.y, self.theta, self.alpha, self.want, self.out);
+        evaluate_with(
+            self.lanes, self.x, self.y, self.theta, self.alpha, self.want, self.out,
+        );
+    }
+}
+
+/// One block's rows of every column, each a whole number of [`Chunk`]s.
+#[derive(Clone, Copy)]
+struct Block<'a> {
+    data: &'a [f64],
+    stride: usize,
+    offset: usize,
+    len: usize,
+}
+
+impl<'a> Block<'a> {
+    #[inline(always)]
+    fn col(&self, j: usize) -> &'a [Chunk] {
+        let start = j * self.stride + self.offset;
+        pulp::as_arrays::<LANES, f64>(&self.data[start..start + self.len]).0
     }
 }
 
 #[inline(always)]
-fn evaluate_inner(
+fn evaluate_with<L: Lanes>(
+    lanes: L,
     x: Columns<'_>,
     y: &[f64],
     theta: &[f64],
@@ -136,23 +181,47 @@ fn evaluate_inner(
     let (n, p) = (x.rows, x.cols);
     let m = p + 1;
     let (w, b) = (&theta[..p], theta[p]);
+    let s = &mut out.scratch;
     let mut loss = 0.0;
-    out.grad.fill(0.0);
+    s.grad.fill([0.0; LANES]);
     if want == Want::All {
-        out.hess.fill(0.0);
+        s.hess.fill([0.0; LANES]);
     }
     let mut start = 0;
     while start < n {
         let len = BLOCK.min(n - start);
-        let z = &mut out.z[..len];
-        z.fill(b);
-        for (j, &wj) in w.iter().enumerate() {
-            for (zi, xi) in z.iter_mut().zip(x.block(j, start, len)) {
-                *zi += wj * xi;
+        let padded = len.div_ceil(LANES) * LANES;
+        let block = if padded == len {
+            Block {
+                data: x.data,
+                stride: n,
+                offset: start,
+                len,
             }
-        }
-        let (r, d) = (&mut out.r[..len], &mut out.d[..len]);
-        for (i, (&zi, &yi)) in z.iter().zip(&y[start..start + len]).enumerate() {
+        } else {
+            for j in 0..p {
+                let col = &mut s.pad[j * padded..(j + 1) * padded];
+                col[..len].copy_from_slice(&x.data[j * n + start..j * n + start + len]);
+                col[len..].fill(0.0);
+            }
+            Block {
+                data: &s.pad,
+                stride: padded,
+                offset: 0,
+                len: padded,
+            }
+        };
+        let chunks = padded / LANES;
+        let z = &mut s.z[..chunks];
+        log_odds(lanes, block, w, b, z);
+        let (r, d) = (&mut s.r[..chunks], &mut s.d[..chunks]);
+        let (r, d) = (r.as_flattened_mut(), d.as_flattened_mut());
+        for (i, (&zi, &yi)) in z
+            .as_flattened()
+            .iter()
+            .zip(&y[start..start + len])
+            .enumerate()
+        {
             // log(1 + e^z) - y z, and p = σ(z), d = p (1 - p), all from e = exp(-|z|).
             let e = (-zi.abs()).exp();
             loss += zi.max(0.0) + e.ln_1p() - yi * zi;
@@ -161,14 +230,12 @@ fn evaluate_inner(
             r[i] = prob - yi;
             d[i] = e / (one_plus * one_plus);
         }
+        r[len..].fill(0.0);
+        d[len..].fill(0.0);
         if want != Want::Loss {
-            for (j, g) in out.grad[..p].iter_mut().enumerate() {
-                *g += dot(x.block(j, start, len), r);
-            }
-            out.grad[p] += sum(r);
-        }
-        if want == Want::All {
-            hessian_block(x, start, len, d, &mut out.t[..len], &mut out.hess, m);
+            let (r, d) = (&s.r[..chunks], &s.d[..chunks]);
+            let t = &mut s.t[..chunks];
+            columns_block(lanes, block, r, d, t, want, &mut s.grad, &mut s.hess, m);
         }
         start += len;
     }
@@ -177,118 +244,121 @@ fn evaluate_inner(
     out.has_gradient = want != Want::Loss;
     out.has_hessian = want == Want::All;
     if out.has_gradient {
+        for (g, acc) in out.grad.iter_mut().zip(&s.grad) {
+            *g = reduce(*acc);
+        }
         for (j, &wj) in w.iter().enumerate() {
             out.grad[j] += alpha * wj;
         }
     }
     if out.has_hessian {
+        for j in 0..m {
+            for k in 0..=j {
+                out.hess[j * m + k] = reduce(s.hess[j * m + k]);
+            }
+        }
         for j in 0..p {
             out.hess[j * m + j] += alpha;
         }
     }
 }
 
-/// Adds one block's `Xᵀ diag(d) X` (lower triangle, intercept row last) into `hess`.
+/// `z = b + Σ_j w_j x_j` over one block.
 #[inline(always)]
-fn hessian_block(
-    x: Columns<'_>,
-    start: usize,
-    len: usize,
-    d: &[f64],
-    t: &mut [f64],
-    hess: &mut [f64],
+fn log_odds<L: Lanes>(lanes: L, block: Block<'_>, w: &[f64], b: f64, z: &mut [Chunk]) {
+    z.fill(lanes.store(lanes.splat(b)));
+    for (j, &wj) in w.iter().enumerate() {
+        let wj = lanes.splat(wj);
+        for (zc, xc) in z.iter_mut().zip(block.col(j)) {
+            *zc = lanes.store(lanes.mul_add(wj, lanes.load(xc), lanes.load(zc)));
+        }
+    }
+}
+
+/// Adds one block's gradient `Xᵀ r` into the lanes of `grad`, and with [`Want::All`] its
+/// `Xᵀ diag(d) X` (lower triangle, intercept row last) into the lanes of `hess`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn columns_block<L: Lanes>(
+    lanes: L,
+    block: Block<'_>,
+    r: &[Chunk],
+    d: &[Chunk],
+    t: &mut [Chunk],
+    want: Want,
+    grad: &mut [Chunk],
+    hess: &mut [Chunk],
     m: usize,
 ) {
-    let p = x.cols;
+    let p = m - 1;
     for j in 0..p {
-        for ((ti, xi), di) in t.iter_mut().zip(x.block(j, start, len)).zip(d) {
-            *ti = xi * di;
-        }
-        let row = &mut hess[j * m..j * m + j + 1];
-        let mut k = 0;
-        while k + 4 <= j + 1 {
-            let sums = dot4(
-                t,
-                [
-                    x.block(k, start, len),
-                    x.block(k + 1, start, len),
-                    x.block(k + 2, start, len),
-                    x.block(k + 3, start, len),
-                ],
-            );
-            for (h, s) in row[k..k + 4].iter_mut().zip(sums) {
-                *h += s;
+        let xj = block.col(j);
+        let mut g = lanes.load(&grad[j]);
+        if want == Want::All {
+            // t = x_j ⊙ d, and the intercept's row Σ d x_j, in the same sweep.
+            let mut st = lanes.load(&hess[p * m + j]);
+            for ((tc, xc), (rc, dc)) in t.iter_mut().zip(xj).zip(r.iter().zip(d)) {
+                let xv = lanes.load(xc);
+                g = lanes.mul_add(xv, lanes.load(rc), g);
+                let tv = lanes.mul(xv, lanes.load(dc));
+                st = lanes.add(st, tv);
+                *tc = lanes.store(tv);
             }
-            k += 4;
+            hess[p * m + j] = lanes.store(st);
+            let row = &mut hess[j * m..j * m + j + 1];
+            let mut k = 0;
+            while k + 4 <= j + 1 {
+                let cols = [k, k + 1, k + 2, k + 3].map(|c| block.col(c));
+                tile(lanes, t, cols, &mut row[k..k + 4]);
+                k += 4;
+            }
+            match j + 1 - k {
+                1 => tile(lanes, t, [block.col(k)], &mut row[k..]),
+                2 => tile(lanes, t, [k, k + 1].map(|c| block.col(c)), &mut row[k..]),
+                3 => tile(
+                    lanes,
+                    t,
+                    [k, k + 1, k + 2].map(|c| block.col(c)),
+                    &mut row[k..],
+                ),
+                _ => {}
+            }
+        } else {
+            for (xc, rc) in xj.iter().zip(r) {
+                g = lanes.mul_add(lanes.load(xc), lanes.load(rc), g);
+            }
         }
-        for (kk, h) in row.iter_mut().enumerate().skip(k) {
-            *h += dot(t, x.block(kk, start, len));
-        }
-        // The intercept's row: Σ d x_j.
-        hess[p * m + j] += sum(t);
+        grad[j] = lanes.store(g);
     }
-    hess[p * m + p] += sum(d);
+    let mut gb = lanes.load(&grad[p]);
+    for rc in r {
+        gb = lanes.add(gb, lanes.load(rc));
+    }
+    grad[p] = lanes.store(gb);
+    if want == Want::All {
+        let mut sd = lanes.load(&hess[p * m + p]);
+        for dc in d {
+            sd = lanes.add(sd, lanes.load(dc));
+        }
+        hess[p * m + p] = lanes.store(sd);
+    }
 }
 
-/// `Σ a_i b_i` in [`LANES`] accumulators, then the tail.
+/// `acc[q] += t ⊙ cols[q]` lane by lane for `N` columns: the accumulators stay in registers
+/// while each load of `t` feeds `N` multiply-adds.
 #[inline(always)]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; LANES];
-    let (ac, bc) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (x, y) in ac.zip(bc) {
-        for l in 0..LANES {
-            acc[l] += x[l] * y[l];
+fn tile<L: Lanes, const N: usize>(lanes: L, t: &[Chunk], cols: [&[Chunk]; N], acc: &mut [Chunk]) {
+    let cols = cols.map(|c| &c[..t.len()]);
+    let mut a: [L::V; N] = std::array::from_fn(|q| lanes.load(&acc[q]));
+    for (i, tc) in t.iter().enumerate() {
+        let tv = lanes.load(tc);
+        for q in 0..N {
+            a[q] = lanes.mul_add(tv, lanes.load(&cols[q][i]), a[q]);
         }
     }
-    reduce(acc) + ar.iter().zip(br).map(|(x, y)| x * y).sum::<f64>()
-}
-
-/// Four dot products of `t` with four columns, sharing the loads of `t`.
-#[inline(always)]
-fn dot4(t: &[f64], [c0, c1, c2, c3]: [&[f64]; 4]) -> [f64; 4] {
-    let mut acc = [[0.0; LANES]; 4];
-    let chunks = t
-        .chunks_exact(LANES)
-        .zip(c0.chunks_exact(LANES))
-        .zip(c1.chunks_exact(LANES))
-        .zip(c2.chunks_exact(LANES))
-        .zip(c3.chunks_exact(LANES));
-    for ((((tt, a0), a1), a2), a3) in chunks {
-        for l in 0..LANES {
-            acc[0][l] += tt[l] * a0[l];
-            acc[1][l] += tt[l] * a1[l];
-            acc[2][l] += tt[l] * a2[l];
-            acc[3][l] += tt[l] * a3[l];
-        }
+    for (q, v) in a.into_iter().enumerate() {
+        acc[q] = lanes.store(v);
     }
-    let full = t.len() / LANES * LANES;
-    let tail = |c: &[f64]| -> f64 { t[full..].iter().zip(&c[full..]).map(|(x, y)| x * y).sum() };
-    [
-        reduce(acc[0]) + tail(c0),
-        reduce(acc[1]) + tail(c1),
-        reduce(acc[2]) + tail(c2),
-        reduce(acc[3]) + tail(c3),
-    ]
-}
-
-#[inline(always)]
-fn sum(a: &[f64]) -> f64 {
-    let mut acc = [0.0; LANES];
-    let chunks = a.chunks_exact(LANES);
-    let tail: f64 = chunks.remainder().iter().sum();
-    for x in chunks {
-        for l in 0..LANES {
-            acc[l] += x[l];
-        }
-    }
-    reduce(acc) + tail
-}
-
-/// Pairwise, in a fixed order.
-#[inline(always)]
-fn reduce(a: [f64; LANES]) -> f64 {
-    ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
 }
 
 #[cfg(test)]
@@ -366,6 +436,33 @@ mod tests {
             assert!(!eval.has_hessian);
             evaluate(cols, &y, &theta, 0.7, Want::Loss, &mut eval);
             assert_eq!(eval.loss, all, "the loss-only pass gives the same loss");
+        }
+    }
+
+    /// The vector path that `evaluate` dispatches to and the scalar fallback give the same
+    /// bits, for every kind of pass, tile width (p = 9 gives tails of 1 to 3 columns) and
+    /// padded last block.
+    #[test]
+    fn vector_and_portable_paths_agree_to_the_bit() {
+        let mut rng = StdRng::seed_from_u64(5);
+        for (n, p) in [(5, 2), (BLOCK * 3 + 7, 9), (1000, 13)] {
+            let x: Vec<f64> = (0..n * p).map(|_| rng.random_range(-3.0..3.0)).collect();
+            let y: Vec<f64> = (0..n).map(|_| f64::from(rng.random::<bool>())).collect();
+            let theta: Vec<f64> = (0..=p).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let cols = Columns {
+                data: &x,
+                rows: n,
+                cols: p,
+            };
+            for want in [Want::Loss, Want::Gradient, Want::All] {
+                let (mut fast, mut slow) = (Eval::new(p), Eval::new(p));
+                evaluate(cols, &y, &theta, 0.3, want, &mut fast);
+                evaluate_with(Portable, cols, &y, &theta, 0.3, want, &mut slow);
+                assert_eq!(fast.loss.to_bits(), slow.loss.to_bits(), "{n}x{p} {want:?}");
+                let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&fast.grad), bits(&slow.grad), "{n}x{p} {want:?}");
+                assert_eq!(bits(&fast.hess), bits(&slow.hess), "{n}x{p} {want:?}");
+            }
         }
     }
 

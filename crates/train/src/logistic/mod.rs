@@ -22,6 +22,7 @@
 
 mod cholesky;
 mod kernel;
+mod lanes;
 mod lbfgs;
 mod newton;
 #[cfg(test)]
