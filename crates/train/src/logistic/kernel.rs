@@ -398,15 +398,24 @@ mod tests {
         (loss, g, h)
     }
 
+    /// A random problem: `n × p` column-major values in `(-scale, scale)`, 0/1 labels and
+    /// parameters in `(-1, 1)` (intercept last).
+    fn problem(rng: &mut StdRng, n: usize, p: usize, scale: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let x = (0..n * p)
+            .map(|_| rng.random_range(-scale..scale))
+            .collect();
+        let y = (0..n).map(|_| f64::from(rng.random::<bool>())).collect();
+        let theta = (0..=p).map(|_| rng.random_range(-1.0..1.0)).collect();
+        (x, y, theta)
+    }
+
     /// Blocks, lanes, the four-column products and their tails (odd row and column counts
     /// across block boundaries) against the definition.
     #[test]
     fn fused_pass_matches_the_definition() {
         let mut rng = StdRng::seed_from_u64(3);
         for (n, p) in [(1, 1), (7, 3), (BLOCK + 13, 6), (3 * BLOCK - 1, 9)] {
-            let x: Vec<f64> = (0..n * p).map(|_| rng.random_range(-2.0..2.0)).collect();
-            let y: Vec<f64> = (0..n).map(|_| f64::from(rng.random::<bool>())).collect();
-            let theta: Vec<f64> = (0..=p).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let (x, y, theta) = problem(&mut rng, n, p, 2.0);
             let cols = Columns {
                 data: &x,
                 rows: n,
@@ -446,9 +455,7 @@ mod tests {
     fn vector_and_portable_paths_agree_to_the_bit() {
         let mut rng = StdRng::seed_from_u64(5);
         for (n, p) in [(5, 2), (BLOCK * 3 + 7, 9), (1000, 13)] {
-            let x: Vec<f64> = (0..n * p).map(|_| rng.random_range(-3.0..3.0)).collect();
-            let y: Vec<f64> = (0..n).map(|_| f64::from(rng.random::<bool>())).collect();
-            let theta: Vec<f64> = (0..=p).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let (x, y, theta) = problem(&mut rng, n, p, 3.0);
             let cols = Columns {
                 data: &x,
                 rows: n,
