@@ -66,8 +66,11 @@ def peer(model: Path, data: Path, out: Path) -> None:
 
 def timed(command: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    run = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if run.returncode != 0:
+        sys.exit(f"{command[0]} failed ({run.returncode}):\n{run.stderr}")
+    return elapsed
 
 
 def main() -> None:
