@@ -366,6 +366,73 @@ fn bundled_flat_model_scores_the_flat_sample() {
     );
 }
 
+/// `qualify score` reads a file in pieces, on every core, from polars' arrays: on 40,000 rows
+/// (three pieces) its scores are, exactly, the runtime's on the whole file typed into one
+/// table, in row order, beside the file's ids; a bad cell in the last piece is reported with
+/// its row in the file, not in the piece.
+#[test]
+fn score_in_pieces_equals_the_runtime_on_the_whole_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = root.join("models/flat");
+    let data = dir.path().join("leads.parquet");
+    ok(&["synth", "--rows", "40000", "--seed", "5", "--out", s(&data)]);
+    let out = dir.path().join("scores.parquet");
+    ok(&[
+        "score",
+        "--model",
+        s(&model),
+        "--data",
+        s(&data),
+        "--out",
+        s(&out),
+    ]);
+
+    let whole = table(&data);
+    let runtime = qualify_runtime::Model::load(&model).expect("bundle");
+    let expected = runtime.score_table(&whole, None).expect("scores");
+    let scored = table(&out);
+    assert_eq!(numbers(&scored, "propensity"), expected);
+    assert_eq!(texts(&scored, "id"), texts(&whole, "id"));
+
+    // Row 35,001 of the file (in the third piece) cannot be read as a number.
+    let mut bad = qualify_core::value::RawTable::new();
+    for (name, column) in whole.columns() {
+        let column = if name == "employees" {
+            qualify_core::value::RawColumn::Text(
+                (0..whole.rows())
+                    .map(|r| {
+                        Some(if r == 35_000 {
+                            "many".to_string()
+                        } else {
+                            r.to_string()
+                        })
+                    })
+                    .collect(),
+            )
+        } else {
+            column.clone()
+        };
+        bad.push(name, column).expect("column");
+    }
+    let bad_file = dir.path().join("bad.csv");
+    qualify_data::write_table(&bad_file, &bad).expect("write");
+    let err = fails(&[
+        "score",
+        "--model",
+        s(&model),
+        "--data",
+        s(&bad_file),
+        "--out",
+        s(&out),
+        "--force",
+    ]);
+    assert!(
+        err.contains("employees") && err.contains("35001") && err.contains("many"),
+        "{err}"
+    );
+}
+
 /// The training commands documented in models/README.md, as arguments after `--`.
 fn documented_recipes(root: &Path) -> Vec<Vec<String>> {
     let readme = std::fs::read_to_string(root.join("models/README.md")).expect("models/README.md");

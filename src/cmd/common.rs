@@ -48,6 +48,21 @@ pub fn read_table(path: &Path, input: &InputArgs, schema: Option<&Schema>) -> Re
     Ok(table?)
 }
 
+/// Reads a file to score with `schema` (its text columns read as text), keeping only
+/// `columns` of it, with a spinner while polars works.
+pub fn read_frame(
+    path: &Path,
+    input: &InputArgs,
+    schema: &Schema,
+    columns: &[&str],
+) -> Result<qualify_data::Frame> {
+    let spinner = spinner(&format!("reading {}", path.display()));
+    let options = ReadOptions::for_schema(schema, input.delimiter);
+    let frame = qualify_data::Frame::read(path, &options, Some(columns));
+    spinner.finish_and_clear();
+    Ok(frame?)
+}
+
 /// Parses an RFC 3339 time given on the command line.
 pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)

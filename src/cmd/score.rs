@@ -14,10 +14,11 @@ use chrono::{DateTime, Utc};
 use qualify_core::history::{MOMENT_COLUMN, time_text};
 use qualify_core::value::{RawColumn, RawTable};
 use qualify_data::history::{HistoryPaths, MOMENTS_LEAD, moments_from_table, read_history};
-use qualify_runtime::Model;
+use qualify_runtime::pieces::{PIECE_ROWS, in_order, pieces};
+use qualify_runtime::{ExplainedTable, Model, RuntimeError};
 use qualify_train::history::score::{MomentsChoice, history_model, score_moments};
 
-use super::common::{InputArgs, check_output, parse_time, read_table, spinner};
+use super::common::{InputArgs, check_output, parse_time, read_frame, read_table, spinner};
 
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
@@ -81,8 +82,11 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         .data
         .as_deref()
         .context("pass --data FILE, or --leads and --events")?;
-    let table = read_table(data, &args.input, Some(&model.manifest().schema))?;
     let manifest = model.manifest();
+    let id = manifest.schema.id();
+    let mut columns = manifest.encoder.table_columns();
+    columns.extend(id);
+    let frame = read_frame(data, &args.input, &manifest.schema, &columns)?;
     if args.as_of.is_none() && manifest.encoder.uses_time() {
         eprintln!(
             "note: time features are measured as of {} (the training data's reference time); \
@@ -90,39 +94,81 @@ pub fn run(args: ScoreArgs) -> Result<()> {
             manifest.encoder.reference_time().to_rfc3339()
         );
     }
-    let propensity = model
-        .score_table(&table, args.as_of)
-        .map_err(|e| anyhow!("{}: {e}", data.display()))?;
+    let inputs = frame.select(&manifest.encoder.table_columns())?;
+    let scored = score_frame(&args, &model, data, &inputs)?;
     let mut out = RawTable::new();
-    if let Some(id) = manifest
-        .schema
-        .id()
-        .and_then(|name| table.column(name).map(|c| (name, c)))
-    {
-        out.push(id.0, id.1.clone())?;
-    }
     out.push(
         "propensity",
-        RawColumn::Number(propensity.into_iter().map(Some).collect()),
+        RawColumn::Number(scored.propensity.iter().copied().map(Some).collect()),
     )?;
-    if args.explain {
-        let as_of = args
-            .as_of
-            .unwrap_or_else(|| manifest.encoder.reference_time());
-        model
-            .explain_table(&table, as_of, args.top)
-            .map_err(|e| anyhow!("{}: {e}", data.display()))?
-            .push_columns(&mut out)?;
+    if let Some(explained) = &scored.explained {
+        explained.push_columns(&mut out)?;
     }
-    qualify_data::write_table(&args.out, &out)?;
+    // The id column (when the file has the schema's id) goes out as the file holds it.
+    frame.select(id.as_slice())?.write_beside(&args.out, &out)?;
     eprintln!(
         "scored {} leads with {} {} -> {}",
-        table.rows(),
+        frame.rows(),
         manifest.name,
         manifest.version,
         args.out.display()
     );
     Ok(())
+}
+
+/// The propensities (and with `--explain`, the reasons) of a file's rows, in row order.
+struct ScoredRows {
+    propensity: Vec<f64>,
+    explained: Option<ExplainedTable>,
+}
+
+/// Scores `frame` (read from `path`) in pieces of [`PIECE_ROWS`] rows, one piece per core at
+/// a time: each piece is encoded from polars' arrays where they lie (explained from a typed
+/// copy of the piece) and scored on its own. An error names the file and its row, the first
+/// bad one in row order.
+fn score_frame(
+    args: &ScoreArgs,
+    model: &Model,
+    path: &Path,
+    frame: &qualify_data::Frame,
+) -> Result<ScoredRows> {
+    let explain_as_of = args
+        .as_of
+        .unwrap_or_else(|| model.manifest().encoder.reference_time());
+    let pieces = pieces(frame.rows(), PIECE_ROWS);
+    let scored = in_order(&pieces, None, |rows| -> Result<ScoredRows> {
+        let after = |e: RuntimeError| anyhow!("{}: {}", path.display(), e.after_rows(rows.start));
+        if args.explain {
+            let table = frame.piece(rows.clone())?;
+            let explained = model
+                .explain_table(&table, explain_as_of, args.top)
+                .map_err(after)?;
+            return Ok(ScoredRows {
+                propensity: explained.propensity.clone(),
+                explained: Some(explained),
+            });
+        }
+        let cells = frame.cells(rows.clone())?;
+        let propensity = model.score_table(&cells, args.as_of).map_err(after)?;
+        Ok(ScoredRows {
+            propensity,
+            explained: None,
+        })
+    })?;
+    let mut all = ScoredRows {
+        propensity: Vec::with_capacity(frame.rows()),
+        explained: None,
+    };
+    for piece in scored {
+        all.propensity.extend(piece.propensity);
+        if let Some(piece) = piece.explained {
+            match &mut all.explained {
+                Some(explained) => explained.append(piece),
+                None => all.explained = Some(piece),
+            }
+        }
+    }
+    Ok(all)
 }
 
 /// Scores a history's leads at moments (`--as-of` or `--moments`).

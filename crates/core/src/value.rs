@@ -118,11 +118,21 @@ pub enum ValueKind {
 /// tokens) and the rules (with a rules file's) both call it, so a token means the same to
 /// the model and to the rules.
 pub fn is_missing_text<T: AsRef<str>>(text: &str, tokens: &[T]) -> bool {
-    let t = text.trim();
+    let t = trim(text);
     t.is_empty()
         || tokens
             .iter()
-            .any(|m| m.as_ref().trim().eq_ignore_ascii_case(t))
+            .any(|m| m.as_ref().len() >= t.len() && trim(m.as_ref()).eq_ignore_ascii_case(t))
+}
+
+/// `text.trim()`, without its call when `text` starts and ends with ASCII that is not
+/// whitespace (the common case: this runs for every text cell a model reads, against each
+/// missing token).
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
 }
 
 /// A table that cannot be built: what is wrong and with which column.
@@ -181,6 +191,40 @@ impl RawColumn {
     }
 }
 
+/// A table read cell by cell, by column name: what [`crate::encoder::Encoder::encode_table`]
+/// scores. A [`RawTable`] is one; a file reader's own columnar form is another (qualify-data
+/// reads a piece of a Parquet or CSV file straight from polars' arrays), so that a million
+/// rows are encoded without first copying every text cell into a `String`.
+pub trait CellTable {
+    /// The number of rows.
+    fn height(&self) -> usize;
+    /// The column `name`, if the table has it.
+    fn cell_column(&self, name: &str) -> Option<&dyn CellColumn>;
+}
+
+/// One column of a [`CellTable`].
+pub trait CellColumn {
+    /// The cell at `row`, borrowed. `row` is below the table's height (as for a slice, a
+    /// row beyond it panics).
+    fn cell(&self, row: usize) -> Cell<'_>;
+}
+
+impl CellColumn for RawColumn {
+    fn cell(&self, row: usize) -> Cell<'_> {
+        RawColumn::cell(self, row)
+    }
+}
+
+impl CellTable for RawTable {
+    fn height(&self) -> usize {
+        self.rows()
+    }
+
+    fn cell_column(&self, name: &str) -> Option<&dyn CellColumn> {
+        self.column(name).map(|c| c as &dyn CellColumn)
+    }
+}
+
 /// Named columns of equal length: a training or scoring table in memory.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RawTable {
@@ -230,6 +274,11 @@ impl RawTable {
 
     pub fn columns(&self) -> impl Iterator<Item = (&str, &RawColumn)> {
         self.names.iter().map(String::as_str).zip(&self.columns)
+    }
+
+    /// The columns, in order, taken out of the table.
+    pub fn into_columns(self) -> impl Iterator<Item = (String, RawColumn)> {
+        self.names.into_iter().zip(self.columns)
     }
 
     /// Row `row` as a JSON object (column name -> value), the form services send.

@@ -23,6 +23,10 @@ use qualify_core::value::{RawColumn, RawTable};
 
 use crate::error::{DataError, Result};
 
+mod frame;
+
+pub use frame::{Frame, FrameCells};
+
 /// File formats qualify reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
 pub enum Format {
@@ -87,19 +91,7 @@ impl ReadOptions {
 /// a CSV file whose header repeats a name or whose records do not have the header's number of
 /// fields (with line, row and column), a file without data rows.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<RawTable> {
-    let df = match Format::from_path(path)? {
-        Format::Csv => read_csv(path, options)?,
-        Format::Parquet => {
-            let file = File::open(path).map_err(|source| io_error(path, source))?;
-            polars_read(path, Format::Parquet, || ParquetReader::new(file).finish())?
-        }
-    };
-    if df.height() == 0 {
-        return Err(DataError::NoRows {
-            path: path.to_path_buf(),
-        });
-    }
-    to_raw_table(path, &df)
+    Frame::read(path, options, None)?.table()
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> DataError {
@@ -316,43 +308,15 @@ pub fn detect_delimiter(path: &Path) -> Result<u8> {
     Ok(if n == 0 { b',' } else { best })
 }
 
-fn to_raw_table(path: &Path, df: &DataFrame) -> Result<RawTable> {
-    let mut table = RawTable::new();
-    for col in df.columns() {
-        let name = col.name().to_string();
-        let raw = convert_column(col).map_err(|source| DataError::Column {
-            path: path.to_path_buf(),
-            column: name.clone(),
-            source,
-        })?;
-        table.push(name, raw).map_err(|source| DataError::Table {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    }
-    Ok(table)
-}
-
-fn convert_column(col: &Column) -> PolarsResult<RawColumn> {
-    let dtype = col.dtype();
-    Ok(if dtype.is_primitive_numeric() {
-        let floats = col.cast(&DataType::Float64)?;
-        RawColumn::Number(floats.f64()?.iter().collect())
-    } else if dtype.is_bool() {
-        RawColumn::Bool(col.bool()?.iter().collect())
-    } else if dtype.is_null() {
-        RawColumn::Text(vec![None; col.len()])
-    } else {
-        let text = col.cast(&DataType::String)?;
-        RawColumn::Text(text.str()?.iter().map(|v| v.map(str::to_string)).collect())
-    })
-}
-
 /// Writes a [`RawTable`] as CSV or Parquet (by extension). Writes to a temporary file beside
 /// the target and renames it, so a failed write never leaves a truncated file.
 pub fn write_table(path: &Path, table: &RawTable) -> Result<()> {
-    let format = Format::from_path(path)?;
-    let columns: Vec<Column> = table
+    write_columns(path, table.rows(), polars_columns(table))
+}
+
+/// `table`'s columns as polars columns.
+fn polars_columns(table: &RawTable) -> Vec<Column> {
+    table
         .columns()
         .map(|(name, col)| match col {
             // Whole numbers are written as integers ("3", not "3.0").
@@ -370,12 +334,17 @@ pub fn write_table(path: &Path, table: &RawTable) -> Result<()> {
             RawColumn::Bool(v) => Column::new(name.into(), v.as_slice()),
             RawColumn::Text(v) => Column::new(name.into(), v.as_slice()),
         })
-        .collect();
+        .collect()
+}
+
+/// Writes `columns` (`rows` long) as [`write_table`] writes a table.
+fn write_columns(path: &Path, rows: usize, columns: Vec<Column>) -> Result<()> {
+    let format = Format::from_path(path)?;
     let write_error = |source: PolarsError| DataError::Write {
         path: path.to_path_buf(),
         source,
     };
-    let mut df = DataFrame::new(table.rows(), columns).map_err(write_error)?;
+    let mut df = DataFrame::new(rows, columns).map_err(write_error)?;
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let result = File::create(&tmp)
         .map_err(|source| io_error(&tmp, source))

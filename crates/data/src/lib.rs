@@ -19,7 +19,7 @@ pub mod label;
 pub mod synth;
 
 pub use error::{DataError, Result};
-pub use io::{Format, ReadOptions, read_table, write_table};
+pub use io::{Format, Frame, ReadOptions, read_table, write_table};
 
 /// sha256 of a file's bytes (the training-data fingerprint), hex.
 pub fn file_sha256(path: &std::path::Path) -> Result<String> {

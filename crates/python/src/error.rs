@@ -159,27 +159,3 @@ fn encode_location(e: &EncodeError) -> Option<(Option<String>, Option<usize>)> {
         EncodeError::Width { .. } => None,
     }
 }
-
-/// `error` with its cell rows moved down by `offset` rows: a batch's row 1 is the frame's
-/// row `offset + 1`.
-pub fn shift_rows(error: RuntimeError, offset: usize) -> RuntimeError {
-    match error {
-        RuntimeError::Input {
-            field,
-            error:
-                EncodeError::Cell {
-                    column,
-                    row,
-                    source,
-                },
-        } => RuntimeError::Input {
-            field,
-            error: EncodeError::Cell {
-                column,
-                row: row + offset,
-                source,
-            },
-        },
-        other => other,
-    }
-}

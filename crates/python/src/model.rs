@@ -6,8 +6,7 @@
 //! released. A batch's error rows are moved to the frame's rows.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use arrow_array::ffi_stream::RecordBatchStreamReader;
 use arrow_array::{Array, Float64Array, RecordBatch};
@@ -16,9 +15,10 @@ use arrow_pyarrow::{PyArrowType, Table};
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 use qualify_core::value::RawTable;
+use qualify_runtime::pieces::PIECE_ROWS;
 use qualify_runtime::{Model, RuntimeError};
 
-use crate::error::{Kind, raise, shift_rows};
+use crate::error::{Kind, raise};
 use crate::frame::{FrameError, batch_table, table_batch};
 
 /// A model bundle loaded and golden-checked by the runtime.
@@ -88,7 +88,7 @@ impl PyModel {
             in_chunks(&batches, threads, |table, offset| {
                 model
                     .score_table(&table, as_of)
-                    .map_err(|e| Failure::Runtime(shift_rows(e, offset)))
+                    .map_err(|e| Failure::Runtime(e.after_rows(offset)))
             })
         });
         let scores: Vec<f64> = parts.map_err(Failure::raise)?.concat();
@@ -124,7 +124,7 @@ impl PyModel {
             in_chunks(&batches, threads, |table, offset| {
                 let explained = model
                     .explain_table(&table, as_of, top)
-                    .map_err(|e| Failure::Runtime(shift_rows(e, offset)))?;
+                    .map_err(|e| Failure::Runtime(e.after_rows(offset)))?;
                 let mut columns = RawTable::new();
                 if let Some((name, id)) = manifest
                     .schema
@@ -192,14 +192,11 @@ pub(crate) fn read_batches(reader: RecordBatchStreamReader) -> PyResult<Vec<Reco
     Ok(batches)
 }
 
-/// Rows per piece of work: large enough that a piece's fixed costs vanish, small enough to
-/// spread a frame over the cores and bound the memory of the typed copy.
-const CHUNK_ROWS: usize = 65_536;
-
-/// Calls `f` with every slice of at most [`CHUNK_ROWS`] rows of the batches, as a table, and
+/// Calls `f` with every slice of at most [`PIECE_ROWS`] rows of the batches, as a table, and
 /// the number of rows before it, on `threads` threads (default: one per core; the runtime
 /// scores one piece on one core), and returns the results in row order. The first error in
-/// row order wins, so the reported row is the frame's first bad one.
+/// row order wins, so the reported row is the frame's first bad one
+/// ([`qualify_runtime::pieces::in_order`]).
 fn in_chunks<T: Send>(
     batches: &[RecordBatch],
     threads: Option<usize>,
@@ -208,59 +205,14 @@ fn in_chunks<T: Send>(
     let mut pieces = Vec::new();
     let mut offset = 0;
     for batch in batches {
-        let mut start = 0;
-        while start < batch.num_rows() {
-            let len = CHUNK_ROWS.min(batch.num_rows() - start);
-            pieces.push((batch.slice(start, len), offset + start));
-            start += len;
+        for rows in qualify_runtime::pieces::pieces(batch.num_rows(), PIECE_ROWS) {
+            pieces.push((batch.slice(rows.start, rows.len()), offset + rows.start));
         }
         offset += batch.num_rows();
     }
-    let threads = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, pieces.len().max(1));
-    let run = |(piece, offset): &(RecordBatch, usize)| f(batch_table(piece)?, *offset);
-    if threads == 1 {
-        return pieces.iter().map(run).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let done: Vec<Mutex<Option<Result<T, Failure>>>> =
-        pieces.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(piece) = pieces.get(i) else { break };
-                    let result = run(piece);
-                    let failed = result.is_err();
-                    if let Ok(mut slot) = done[i].lock() {
-                        *slot = Some(result);
-                    }
-                    if failed {
-                        // Later pieces cannot change the answer: an earlier piece's error
-                        // (if any) is still reported first.
-                        next.fetch_max(pieces.len(), Ordering::Relaxed);
-                    }
-                }
-            });
-        }
-    });
-    let mut out = Vec::with_capacity(pieces.len());
-    for slot in done {
-        match slot.into_inner().ok().flatten() {
-            Some(result) => out.push(result?),
-            // Only pieces after a failed one are skipped, and its error returned above.
-            None => {
-                return Err(Failure::Frame(FrameError::Stream(
-                    arrow_schema::ArrowError::ComputeError(
-                        "a piece of the frame was not processed".into(),
-                    ),
-                )));
-            }
-        }
-    }
-    Ok(out)
+    qualify_runtime::pieces::in_order(&pieces, threads, |(piece, offset)| {
+        f(batch_table(piece)?, *offset)
+    })
 }
 
 /// An RFC 3339 time from Python (the wrapper turns `datetime`s into text).

@@ -1,6 +1,7 @@
 //! Scoring throughput, for a single row (the latency of one HTTP request) and a batch of
 //! 1,000 rows (bulk rescoring):
-//! - `logistic_40`: a 40-feature logistic model through tract;
+//! - `logistic_40`: a 40-feature logistic model, as the runtime scores it (`native`: the dot
+//!   product) and through tract (`tract`);
 //! - `trees_100x31`: 100 trees × 31 leaves on 40 features (leaf-wise random trees, like
 //!   LightGBM's `num_leaves = 31`), written by `qualify_onnx::trees`, scored by the
 //!   native evaluator (`native`) and by tract on the same graph (`tract`). TreeSHAP on the
@@ -44,8 +45,11 @@ fn logistic(c: &mut Criterion) {
             .map(|_| rng.random_range(-1.0..1.0))
             .collect();
         group.throughput(Throughput::Elements(rows as u64));
-        group.bench_function(format!("{rows}_rows"), |b| {
+        group.bench_function(format!("native/{rows}_rows"), |b| {
             b.iter(|| model.logits(black_box(&x), rows).expect("score"))
+        });
+        group.bench_function(format!("tract/{rows}_rows"), |b| {
+            b.iter(|| model.tract_logits(black_box(&x), rows).expect("score"))
         });
     }
     group.finish();

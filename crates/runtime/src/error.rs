@@ -104,4 +104,29 @@ impl RuntimeError {
         };
         RuntimeError::Input { field, error }
     }
+
+    /// A piece's error as the whole table's: a cell's row moved down by `offset`, the rows
+    /// before the piece (its row 1 is the table's row `offset + 1`).
+    #[must_use]
+    pub fn after_rows(self, offset: usize) -> RuntimeError {
+        match self {
+            RuntimeError::Input {
+                field,
+                error:
+                    EncodeError::Cell {
+                        column,
+                        row,
+                        source,
+                    },
+            } => RuntimeError::Input {
+                field,
+                error: EncodeError::Cell {
+                    column,
+                    row: row + offset,
+                    source,
+                },
+            },
+            other => other,
+        }
+    }
 }

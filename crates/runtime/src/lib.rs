@@ -22,6 +22,7 @@ pub mod forest;
 pub mod model;
 pub mod native;
 pub mod onnx;
+pub mod pieces;
 pub mod table;
 
 pub use error::{RuntimeError, Unexplainable};

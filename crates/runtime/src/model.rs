@@ -20,7 +20,7 @@ use qualify_core::bundle::{Bundle, GOLDEN_TOLERANCE, Manifest};
 use qualify_core::encoder::{InputValue, Warning};
 use qualify_core::history::{FeatureIndex, HistoryRecord, LEAD_AGE};
 use qualify_core::lead::LeadRecord;
-use qualify_core::value::{RawTable, RawValue};
+use qualify_core::value::{CellTable, RawValue};
 use serde::Serialize;
 
 use crate::error::{RuntimeError, Unexplainable};
@@ -29,7 +29,7 @@ use crate::native::NativeKind;
 use crate::onnx::OnnxModel;
 
 /// Rows [`Model::score_table`] encodes and scores at a time.
-pub const SCORE_CHUNK_ROWS: usize = 16_384;
+pub const SCORE_CHUNK_ROWS: usize = 1_024;
 
 /// A bundle ready to score.
 #[derive(Debug)]
@@ -181,19 +181,22 @@ impl Model {
 
     /// Calibrated propensities for every row of a table (batch scoring), in row order.
     /// `as_of` is the scoring time for timestamp features (default: the training data's
-    /// reference time, so re-scoring training data reproduces it).
+    /// reference time, so re-scoring training data reproduces it). The table is a
+    /// [`qualify_core::value::RawTable`] or any other [`CellTable`] (`qualify score` reads
+    /// a file's pieces in polars' arrays).
     ///
     /// Rows are encoded and scored [`SCORE_CHUNK_ROWS`] at a time: a million rows encoded at
-    /// once is a matrix of hundreds of megabytes (and tract packs a copy of it), and the
-    /// kernel's zeroing of those fresh pages cost as much CPU as the scoring itself.
-    pub fn score_table(
+    /// once is a matrix of hundreds of megabytes, and the kernel's zeroing of those fresh
+    /// pages cost as much CPU as the scoring itself; a chunk of a thousand rows stays in the
+    /// allocator's reused memory and the caches.
+    pub fn score_table<T: CellTable + ?Sized>(
         &self,
-        table: &RawTable,
+        table: &T,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<f64>, RuntimeError> {
         let encoder = &self.manifest.encoder;
         let as_of = as_of.unwrap_or_else(|| encoder.reference_time());
-        let rows: Vec<usize> = (0..table.rows()).collect();
+        let rows: Vec<usize> = (0..table.height()).collect();
         let mut scores = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(SCORE_CHUNK_ROWS) {
             let x = encoder

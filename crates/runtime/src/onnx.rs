@@ -15,10 +15,11 @@
 //! graph), optimises the model and keeps the runnable plan. Each [`OnnxModel::logits`] call
 //! spawns its own execution state, so one `OnnxModel` can be shared (`Arc`) across threads.
 //!
-//! A graph of a shape qualify writes is also recognised ([`crate::native`]). A tree ensemble
-//! is then scored by the native evaluator ([`crate::forest::flat`]) instead of tract, after
-//! loading has checked that both agree on probe rows built from the split thresholds (every
-//! threshold, and the next `f32` above it, is visited).
+//! A graph of a shape qualify writes is also recognised ([`crate::native`]). It is then scored
+//! natively instead of by tract (a tree ensemble by [`crate::forest::flat`], a logistic graph
+//! as its dot product), after loading has checked that both agree on probe rows (for trees,
+//! built from the split thresholds: every threshold, and the next `f32` above it, is
+//! visited).
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -27,11 +28,11 @@ use std::sync::Arc;
 use qualify_onnx::{BATCH_DIM, ContractError, LOGIT_NAME, ReadError, Signature, pb};
 use tract_onnx::prelude::*;
 
-use crate::forest::flat::{FlatForest, PackError};
-use crate::native::{Native, NativeKind, probe_rows};
+use crate::forest::flat::PackError;
+use crate::native::{Native, NativeKind};
 
 /// Largest difference between the native evaluator and tract accepted at load (tract sums
-/// leaf weights in `f32`, the native evaluator in `f64`).
+/// leaf weights and products in `f32`, the native evaluator in `f64`).
 pub const NATIVE_TOLERANCE: f64 = 1e-4;
 /// Number of probe rows compared at load.
 const PROBE_ROWS: usize = 64;
@@ -87,8 +88,8 @@ pub enum GraphError {
     /// A recognised tree ensemble that the packed layout cannot hold.
     #[error("the tree ensemble cannot be packed: {error}")]
     Pack { error: PackError },
-    /// The native tree evaluator and tract disagree on a probe row (a bug in one of them).
-    #[error("the native tree evaluator gives {native} but tract gives {tract} on probe row {row}")]
+    /// The native evaluator and tract disagree on a probe row (a bug in one of them).
+    #[error("the native evaluator gives {native} but tract gives {tract} on probe row {row}")]
     NativeMismatch { row: usize, native: f64, tract: f32 },
     /// `x` does not hold `rows × n_features` values.
     #[error(
@@ -171,9 +172,7 @@ impl OnnxModel {
             Ok(Some(r)) => {
                 let native =
                     Native::from_recognised(r).map_err(|error| GraphError::Pack { error })?;
-                if let Native::Trees { ensemble, flat } = &native {
-                    model.check_native(&probe_rows(ensemble, PROBE_ROWS), flat)?;
-                }
+                model.check_native(&native)?;
                 model.native = Some(native);
             }
             Ok(None) => {}
@@ -182,12 +181,17 @@ impl OnnxModel {
         Ok(model)
     }
 
-    /// Compares the native evaluator with tract on the probe rows `x`.
-    fn check_native(&self, x: &[f32], flat: &FlatForest) -> Result<(), GraphError> {
-        let rows = x.len() / self.n_features;
-        let tract = self.tract_logits(x, rows)?;
-        for (row, (xs, &t)) in x.chunks_exact(self.n_features).zip(&tract).enumerate() {
-            let native = flat.raw_score(xs);
+    /// Compares the native evaluator with tract on its probe rows.
+    fn check_native(&self, native: &Native) -> Result<(), GraphError> {
+        let x = native.probe_rows(self.n_features, PROBE_ROWS);
+        let rows = x.len() / self.n_features.max(1);
+        let tract = self.tract_logits(&x, rows)?;
+        for (row, (xs, &t)) in x
+            .chunks_exact(self.n_features.max(1))
+            .zip(&tract)
+            .enumerate()
+        {
+            let native = native.raw_score(xs);
             let diff = (native - f64::from(t)).abs();
             if diff.is_nan() || diff > NATIVE_TOLERANCE {
                 return Err(GraphError::NativeMismatch {
@@ -221,17 +225,31 @@ impl OnnxModel {
     }
 
     /// Raw logits for `rows` rows of `x` (row-major, `rows × n_features()` values), one per
-    /// row: from the native evaluator for a recognised tree ensemble, from tract otherwise.
+    /// row: from the native evaluator for a recognised graph (trees, logistic), from tract
+    /// otherwise.
     ///
     /// # Errors
     /// [`GraphError::InputLength`] if `x.len() != rows * n_features()`, [`GraphError::Run`]
     /// if tract fails.
     pub fn logits(&self, x: &[f32], rows: usize) -> Result<Vec<f64>, GraphError> {
-        if let Some(Native::Trees { flat, .. }) = &self.native {
-            self.check_len(x, rows)?;
-            let mut out = vec![0.0; rows];
-            flat.raw_scores_into(x, &mut out);
-            return Ok(out);
+        match &self.native {
+            Some(Native::Trees { flat, .. }) => {
+                self.check_len(x, rows)?;
+                let mut out = vec![0.0; rows];
+                flat.raw_scores_into(x, &mut out);
+                return Ok(out);
+            }
+            Some(linear @ Native::Linear { .. }) => {
+                self.check_len(x, rows)?;
+                if self.n_features == 0 {
+                    return Ok(vec![linear.raw_score(&[]); rows]);
+                }
+                return Ok(x
+                    .chunks_exact(self.n_features)
+                    .map(|row| linear.raw_score(row))
+                    .collect());
+            }
+            None => {}
         }
         Ok(self
             .tract_logits(x, rows)?
@@ -246,9 +264,9 @@ impl OnnxModel {
     /// # Errors
     /// As [`OnnxModel::logits`].
     pub fn logit(&self, x: &[f32]) -> Result<f64, GraphError> {
-        if let Some(Native::Trees { flat, .. }) = &self.native {
+        if let Some(native) = &self.native {
             self.check_len(x, 1)?;
-            return Ok(flat.raw_score(x));
+            return Ok(native.raw_score(x));
         }
         let logits = self.tract_logits(x, 1)?;
         logits

@@ -80,6 +80,14 @@ fn at_row(error: RuntimeError, row: usize) -> RuntimeError {
 }
 
 impl ExplainedTable {
+    /// Appends the rows of `piece` (the explained rows after these, with the same `top`).
+    pub fn append(&mut self, piece: ExplainedTable) {
+        self.propensity.extend(piece.propensity);
+        self.raw_score.extend(piece.raw_score);
+        self.positive.extend(piece.positive);
+        self.negative.extend(piece.negative);
+    }
+
     /// Appends `raw_score` and, for each rank `k` in `1..=top` and each sign, the columns
     /// `positive_k_column`, `positive_k_value` (the lead's value as text) and
     /// `positive_k_contribution` (log-odds), then the same for `negative_k_…`; cells are

@@ -19,6 +19,7 @@
 //! band are encoded as they are. Bundles written before ranges were recorded have none and
 //! encode as before.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -91,19 +92,18 @@ impl TrainingRange {
         (self.min - margin, self.max + margin)
     }
 
-    /// `value` clamped into [`TrainingRange::band`], with the warning when it had to be.
-    fn admit(&self, column: &str, value: f64) -> (f64, Option<Warning>) {
+    /// `value` clamped into [`TrainingRange::band`], with the note when it had to be.
+    fn admit(&self, value: f64) -> (f64, Option<CellNote<'static>>) {
         let (low, high) = self.band();
         if (low..=high).contains(&value) {
             return (value, None);
         }
-        let warning = Warning::OutOfRange {
-            column: column.to_string(),
+        let note = CellNote::OutOfRange {
             value,
             min: self.min,
             max: self.max,
         };
-        (value.clamp(low, high), Some(warning))
+        (value.clamp(low, high), Some(note))
     }
 }
 
@@ -161,19 +161,13 @@ impl Scaling {
     /// infinite feature (which would score 0 or 1, or NaN).
     fn write(
         &self,
-        column: &str,
         value: Option<f64>,
         out: &mut [f32],
-    ) -> Result<Option<Warning>, ValueError> {
-        let (v, warning) = match (value, &self.range) {
-            (Some(v), Some(range)) => range.admit(column, v),
+    ) -> Result<Option<CellNote<'static>>, ValueError> {
+        let (v, note) = match (value, &self.range) {
+            (Some(v), Some(range)) => range.admit(v),
             (Some(v), None) => (v, None),
-            (None, _) => (
-                self.median,
-                Some(Warning::Imputed {
-                    column: column.to_string(),
-                }),
-            ),
+            (None, _) => (self.median, Some(CellNote::Imputed)),
         };
         let z = ((v - self.mean) / self.std) as f32;
         if !z.is_finite() {
@@ -185,7 +179,7 @@ impl Scaling {
         }
         out[0] = z;
         out[1] = if value.is_none() { 1.0 } else { 0.0 };
-        Ok(warning)
+        Ok(note)
     }
 }
 
@@ -226,29 +220,23 @@ impl ColumnState {
     }
 
     /// Writes one cell into `out` (exactly `width()` slots, zeroed by the caller for the
-    /// one-hot layouts). Returns a warning for an unseen level, an imputed value or a value
-    /// far outside the training range.
-    pub fn encode_cell(
+    /// one-hot layouts). Returns a note for an unseen level, an imputed value or a value far
+    /// outside the training range.
+    pub fn encode_cell<'c>(
         &self,
-        column: &str,
-        cell: Cell<'_>,
+        cell: Cell<'c>,
         is_missing: IsMissing<'_>,
         as_of: DateTime<Utc>,
         out: &mut [f32],
-    ) -> Result<Option<Warning>, ValueError> {
-        let imputed = || {
-            Some(Warning::Imputed {
-                column: column.to_string(),
-            })
-        };
+    ) -> Result<Option<CellNote<'c>>, ValueError> {
         match self {
             ColumnState::Numeric(scaling) => {
                 let value = parse::parse_number(cell, is_missing)?;
-                scaling.write(column, value, out)
+                scaling.write(value, out)
             }
             ColumnState::Timestamp(scaling) => {
                 let value = parse::parse_time(cell, is_missing)?.map(|t| days_before(t, as_of));
-                scaling.write(column, value, out)
+                scaling.write(value, out)
             }
             ColumnState::Raw {
                 boolean,
@@ -260,23 +248,23 @@ impl ColumnState {
                 } else {
                     parse::parse_number(cell, is_missing)?
                 };
-                let (v, warning) = match (value, range) {
-                    (Some(v), Some(range)) => range.admit(column, v),
+                let (v, note) = match (value, range) {
+                    (Some(v), Some(range)) => range.admit(v),
                     (Some(v), None) => (v, None),
-                    (None, _) => (*fill, imputed()),
+                    (None, _) => (*fill, Some(CellNote::Imputed)),
                 };
                 let x = v as f32;
                 if !x.is_finite() {
                     return Err(ValueError::BeyondF32(v));
                 }
                 out[0] = x;
-                Ok(warning)
+                Ok(note)
             }
             ColumnState::Boolean => {
                 let value = parse::parse_bool(cell, is_missing)?;
                 out[0] = if value == Some(true) { 1.0 } else { 0.0 };
                 out[1] = if value.is_none() { 1.0 } else { 0.0 };
-                Ok(value.is_none().then(imputed).flatten())
+                Ok(value.is_none().then_some(CellNote::Imputed))
             }
             ColumnState::Categorical { levels } => {
                 let missing_slot = levels.len() + 1;
@@ -292,10 +280,7 @@ impl ColumnState {
                         }
                         None => {
                             out[levels.len()] = 1.0;
-                            Ok(Some(Warning::UnseenLevel {
-                                column: column.to_string(),
-                                value: level,
-                            }))
+                            Ok(Some(CellNote::UnseenLevel(level)))
                         }
                     },
                 }
@@ -306,21 +291,51 @@ impl ColumnState {
                     out[missing_slot] = 1.0;
                     return Ok(None);
                 };
-                let mut warning = None;
+                let mut note = None;
                 for item in items {
                     match levels.iter().position(|l| *l == item) {
                         Some(i) => out[i] = 1.0,
                         None => {
                             out[levels.len()] = 1.0;
-                            warning = Some(Warning::UnseenLevel {
-                                column: column.to_string(),
-                                value: item,
-                            });
+                            note = Some(CellNote::UnseenLevel(item));
                         }
                     }
                 }
-                Ok(warning)
+                Ok(note)
             }
+        }
+    }
+}
+
+/// What encoding one cell noticed, before it is named: [`CellNote::warning`] names the
+/// column for the callers that report warnings (a record, the server's answer), and batch
+/// scoring drops notes without building a `String` per cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellNote<'c> {
+    /// A missing value, imputed or encoded as missing.
+    Imputed,
+    /// A level the model never saw (encoded as `__other__`), as the cell wrote it.
+    UnseenLevel(Cow<'c, str>),
+    /// A number outside [`TrainingRange::band`], clamped; `min` and `max` are the range.
+    OutOfRange { value: f64, min: f64, max: f64 },
+}
+
+impl CellNote<'_> {
+    /// The warning for `column`.
+    pub fn warning(self, column: &str) -> Warning {
+        let column = column.to_string();
+        match self {
+            CellNote::Imputed => Warning::Imputed { column },
+            CellNote::UnseenLevel(value) => Warning::UnseenLevel {
+                column,
+                value: value.into_owned(),
+            },
+            CellNote::OutOfRange { value, min, max } => Warning::OutOfRange {
+                column,
+                value,
+                min,
+                max,
+            },
         }
     }
 }
@@ -349,19 +364,17 @@ mod tests {
         let s = Scaling::fit(&mut [1.0, 2.0, 3.0, 10.0]);
         assert_eq!(s.median, 2.5);
         let mut out = [0.0f32; 2];
-        let w = s.write("x", None, &mut out).expect("the median is finite");
-        assert!(matches!(w, Some(Warning::Imputed { .. })));
+        let w = s.write(None, &mut out).expect("the median is finite");
+        assert_eq!(w, Some(CellNote::Imputed));
         assert!((f64::from(out[0]) - (2.5 - s.mean) / s.std).abs() < 1e-6);
         assert_eq!(out[1], 1.0);
         assert_eq!(Scaling::fit(&mut [4.0, 4.0]).std, 1.0);
         // Without a recorded range (an old bundle), an overflow is an error.
         let old = Scaling { range: None, ..s };
         let mut out = [0.0f32; 2];
-        let err = old
-            .write("x", Some(1e300), &mut out)
-            .expect_err("overflows f32");
+        let err = old.write(Some(1e300), &mut out).expect_err("overflows f32");
         assert!(err.to_string().contains("training range"), "{err}");
-        assert!(old.write("x", Some(1e6), &mut out).is_ok());
+        assert!(old.write(Some(1e6), &mut out).is_ok());
     }
 
     #[test]
@@ -376,25 +389,24 @@ mod tests {
         );
         assert_eq!(s.range.map(|r| r.band()), Some((-8.0, 19.0)));
         let mut inside = [0.0f32; 2];
-        assert_eq!(s.write("x", Some(19.0), &mut inside), Ok(None));
+        assert_eq!(s.write(Some(19.0), &mut inside), Ok(None));
         let mut far = [0.0f32; 2];
         let w = s
-            .write("x", Some(1e300), &mut far)
+            .write(Some(1e300), &mut far)
             .expect("clamped, not an error");
         assert_eq!(far, inside);
         assert_eq!(
             w,
-            Some(Warning::OutOfRange {
-                column: "x".into(),
+            Some(CellNote::OutOfRange {
                 value: 1e300,
                 min: 1.0,
                 max: 10.0
             })
         );
         let mut low = [0.0f32; 2];
-        s.write("x", Some(-1e18), &mut low).expect("clamped");
+        s.write(Some(-1e18), &mut low).expect("clamped");
         let mut edge = [0.0f32; 2];
-        s.write("x", Some(-8.0), &mut edge).expect("inside");
+        s.write(Some(-8.0), &mut edge).expect("inside");
         assert_eq!(low, edge);
         let constant = TrainingRange { min: 0.0, max: 0.0 };
         assert_eq!(constant.band(), (-1.0, 1.0));
@@ -408,13 +420,13 @@ mod tests {
         let now = Utc::now();
         let mut out = [0.0f32; 4];
         let w = state
-            .encode_cell("c", Cell::Text("zzz"), &never, now, &mut out)
+            .encode_cell(Cell::Text("zzz"), &never, now, &mut out)
             .expect("ok");
         assert_eq!(out, [0.0, 0.0, 1.0, 0.0]);
-        assert!(matches!(w, Some(Warning::UnseenLevel { .. })));
+        assert_eq!(w, Some(CellNote::UnseenLevel("zzz".into())));
         let mut out = [0.0f32; 4];
         state
-            .encode_cell("c", Cell::Missing, &never, now, &mut out)
+            .encode_cell(Cell::Missing, &never, now, &mut out)
             .expect("ok");
         assert_eq!(out, [0.0, 0.0, 0.0, 1.0]);
         assert_eq!(state.output_names("c")[2], "c=__other__");

@@ -122,11 +122,12 @@ fn input_value(col: &FittedColumn, cell: Cell<'_>, as_of: DateTime<Utc>) -> Inpu
             parse::parse_bool(cell, &is_missing)
                 .map(|b| b.map(|b| InputValue::Levels(vec![b.to_string()])))
         }
-        ColumnState::Categorical { .. } => {
-            parse::parse_level(cell, &is_missing).map(|l| l.map(|l| InputValue::Levels(vec![l])))
-        }
+        ColumnState::Categorical { .. } => parse::parse_level(cell, &is_missing)
+            .map(|l| l.map(|l| InputValue::Levels(vec![l.into_owned()]))),
         ColumnState::Set { separator, .. } => {
-            parse::parse_set(cell, separator, &is_missing).map(|s| s.map(InputValue::Levels))
+            parse::parse_set(cell, separator, &is_missing).map(|s| {
+                s.map(|items| InputValue::Levels(items.into_iter().map(Cow::into_owned).collect()))
+            })
         }
     };
     match value {

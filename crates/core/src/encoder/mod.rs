@@ -39,14 +39,16 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use column::{ColumnState, MISSING_SUFFIX, OTHER_LEVEL, Scaling, TrainingRange, days_before};
+pub use column::{
+    CellNote, ColumnState, MISSING_SUFFIX, OTHER_LEVEL, Scaling, TrainingRange, days_before,
+};
 pub use error::{EncodeError, Reader};
 pub use inputs::{InputKind, InputValue};
 pub use parse::{Expected, ValueError};
 
 use crate::lead::{Derived, SourceField, flat_fact};
 use crate::schema::{ColumnSpec, ColumnType, Schema};
-use crate::value::{Cell, RawColumn, RawTable, RawValue, is_missing_text};
+use crate::value::{Cell, CellColumn, CellTable, RawTable, RawValue, is_missing_text};
 
 type Result<T, E = EncodeError> = std::result::Result<T, E>;
 
@@ -88,14 +90,14 @@ impl FittedColumn {
         is_missing_text(text, &self.missing_tokens)
     }
 
-    fn encode(
+    fn encode<'c>(
         &self,
-        cell: Cell<'_>,
+        cell: Cell<'c>,
         as_of: DateTime<Utc>,
         out: &mut [f32],
-    ) -> Result<Option<Warning>, ValueError> {
+    ) -> Result<Option<CellNote<'c>>, ValueError> {
         self.state
-            .encode_cell(&self.name, cell, &|t| self.is_missing(t), as_of, out)
+            .encode_cell(cell, &|t| self.is_missing(t), as_of, out)
     }
 
     /// The source field of a derived column (`email_domain_type` from `email`, `seniority`
@@ -118,15 +120,15 @@ fn derived_source(name: &str) -> Option<&'static str> {
 /// derived column, its source column's.
 struct TableColumn<'t> {
     name: &'t str,
-    own: Option<&'t RawColumn>,
-    source: Option<(&'static str, &'t RawColumn)>,
+    own: Option<&'t dyn CellColumn>,
+    source: Option<(&'static str, &'t dyn CellColumn)>,
 }
 
 impl<'t> TableColumn<'t> {
     /// `None` when the table has neither the column nor a source to derive it from.
-    fn find(table: &'t RawTable, name: &'t str) -> Option<TableColumn<'t>> {
-        let own = table.column(name);
-        let source = derived_source(name).and_then(|s| table.column(s).map(|c| (s, c)));
+    fn find<T: CellTable + ?Sized>(table: &'t T, name: &'t str) -> Option<TableColumn<'t>> {
+        let own = table.cell_column(name);
+        let source = derived_source(name).and_then(|s| table.cell_column(s).map(|c| (s, c)));
         (own.is_some() || source.is_some()).then_some(TableColumn { name, own, source })
     }
 
@@ -224,7 +226,7 @@ impl Encoder {
                         if let Some(Some(level)) =
                             errors.keep(r, parse::parse_level(cell(r), &is_missing))
                         {
-                            *counts.entry(level).or_insert(0) += 1;
+                            *counts.entry(level.into_owned()).or_insert(0) += 1;
                         }
                     }
                     ColumnState::Categorical {
@@ -239,7 +241,7 @@ impl Encoder {
                             errors.keep(r, parse::parse_set(cell(r), &separator, &is_missing))
                         {
                             for item in items {
-                                *counts.entry(item).or_insert(0) += 1;
+                                *counts.entry(item.into_owned()).or_insert(0) += 1;
                             }
                         }
                     }
@@ -327,6 +329,21 @@ impl Encoder {
             .any(|c| matches!(c.state, ColumnState::Timestamp(_)))
     }
 
+    /// The table columns [`Encoder::encode_table`] reads: each feature column and, for one
+    /// that a flat row can derive, its source (`email` for `email_domain_type`). A reader of
+    /// a wide file can keep only these.
+    pub fn table_columns(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for col in &self.columns {
+            for name in std::iter::once(col.name.as_str()).chain(col.source()) {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names
+    }
+
     /// Width of the encoded matrix.
     pub fn n_features(&self) -> usize {
         self.columns.iter().map(|c| c.state.width()).sum()
@@ -356,9 +373,9 @@ impl Encoder {
     /// Encodes `rows` of `table` into a row-major matrix (`rows.len()` × `n_features()`).
     /// Errors name the column and the (1-based) data row. Warnings are not collected: batch
     /// callers that need them score row by row.
-    pub fn encode_table(
+    pub fn encode_table<T: CellTable + ?Sized>(
         &self,
-        table: &RawTable,
+        table: &T,
         rows: &[usize],
         as_of: DateTime<Utc>,
     ) -> Result<Vec<f32>> {
@@ -451,13 +468,13 @@ impl Encoder {
             let value = get(&col.name);
             let source = col.source().map(|s| (s, get(s)));
             let cell = record_cell(col, &value, source.as_ref());
-            let warning = col
+            let note = col
                 .encode(cell, as_of, &mut out[offset..offset + w])
                 .map_err(|source| EncodeError::Field {
                     field: col.name.clone(),
                     source,
                 })?;
-            warnings.extend(warning);
+            warnings.extend(note.map(|note| note.warning(&col.name)));
             offset += w;
         }
         Ok(warnings)

@@ -7,6 +7,8 @@
 //! missing value and a [`ValueError`] (without the column name, which the caller adds) for a
 //! value of the wrong type. `docs/values.md` describes the accepted forms.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use crate::value::{Cell, ValueKind};
@@ -123,17 +125,17 @@ pub fn bool_from_text(text: &str) -> Option<bool> {
 
 /// A categorical level: trimmed text; numbers and booleans are written as text (integers
 /// without a decimal point), so `5` and `"5"` are the same level.
-pub fn parse_level(
-    cell: Cell<'_>,
+pub fn parse_level<'c>(
+    cell: Cell<'c>,
     is_missing: IsMissing<'_>,
-) -> Result<Option<String>, ValueError> {
+) -> Result<Option<Cow<'c, str>>, ValueError> {
     match cell {
         Cell::Missing => Ok(None),
         Cell::Text(t) if is_missing(t) => Ok(None),
-        Cell::Text(t) => Ok(Some(t.trim().to_string())),
-        Cell::Number(v) if v.is_finite() => Ok(Some(number_text(v))),
+        Cell::Text(t) => Ok(Some(Cow::Borrowed(t.trim()))),
+        Cell::Number(v) if v.is_finite() => Ok(Some(Cow::Owned(number_text(v)))),
         Cell::Number(v) => Err(ValueError::NotFinite(v)),
-        Cell::Bool(b) => Ok(Some(b.to_string())),
+        Cell::Bool(b) => Ok(Some(Cow::Borrowed(if b { "true" } else { "false" }))),
         Cell::List(_) => Err(ValueError::WrongKind {
             expected: Expected::Category,
             found: ValueKind::List,
@@ -143,29 +145,42 @@ pub fn parse_level(
 
 /// Levels of a multi-valued cell: a list, or text split at `separator`; blanks and missing
 /// tokens dropped. An empty result is a missing value.
-pub fn parse_set(
-    cell: Cell<'_>,
+pub fn parse_set<'c>(
+    cell: Cell<'c>,
     separator: &str,
     is_missing: IsMissing<'_>,
-) -> Result<Option<Vec<String>>, ValueError> {
-    let items: Vec<String> = match cell {
-        Cell::Missing => return Ok(None),
-        Cell::Text(t) => t
-            .split(separator)
+) -> Result<Option<Vec<Cow<'c, str>>>, ValueError> {
+    let kept = |parts: &mut dyn Iterator<Item = &'c str>| -> Vec<Cow<'c, str>> {
+        parts
             .map(str::trim)
             .filter(|s| !is_missing(s))
-            .map(str::to_string)
-            .collect(),
+            .map(Cow::Borrowed)
+            .collect()
+    };
+    let items: Vec<Cow<'c, str>> = match cell {
+        Cell::Missing => return Ok(None),
+        // A one-character separator (the usual `;` or `|`) splits at a byte search, several
+        // times faster than the substring search a `&str` pattern runs.
+        Cell::Text(t) => match one_char(separator) {
+            Some(c) => kept(&mut t.split(c)),
+            None => kept(&mut t.split(separator)),
+        },
         Cell::List(items) => items
             .iter()
             .map(|s| s.trim())
             .filter(|s| !is_missing(s))
-            .map(str::to_string)
+            .map(Cow::Borrowed)
             .collect(),
-        Cell::Number(v) => vec![number_text(v)],
-        Cell::Bool(b) => vec![b.to_string()],
+        Cell::Number(v) => vec![Cow::Owned(number_text(v))],
+        Cell::Bool(b) => vec![Cow::Borrowed(if b { "true" } else { "false" })],
     };
     Ok(if items.is_empty() { None } else { Some(items) })
+}
+
+/// The only character of `text`, if it has exactly one.
+fn one_char(text: &str) -> Option<char> {
+    let mut chars = text.chars();
+    chars.next().filter(|_| chars.next().is_none())
 }
 
 /// A point in time: RFC 3339, `YYYY-MM-DD HH:MM:SS` (read as UTC) or a date `YYYY-MM-DD`

@@ -392,3 +392,67 @@ fn scalings_without_a_range_still_load() {
         serde_json::from_str(r#"{"median": 1.0, "mean": 2.0, "std": 3.0}"#).expect("old form");
     assert_eq!(old.range, None);
 }
+
+/// A reader that keeps only [`Encoder::table_columns`] of a wide table encodes it exactly as
+/// the whole table: the list holds every feature and the source a derived one reads.
+#[test]
+fn the_table_columns_are_all_encoding_reads() {
+    let schema = Schema::from_toml(
+        r#"
+        [[column]]
+        name = "converted"
+        role = "label"
+        [[column]]
+        name = "employees"
+        role = "firmographic"
+        type = "numeric"
+        [[column]]
+        name = "email_domain_type"
+        role = "feature"
+        type = "categorical"
+        [[column]]
+        name = "notes"
+        role = "ignore"
+        type = "categorical"
+        "#,
+        "test",
+    )
+    .expect("schema");
+    let mut wide = RawTable::new();
+    let text = |cells: &[Option<&str>]| {
+        RawColumn::Text(cells.iter().map(|c| c.map(str::to_string)).collect())
+    };
+    wide.push("notes", text(&[Some("x"), None, Some("y"), Some("z")]))
+        .expect("col");
+    wide.push(
+        "employees",
+        RawColumn::Number(vec![Some(10.0), None, Some(30.0), Some(12.0)]),
+    )
+    .expect("col");
+    wide.push(
+        "email_domain_type",
+        text(&[Some("business"), None, Some("personal"), None]),
+    )
+    .expect("col");
+    wide.push(
+        "email",
+        text(&[None, Some("ann@gmail.com"), Some("bo@acme.example"), None]),
+    )
+    .expect("col");
+    let rows: Vec<usize> = (0..wide.rows()).collect();
+    let encoder = Encoder::fit(&schema, &wide, &rows, None).expect("fit");
+    assert_eq!(
+        encoder.table_columns(),
+        ["employees", "email_domain_type", "email"]
+    );
+    let mut narrow = RawTable::new();
+    for name in encoder.table_columns() {
+        let column = wide.column(name).expect("column").clone();
+        narrow.push(name, column).expect("col");
+    }
+    let now = encoder.reference_time();
+    assert_eq!(
+        encoder.encode_table(&narrow, &rows, now).expect("narrow"),
+        encoder.encode_table(&wide, &rows, now).expect("wide")
+    );
+}

@@ -167,7 +167,7 @@ class Model:
     ) -> "numpy.ndarray":
         """Calibrated propensities of every row, in row order (float64), as
         ``qualify score`` computes them. ``as_of`` is the scoring time of timestamp features
-        (default: the training data's reference time). Pieces of 65,536 rows are scored on
+        (default: the training data's reference time). Pieces of 16,384 rows are scored on
         ``threads`` threads (default: one per core). Raises :class:`InputError` with the
         ``field`` and ``row`` of a value the model cannot read."""
         scores = self._native.score(_stream(frame), _as_of(as_of), threads)

@@ -32,6 +32,17 @@ fn round_trip_matches_a_direct_dot_product() {
                 (logit - expected).abs() < 1e-5,
                 "rows={rows}: got {logit}, expected {expected}"
             );
+            // One row alone scores as in the batch, to the bit.
+            assert_eq!(model.logit(row).expect("one row"), logit);
+        }
+        // The native dot product against tract's graph (f32 sums): the same within f32's
+        // rounding.
+        let tract = model.tract_logits(&x, rows).expect("tract");
+        for (&native, &tract) in got.iter().zip(&tract) {
+            assert!(
+                (native - f64::from(tract)).abs() < 1e-5,
+                "{native} vs {tract}"
+            );
         }
     }
     assert_eq!(
