@@ -276,11 +276,6 @@ impl RawTable {
         self.names.iter().map(String::as_str).zip(&self.columns)
     }
 
-    /// The columns, in order, taken out of the table.
-    pub fn into_columns(self) -> impl Iterator<Item = (String, RawColumn)> {
-        self.names.into_iter().zip(self.columns)
-    }
-
     /// Row `row` as a JSON object (column name -> value), the form services send.
     pub fn row_json(&self, row: usize) -> serde_json::Map<String, serde_json::Value> {
         self.columns()
