@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use qualify_core::history::{MOMENT_COLUMN, time_text};
 use qualify_core::value::{RawColumn, RawTable};
 use qualify_data::history::{HistoryPaths, MOMENTS_LEAD, moments_from_table, read_history};
-use qualify_runtime::pieces::{PIECE_ROWS, in_order, pieces};
-use qualify_runtime::{ExplainedTable, Model, RuntimeError};
+use qualify_runtime::Model;
+use qualify_runtime::pieces::PieceError;
 use qualify_train::history::score::{MomentsChoice, history_model, score_moments};
 
 use super::common::{InputArgs, check_output, parse_time, read_frame, read_table, spinner};
@@ -94,15 +94,24 @@ pub fn run(args: ScoreArgs) -> Result<()> {
             manifest.encoder.reference_time().to_rfc3339()
         );
     }
+    // Pieces on every core: scored from polars' arrays where they lie, explained from a
+    // typed copy of each piece.
     let inputs = frame.select(&manifest.encoder.table_columns())?;
-    let scored = score_frame(&args, &model, data, &inputs)?;
     let mut out = RawTable::new();
-    out.push(
-        "propensity",
-        RawColumn::Number(scored.propensity.iter().copied().map(Some).collect()),
-    )?;
-    if let Some(explained) = &scored.explained {
+    if args.explain {
+        let as_of = args
+            .as_of
+            .unwrap_or_else(|| manifest.encoder.reference_time());
+        let explained = model
+            .explain_pieces(inputs.rows(), as_of, args.top, |rows| inputs.piece(rows))
+            .map_err(|e| piece_error(data, e))?;
+        out.push("propensity", numbers(&explained.propensity))?;
         explained.push_columns(&mut out)?;
+    } else {
+        let propensity = model
+            .score_pieces(inputs.rows(), args.as_of, |rows| inputs.cells(rows))
+            .map_err(|e| piece_error(data, e))?;
+        out.push("propensity", numbers(&propensity))?;
     }
     // The id column (when the file has the schema's id) goes out as the file holds it.
     frame.select(id.as_slice())?.write_beside(&args.out, &out)?;
@@ -116,59 +125,18 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     Ok(())
 }
 
-/// The propensities (and with `--explain`, the reasons) of a file's rows, in row order.
-struct ScoredRows {
-    propensity: Vec<f64>,
-    explained: Option<ExplainedTable>,
+/// A column of numbers without gaps.
+fn numbers(values: &[f64]) -> RawColumn {
+    RawColumn::Number(values.iter().copied().map(Some).collect())
 }
 
-/// Scores `frame` (read from `path`) in pieces of [`PIECE_ROWS`] rows, one piece per core at
-/// a time: each piece is encoded from polars' arrays where they lie (explained from a typed
-/// copy of the piece) and scored on its own. An error names the file and its row, the first
-/// bad one in row order.
-fn score_frame(
-    args: &ScoreArgs,
-    model: &Model,
-    path: &Path,
-    frame: &qualify_data::Frame,
-) -> Result<ScoredRows> {
-    let explain_as_of = args
-        .as_of
-        .unwrap_or_else(|| model.manifest().encoder.reference_time());
-    let pieces = pieces(frame.rows(), PIECE_ROWS);
-    let scored = in_order(&pieces, None, |rows| -> Result<ScoredRows> {
-        let after = |e: RuntimeError| anyhow!("{}: {}", path.display(), e.after_rows(rows.start));
-        if args.explain {
-            let table = frame.piece(rows.clone())?;
-            let explained = model
-                .explain_table(&table, explain_as_of, args.top)
-                .map_err(after)?;
-            return Ok(ScoredRows {
-                propensity: explained.propensity.clone(),
-                explained: Some(explained),
-            });
-        }
-        let cells = frame.cells(rows.clone())?;
-        let propensity = model.score_table(&cells, args.as_of).map_err(after)?;
-        Ok(ScoredRows {
-            propensity,
-            explained: None,
-        })
-    })?;
-    let mut all = ScoredRows {
-        propensity: Vec::with_capacity(frame.rows()),
-        explained: None,
-    };
-    for piece in scored {
-        all.propensity.extend(piece.propensity);
-        if let Some(piece) = piece.explained {
-            match &mut all.explained {
-                Some(explained) => explained.append(piece),
-                None => all.explained = Some(piece),
-            }
-        }
+/// The error of scoring `path` in pieces: the reader's names the file already; the runtime's
+/// gets it.
+fn piece_error(path: &Path, error: PieceError<qualify_data::DataError>) -> anyhow::Error {
+    match error {
+        PieceError::Read(e) => e.into(),
+        PieceError::Runtime(e) => anyhow!("{}: {e}", path.display()),
     }
-    Ok(all)
 }
 
 /// Scores a history's leads at moments (`--as-of` or `--moments`).
@@ -207,10 +175,7 @@ fn history(args: &ScoreArgs, model: &Model, leads: &Path, events: &Path) -> Resu
         (None, None) => bail!("with --leads, pass --as-of TIME or --moments FILE"),
     };
     let scored = score_moments(model, history, &moments)?;
-    out.push(
-        "propensity",
-        RawColumn::Number(scored.propensity.iter().copied().map(Some).collect()),
-    )?;
+    out.push("propensity", numbers(&scored.propensity))?;
     if args.explain {
         // The moments' point-in-time rows, explained as the batch path scored them (the
         // features are columns of the rows; time is the bundle's reference time).

@@ -1,7 +1,8 @@
 //! Batch work in pieces, on every core.
 //!
-//! `qualify score` and the Python package's `Model.score` / `Model.explain` cut a table into
-//! pieces of [`PIECE_ROWS`] rows and hand them to [`in_order`]: each piece is typed, encoded
+//! `qualify score` ([`Model::score_pieces`], [`Model::explain_pieces`]) and the Python
+//! package's `Model.score` / `Model.explain` cut a table into pieces of [`PIECE_ROWS`] rows
+//! and hand them to [`in_order`]: each piece is typed, encoded
 //! and scored on its own (so no typed copy of a million-row table ever exists at once) and
 //! the pieces run on one thread per core. Results come back in row order, and the first
 //! error in row order wins, so the row an error names is the table's first bad one whatever
@@ -10,6 +11,11 @@
 use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, Utc};
+use qualify_core::value::{CellTable, RawTable};
+
+use crate::{ExplainedTable, Model, RuntimeError};
 
 /// Rows per piece: large enough that a piece's fixed costs (a typed copy, a scoring call)
 /// vanish, small enough to spread a table over the cores and keep each piece's memory in
@@ -78,6 +84,62 @@ pub fn in_order<I: Sync, T: Send, E: Send>(
         }
     }
     Ok(out)
+}
+
+/// Why a table scored in pieces failed: its reader's error, or the runtime's (a cell's row
+/// counted in the whole table).
+#[derive(Debug, thiserror::Error)]
+pub enum PieceError<E> {
+    #[error(transparent)]
+    Read(E),
+    #[error(transparent)]
+    Runtime(RuntimeError),
+}
+
+impl Model {
+    /// Calibrated propensities of a table of `rows` rows that `read` hands out a piece at a
+    /// time ([`Model::score_table`] of each piece of [`PIECE_ROWS`], on [`thread_count`]
+    /// threads), in row order.
+    ///
+    /// # Errors
+    /// The first error in row order: `read`'s, or the runtime's with its row in the table.
+    pub fn score_pieces<T: CellTable, E: Send>(
+        &self,
+        rows: usize,
+        as_of: Option<DateTime<Utc>>,
+        read: impl Fn(Range<usize>) -> Result<T, E> + Sync,
+    ) -> Result<Vec<f64>, PieceError<E>> {
+        let scored = in_order(&pieces(rows, PIECE_ROWS), None, |piece| {
+            let table = read(piece.clone()).map_err(PieceError::Read)?;
+            self.score_table(&table, as_of)
+                .map_err(|e| PieceError::Runtime(e.after_rows(piece.start)))
+        })?;
+        Ok(scored.concat())
+    }
+
+    /// [`Model::explain_table`] of a table of `rows` rows that `read` hands out a piece at a
+    /// time, as [`Model::score_pieces`] scores one.
+    ///
+    /// # Errors
+    /// As [`Model::score_pieces`].
+    pub fn explain_pieces<E: Send>(
+        &self,
+        rows: usize,
+        as_of: DateTime<Utc>,
+        top: usize,
+        read: impl Fn(Range<usize>) -> Result<RawTable, E> + Sync,
+    ) -> Result<ExplainedTable, PieceError<E>> {
+        let explained = in_order(&pieces(rows, PIECE_ROWS), None, |piece| {
+            let table = read(piece.clone()).map_err(PieceError::Read)?;
+            self.explain_table(&table, as_of, top)
+                .map_err(|e| PieceError::Runtime(e.after_rows(piece.start)))
+        })?;
+        let mut all = ExplainedTable::empty(top);
+        for piece in explained {
+            all.append(piece);
+        }
+        Ok(all)
+    }
 }
 
 #[cfg(test)]

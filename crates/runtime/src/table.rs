@@ -80,6 +80,17 @@ fn at_row(error: RuntimeError, row: usize) -> RuntimeError {
 }
 
 impl ExplainedTable {
+    /// No rows yet, `top` reasons of each sign.
+    pub fn empty(top: usize) -> ExplainedTable {
+        ExplainedTable {
+            propensity: Vec::new(),
+            raw_score: Vec::new(),
+            positive: Vec::new(),
+            negative: Vec::new(),
+            top,
+        }
+    }
+
     /// Appends the rows of `piece` (the explained rows after these, with the same `top`).
     pub fn append(&mut self, piece: ExplainedTable) {
         self.propensity.extend(piece.propensity);
