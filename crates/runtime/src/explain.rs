@@ -141,13 +141,19 @@ pub fn explanation(
         })
         .collect();
     let raw_score = base + contributions.iter().sum::<f64>();
-    // Rank indices, then make only the reasons kept: a history model has a hundred columns.
+    // Select the kept indices, rank only them, and make only their reasons: a history model
+    // has a hundred columns and an answer shows a handful. Ties go to the earlier column.
     let top = |keep: fn(f64) -> bool, order: fn(f64, f64) -> std::cmp::Ordering| {
         let mut picked: Vec<usize> = (0..contributions.len())
             .filter(|&i| keep(contributions[i]))
             .collect();
-        picked.sort_by(|&a, &b| order(contributions[a], contributions[b]));
-        picked.truncate(top_k);
+        let rank =
+            |a: &usize, b: &usize| order(contributions[*a], contributions[*b]).then(a.cmp(b));
+        if top_k < picked.len() {
+            picked.select_nth_unstable_by(top_k, rank);
+            picked.truncate(top_k);
+        }
+        picked.sort_unstable_by(rank);
         picked
             .into_iter()
             .map(|i| Reason {
@@ -187,5 +193,51 @@ mod tests {
         let pos: Vec<&str> = all.top_positive.iter().map(|r| r.column.as_str()).collect();
         assert_eq!(pos, ["b", "a"]);
         assert_eq!(all.top_negative.len(), 1);
+    }
+
+    #[test]
+    fn selecting_the_top_equals_ranking_every_column() {
+        // Contributions with ties and zeros: a stable sort of all columns, truncated, is
+        // the reference the selection must equal, in order.
+        let phi: Vec<f64> = (0..40u64)
+            .map(|i| ((i * 7919) % 11) as f64 / 4.0 - 1.25)
+            .collect();
+        let names: Vec<String> = (0..phi.len()).map(|i| format!("c{i}")).collect();
+        let spans: Vec<(&str, Range<usize>)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i..i + 1))
+            .collect();
+        let reference = |positive: bool, k: usize| {
+            let mut all: Vec<usize> = (0..phi.len())
+                .filter(|&i| if positive { phi[i] > 0.0 } else { phi[i] < 0.0 })
+                .collect();
+            all.sort_by(|&a, &b| {
+                if positive {
+                    phi[b].total_cmp(&phi[a])
+                } else {
+                    phi[a].total_cmp(&phi[b])
+                }
+            });
+            all.truncate(k);
+            all.into_iter()
+                .map(|i| names[i].clone())
+                .collect::<Vec<_>>()
+        };
+        let columns =
+            |reasons: &[Reason]| reasons.iter().map(|r| r.column.clone()).collect::<Vec<_>>();
+        for k in 0..=phi.len() + 1 {
+            let e = explanation(&spans, 0.0, &phi, |_| serde_json::Value::Null, k);
+            assert_eq!(
+                columns(&e.top_positive),
+                reference(true, k),
+                "top {k} positive"
+            );
+            assert_eq!(
+                columns(&e.top_negative),
+                reference(false, k),
+                "top {k} negative"
+            );
+        }
     }
 }
