@@ -17,7 +17,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::{Bundle, GOLDEN_TOLERANCE, Manifest};
-use qualify_core::encoder::{InputValue, Warning};
+use qualify_core::encoder::{CellNote, InputValue, Warning};
 use qualify_core::history::{FeatureIndex, HistoryRecord, LEAD_AGE};
 use qualify_core::lead::LeadRecord;
 use qualify_core::value::{CellTable, RawValue};
@@ -38,7 +38,7 @@ pub struct Model {
     graph: OnnxModel,
     explainer: Option<Explainer>,
     dir: std::path::PathBuf,
-    /// A history model's computed feature columns, sorted (see [`Model::lead_warnings`]).
+    /// A history model's computed feature columns, sorted (see [`Model::encode_view`]).
     history_index: FeatureIndex,
 }
 
@@ -244,38 +244,57 @@ impl Model {
     /// features of its activities strictly before `as_of`
     /// ([`qualify_core::history::HistorySpec::history_record`], the trainer's feature
     /// function), with a warning per activity type the model does not know.
-    fn lead_view(&self, lead: &LeadRecord, as_of: DateTime<Utc>) -> Result<LeadView, RuntimeError> {
+    fn lead_view<'l>(
+        &self,
+        lead: &'l LeadRecord,
+        as_of: DateTime<Utc>,
+    ) -> Result<LeadView<'l>, RuntimeError> {
         match &self.manifest.history {
             Some(history) => history
                 .spec
                 .history_record(lead, as_of)
                 .map(LeadView::History)
                 .map_err(RuntimeError::input),
-            None => Ok(LeadView::Flat(lead.to_flat())),
+            None => Ok(LeadView::Flat(lead)),
         }
     }
 
     /// The value of `column` in `view` (a computed feature of a history model, or a field).
-    fn value<'v>(&self, view: &'v LeadView, column: &str) -> Cow<'v, RawValue> {
+    fn value(&self, view: &LeadView<'_>, column: &str) -> RawValue {
         match view {
-            LeadView::Flat(flat) => flat
-                .get(column)
-                .map_or(Cow::Owned(RawValue::Missing), Cow::Borrowed),
+            LeadView::Flat(lead) => lead.flat_value(column),
             LeadView::History(record) => record.get(&self.history_index, column),
         }
     }
 
-    /// Encodes `view` into a new row.
+    /// Encodes `view` into a new row, with the encoder's warnings about the fields the
+    /// client sent. For a model trained on a history, the point-in-time features are
+    /// computed here, not sent: one that is missing (no event of a type before the moment,
+    /// so no "days since") is the normal state the model learned, not a gap in the record,
+    /// so it is not reported (nor built); a missing lead age is reported as the missing
+    /// creation time it comes from.
     fn encode_view(
         &self,
-        view: &LeadView,
+        view: &LeadView<'_>,
         as_of: DateTime<Utc>,
     ) -> Result<(Vec<f32>, Vec<Warning>), RuntimeError> {
         let mut x = vec![0.0f32; self.n_features()];
-        let warnings = self
-            .manifest
+        let mut warnings = Vec::new();
+        let history = self.manifest.history.as_ref();
+        self.manifest
             .encoder
-            .encode_with(|column| self.value(view, column), as_of, &mut x)
+            .encode_with_notes(
+                |column| Cow::Owned(self.value(view, column)),
+                as_of,
+                &mut x,
+                |column, note| match (history, note) {
+                    (Some(history), CellNote::Imputed) if column == LEAD_AGE => {
+                        warnings.push(CellNote::Imputed.warning(&history.spec.created_column));
+                    }
+                    (Some(_), CellNote::Imputed) if self.history_index.contains(column) => {}
+                    (_, note) => warnings.push(note.warning(column)),
+                },
+            )
             .map_err(RuntimeError::input)?;
         Ok((x, warnings))
     }
@@ -289,35 +308,9 @@ impl Model {
     ) -> Result<Scored, RuntimeError> {
         let mut view = self.lead_view(lead, as_of)?;
         let (x, encoder) = self.encode_view(&view, as_of)?;
-        let mut scored = self.scored(&x, Vec::new())?;
-        scored.warnings = self.lead_warnings(view.take_warnings(), encoder);
+        let mut scored = self.scored(&x, view.take_warnings())?;
+        scored.warnings.extend(encoder);
         Ok(scored)
-    }
-
-    /// The warnings of scoring a lead record: those of making its flat form, then the
-    /// encoder's about the fields the client sent. For a model trained on a history, the
-    /// point-in-time features are computed here, not sent: one that is missing (no event of
-    /// a type before the moment, so no "days since") is the normal state the model learned,
-    /// not a gap in the record, so it is not reported; a missing lead age is reported as
-    /// the missing creation time it comes from.
-    fn lead_warnings(&self, mut warnings: Vec<Warning>, encoder: Vec<Warning>) -> Vec<Warning> {
-        let Some(history) = &self.manifest.history else {
-            warnings.extend(encoder);
-            return warnings;
-        };
-        let computed = |column: &str| self.history_index.contains(column);
-        for warning in encoder {
-            match warning {
-                Warning::Imputed { column } if column == LEAD_AGE => {
-                    warnings.push(Warning::Imputed {
-                        column: history.spec.created_column.clone(),
-                    });
-                }
-                Warning::Imputed { column } if computed(&column) => {}
-                other => warnings.push(other),
-            }
-        }
-        warnings
     }
 
     /// A lead record's input values as of `as_of`, in the encoder's column order, read as
@@ -335,7 +328,7 @@ impl Model {
         Ok(self
             .manifest
             .encoder
-            .record_input_values(|column| self.value(&view, column), as_of))
+            .record_input_values(|column| Cow::Owned(self.value(&view, column)), as_of))
     }
 
     /// Scores and explains a lead record as of `as_of` (as [`Model::score_lead`] reads it).
@@ -348,10 +341,10 @@ impl Model {
         let explainer = self.explainer()?;
         let mut view = self.lead_view(lead, as_of)?;
         let (x, encoder) = self.encode_view(&view, as_of)?;
-        let mut scored = self.scored(&x, Vec::new())?;
+        let mut scored = self.scored(&x, view.take_warnings())?;
+        scored.warnings.extend(encoder);
         let value_of = |column: &str| self.value(&view, column).to_json();
         let explanation = self.explain_encoded(explainer, &x, value_of, top_k)?;
-        scored.warnings = self.lead_warnings(view.take_warnings(), encoder);
         Ok((scored, explanation))
     }
 
@@ -489,14 +482,14 @@ impl Model {
 }
 
 /// A lead as a model reads it ([`Model::score_lead`]).
-enum LeadView {
-    /// A model trained on a flat file: the record's fields.
-    Flat(BTreeMap<String, RawValue>),
+enum LeadView<'l> {
+    /// A model trained on a flat file: the record's fields in flat form.
+    Flat(&'l LeadRecord),
     /// A model trained on a history: the fields and the point-in-time features.
-    History(HistoryRecord),
+    History(HistoryRecord<'l>),
 }
 
-impl LeadView {
+impl LeadView<'_> {
     /// The warnings of making the view (unknown activity types), taken out.
     fn take_warnings(&mut self) -> Vec<Warning> {
         match self {

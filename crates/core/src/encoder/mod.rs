@@ -454,6 +454,27 @@ impl Encoder {
         as_of: DateTime<Utc>,
         out: &mut [f32],
     ) -> Result<Vec<Warning>> {
+        let mut warnings = Vec::new();
+        self.encode_with_notes(get, as_of, out, |column, note| {
+            warnings.push(note.warning(column));
+        })?;
+        Ok(warnings)
+    }
+
+    /// As [`Encoder::encode_with`], but each cell's note goes to `note(column, note)`
+    /// instead of becoming a [`Warning`]: a caller that reports only some notes (a history
+    /// model drops the imputations of its computed features, the normal state of a lead
+    /// without events) never builds the others' warnings, a `String` each.
+    ///
+    /// # Errors
+    /// As [`Encoder::encode_flat`].
+    pub fn encode_with_notes<'r>(
+        &self,
+        get: impl Fn(&str) -> Cow<'r, RawValue>,
+        as_of: DateTime<Utc>,
+        out: &mut [f32],
+        mut note: impl FnMut(&str, CellNote<'_>),
+    ) -> Result<()> {
         if out.len() != self.n_features() {
             return Err(EncodeError::Width {
                 got: out.len(),
@@ -461,23 +482,24 @@ impl Encoder {
             });
         }
         out.fill(0.0);
-        let mut warnings = Vec::new();
         let mut offset = 0;
         for col in &self.columns {
             let w = col.state.width();
             let value = get(&col.name);
             let source = col.source().map(|s| (s, get(s)));
             let cell = record_cell(col, &value, source.as_ref());
-            let note = col
+            let cell_note = col
                 .encode(cell, as_of, &mut out[offset..offset + w])
                 .map_err(|source| EncodeError::Field {
                     field: col.name.clone(),
                     source,
                 })?;
-            warnings.extend(note.map(|note| note.warning(&col.name)));
+            if let Some(cell_note) = cell_note {
+                note(&col.name, cell_note);
+            }
             offset += w;
         }
-        Ok(warnings)
+        Ok(())
     }
 }
 

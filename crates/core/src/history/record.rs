@@ -9,7 +9,6 @@
 //! [`HistorySpec::record_features`], the one feature function. Activities of types the model
 //! does not know are ignored and reported as [`Warning::UnknownEventType`].
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -24,13 +23,14 @@ use crate::value::{RawValue, is_missing_text};
 /// A record as a history model reads it: its fields in flat form and, beside them, the
 /// spec's point-in-time features as of the scoring moment.
 ///
-/// The features are not inserted into the map: a model knows dozens of them, and naming and
-/// inserting each on every request cost more than scoring. [`HistoryRecord::get`] looks a
-/// column up through the spec's [`FeatureIndex`], built once per model.
+/// Nothing is put in a map: a model knows dozens of features, and naming and inserting
+/// each (and the record's flat fields) on every request cost more than scoring.
+/// [`HistoryRecord::get`] looks a column up through the spec's [`FeatureIndex`], built once
+/// per model, and reads a field straight from the record ([`LeadRecord::flat_value`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct HistoryRecord {
-    /// The record's fields ([`LeadRecord::to_flat`]).
-    pub flat: BTreeMap<String, RawValue>,
+pub struct HistoryRecord<'l> {
+    /// The record, read in flat form ([`LeadRecord::flat_value`]).
+    pub lead: &'l LeadRecord,
     /// In [`HistorySpec::feature_names`] order; NaN is missing.
     pub features: Vec<f64>,
     /// One per activity type the model does not know.
@@ -51,16 +51,13 @@ impl FeatureIndex {
     }
 }
 
-impl HistoryRecord {
+impl HistoryRecord<'_> {
     /// The value of `column`: a computed feature when the spec names it (it wins over a
     /// field of the same name, as the trainer's point-in-time columns did), else the field.
-    pub fn get(&self, index: &FeatureIndex, column: &str) -> Cow<'_, RawValue> {
+    pub fn get(&self, index: &FeatureIndex, column: &str) -> RawValue {
         match index.0.get(column) {
-            Some(&i) => Cow::Owned(number(self.features[i])),
-            None => self
-                .flat
-                .get(column)
-                .map_or(Cow::Owned(RawValue::Missing), Cow::Borrowed),
+            Some(&i) => number(self.features[i]),
+            None => self.lead.flat_value(column),
         }
     }
 }
@@ -91,22 +88,19 @@ impl HistorySpec {
     ///
     /// # Errors
     /// The creation field holds something that is not a time ([`EncodeError::Field`]).
-    pub fn history_record(
+    pub fn history_record<'l>(
         &self,
-        lead: &LeadRecord,
+        lead: &'l LeadRecord,
         as_of: DateTime<Utc>,
-    ) -> Result<HistoryRecord, EncodeError> {
-        let flat = lead.to_flat();
-        let created = match flat.get(&self.created_column) {
-            Some(value) => parse_time(value.cell(), &|t| {
-                is_missing_text(t, DEFAULT_MISSING_TOKENS)
-            })
-            .map_err(|source| EncodeError::Field {
-                field: self.created_column.clone(),
-                source,
-            })?,
-            None => None,
-        };
+    ) -> Result<HistoryRecord<'l>, EncodeError> {
+        let created = lead.flat_value(&self.created_column);
+        let created = parse_time(created.cell(), &|t| {
+            is_missing_text(t, DEFAULT_MISSING_TOKENS)
+        })
+        .map_err(|source| EncodeError::Field {
+            field: self.created_column.clone(),
+            source,
+        })?;
         let features = self.record_features(&lead.activities, created, as_of);
         let warnings = features
             .unknown_types
@@ -117,7 +111,7 @@ impl HistorySpec {
             })
             .collect();
         Ok(HistoryRecord {
-            flat,
+            lead,
             features: features.values,
             warnings,
         })
@@ -134,10 +128,9 @@ impl HistorySpec {
         as_of: DateTime<Utc>,
     ) -> Result<(BTreeMap<String, RawValue>, Vec<Warning>), EncodeError> {
         let HistoryRecord {
-            mut flat,
-            features,
-            warnings,
+            features, warnings, ..
         } = self.history_record(lead, as_of)?;
+        let mut flat = lead.to_flat();
         for (name, value) in self.feature_names().into_iter().zip(features) {
             flat.insert(name, number(value));
         }
@@ -183,9 +176,9 @@ mod tests {
         let index = spec.feature_index();
         for name in flat.keys().chain(&spec.feature_names()) {
             let in_map = flat.get(name).cloned().unwrap_or(RawValue::Missing);
-            assert_eq!(*record.get(&index, name), in_map, "{name}");
+            assert_eq!(record.get(&index, name), in_map, "{name}");
         }
-        assert_eq!(*record.get(&index, "not_a_column"), RawValue::Missing);
+        assert_eq!(record.get(&index, "not_a_column"), RawValue::Missing);
         assert_eq!(record.warnings, warnings);
         assert_eq!(flat.get("demo_request_7d"), Some(&RawValue::Number(1.0)));
         assert_eq!(

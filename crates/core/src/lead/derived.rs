@@ -174,9 +174,12 @@ impl LeadRecord {
     pub fn fact(&self, field: Derived) -> Fact<'_> {
         match field {
             Derived::Count(kind) => {
-                match (self.activities.is_empty(), self.sent(&kind.count_column())) {
-                    (true, Some(v)) => Fact::Sent(v),
-                    _ => Fact::Count(self.activity_count(kind)),
+                // A sent count is looked up (its name built) only when there are no
+                // activities to count.
+                let sent = || self.sent(&kind.count_column());
+                match sent().filter(|_| self.activities.is_empty()) {
+                    Some(v) => Fact::Sent(v),
+                    None => Fact::Count(self.activity_count(kind)),
                 }
             }
             Derived::LastActivityAt => {
