@@ -38,7 +38,7 @@ pub struct Model {
     graph: OnnxModel,
     explainer: Option<Explainer>,
     dir: std::path::PathBuf,
-    /// A history model's computed feature columns, sorted (see [`Model::encode_view`]).
+    /// A history model's computed feature columns, by name (see [`Model::encode_view`]).
     history_index: FeatureIndex,
 }
 

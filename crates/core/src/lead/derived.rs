@@ -176,8 +176,12 @@ impl LeadRecord {
             Derived::Count(kind) => {
                 // A sent count is looked up (its name built) only when there are no
                 // activities to count.
-                let sent = || self.sent(&kind.count_column());
-                match sent().filter(|_| self.activities.is_empty()) {
+                let sent = self
+                    .activities
+                    .is_empty()
+                    .then(|| self.sent(&kind.count_column()))
+                    .flatten();
+                match sent {
                     Some(v) => Fact::Sent(v),
                     None => Fact::Count(self.activity_count(kind)),
                 }
