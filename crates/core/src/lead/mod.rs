@@ -2,9 +2,9 @@
 //!
 //! Services send leads in this shape; the bundled rules read it; the synthetic generator writes
 //! its flat form. [`LeadRecord::flat_value`] is the one place that turns a record into the
-//! flat columns training files carry ([`LeadRecord::to_flat`]: all of them as a map) (`<type>_count`, `last_activity_at`, `email_domain_type`,
-//! a derived `seniority`), so flat files and JSON records can never disagree on what a field
-//! means.
+//! flat columns training files carry (`<type>_count`, `last_activity_at`, `email_domain_type`,
+//! a derived `seniority`; [`LeadRecord::to_flat`] holds them all in a map), so flat files and
+//! JSON records can never disagree on what a field means.
 
 use std::collections::BTreeMap;
 
