@@ -84,7 +84,8 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         .context("pass --data FILE, or --leads and --events")?;
     let manifest = model.manifest();
     let id = manifest.schema.id();
-    let mut columns = manifest.encoder.table_columns();
+    let features = manifest.encoder.table_columns();
+    let mut columns = features.clone();
     columns.extend(id);
     let frame = read_frame(data, &args.input, &manifest.schema, &columns)?;
     if args.as_of.is_none() && manifest.encoder.uses_time() {
@@ -96,7 +97,7 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     }
     // Pieces on every core: scored from polars' arrays where they lie, explained from a
     // typed copy of each piece.
-    let inputs = frame.select(&manifest.encoder.table_columns())?;
+    let inputs = frame.select(&features)?;
     let mut out = RawTable::new();
     if args.explain {
         let as_of = args
