@@ -16,6 +16,13 @@
 //! of many rows) and as sparse rows of global bin indices without each feature's most
 //! frequent bin (histograms read whole rows; that bin's sum is the leaf's total minus the
 //! others, so one-hot and mostly-constant features cost almost nothing).
+//!
+//! The sparse rows are cut into one block of consecutive features per thread, of about equal
+//! cells, each with its own row starts: a histogram's blocks fill disjoint parts of it, so
+//! the threads can share every leaf, however small, and each bin still sums its rows in row
+//! order (the same bits as one block).
+
+use std::ops::Range;
 
 use qualify_core::trees::f32_threshold_leq;
 use rayon::prelude::*;
@@ -40,7 +47,8 @@ pub(crate) struct BinMapper {
     pub default_bin: Vec<u8>,
 }
 
-/// A global bin index of a sparse row: `u16` while every feature's bins fit, else `u32`.
+/// A bin index within a feature block of a sparse row: `u16` while the block's bins fit,
+/// else `u32`.
 pub(crate) trait Cell: Copy + Send + Sync + 'static {
     fn index(self) -> usize;
     fn new(index: usize) -> Self;
@@ -68,18 +76,39 @@ impl Cell for u32 {
     }
 }
 
-/// The sparse rows: row `r`'s cells are `cells[start[r]..start[r + 1]]`.
+/// The cells of a feature block, in the narrowest type that holds its bin indices.
 #[derive(Debug, Clone)]
-pub(crate) struct SparseRows<C> {
-    pub start: Vec<usize>,
-    pub cells: Vec<C>,
+pub(crate) enum Cells {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
 }
 
-/// Sparse rows in the narrowest cell type that holds every global bin index.
+impl Cells {
+    fn len(&self) -> usize {
+        match self {
+            Cells::Narrow(c) => c.len(),
+            Cells::Wide(c) => c.len(),
+        }
+    }
+}
+
+/// One block of consecutive features of the sparse rows: row `r`'s cells are
+/// `cells[start[r]..start[r + 1]]`, each an index into the block's bins (global bin
+/// `bins.start + index`).
 #[derive(Debug, Clone)]
-pub(crate) enum Rows {
-    Narrow(SparseRows<u16>),
-    Wide(SparseRows<u32>),
+pub(crate) struct SparseBlock {
+    pub features: Range<usize>,
+    pub bins: Range<usize>,
+    pub start: Vec<usize>,
+    pub cells: Cells,
+}
+
+/// The sparse rows, in feature blocks (module docs).
+#[derive(Debug, Clone)]
+pub(crate) struct SparseRows {
+    pub blocks: Vec<SparseBlock>,
+    /// Cells per row, on average over the training rows.
+    pub cells_per_row: f64,
 }
 
 /// The training rows, binned.
@@ -88,7 +117,7 @@ pub(crate) struct Binned {
     pub rows: usize,
     /// Column-major bins: feature `f` of row `r` at `f * rows + r`.
     pub columns: Vec<u8>,
-    pub sparse: Rows,
+    pub sparse: SparseRows,
 }
 
 impl BinMapper {
@@ -133,7 +162,7 @@ pub(crate) fn bin_training(
     max_bins: usize,
 ) -> Result<(BinMapper, Binned), GbmError> {
     let (n, cols) = (data.rows(), data.cols);
-    let per_feature: Vec<(Vec<f32>, Vec<u8>, u8)> = (0..cols)
+    let per_feature: Vec<(Vec<f32>, Vec<u8>, u8, usize)> = (0..cols)
         .into_par_iter()
         .map(|f| {
             let column: Vec<f32> = (0..n).map(|r| data.x[r * cols + f] + 0.0).collect();
@@ -147,7 +176,8 @@ pub(crate) fn bin_training(
             let default = (0..uppers.len())
                 .max_by_key(|&b| (counts[b], std::cmp::Reverse(b)))
                 .unwrap_or(0) as u8;
-            (uppers, bins, default)
+            let cells = n - counts[usize::from(default)];
+            (uppers, bins, default, cells)
         })
         .collect();
     let mut offsets = Vec::with_capacity(cols + 1);
@@ -159,7 +189,9 @@ pub(crate) fn bin_training(
         default_bin: Vec::with_capacity(cols),
     };
     let mut columns = Vec::with_capacity(n * cols);
-    for (uppers, bins, default) in per_feature {
+    let mut cells = Vec::with_capacity(cols);
+    for (uppers, bins, default, feature_cells) in per_feature {
+        cells.push(feature_cells);
         offsets.push(offsets.last().copied().unwrap_or(0) + uppers.len());
         mapper.bins.push(uppers.len());
         mapper.uppers.push(padded(&uppers));
@@ -167,16 +199,20 @@ pub(crate) fn bin_training(
         columns.extend_from_slice(&bins);
     }
     mapper.offsets = offsets;
-    let total = mapper.total_bins();
-    let sparse = if total <= usize::from(u16::MAX) + 1 {
-        Rows::Narrow(sparse_rows(&columns, n, &mapper))
-    } else if u32::try_from(total).is_ok() {
-        Rows::Wide(sparse_rows(&columns, n, &mapper))
-    } else {
+    if u32::try_from(mapper.total_bins()).is_err() {
         return Err(GbmError::TooManyBins {
             features: cols,
             bins: max_bins,
         });
+    }
+    let blocks: Vec<SparseBlock> = feature_blocks(&cells, rayon::current_num_threads())
+        .into_iter()
+        .map(|features| sparse_block(&columns, n, &mapper, features))
+        .collect();
+    let all_cells: usize = blocks.iter().map(|b| b.cells.len()).sum();
+    let sparse = SparseRows {
+        blocks,
+        cells_per_row: all_cells as f64 / n.max(1) as f64,
     };
     Ok((
         mapper,
@@ -188,22 +224,75 @@ pub(crate) fn bin_training(
     ))
 }
 
-/// The sparse rows of a column-major binned matrix (module docs).
-fn sparse_rows<C: Cell>(columns: &[u8], n: usize, mapper: &BinMapper) -> SparseRows<C> {
-    const BLOCK: usize = 4096;
-    let features = mapper.features();
-    let blocks: Vec<(Vec<usize>, Vec<C>)> = (0..n.div_ceil(BLOCK))
+/// Up to `threads` ranges of consecutive features (at least one, none empty) with about
+/// equal shares of the cells, given each feature's cells.
+pub(crate) fn feature_blocks(cells: &[usize], threads: usize) -> Vec<Range<usize>> {
+    let blocks = threads.clamp(1, cells.len().max(1));
+    let total: usize = cells.iter().sum();
+    let mut out = Vec::with_capacity(blocks);
+    let (mut begin, mut acc) = (0, 0);
+    for (f, &c) in cells.iter().enumerate() {
+        acc += c;
+        let left = cells.len() - f - 1;
+        let wanted = blocks - out.len() - 1;
+        // Close a block once it holds its share, while enough features are left for the
+        // rest; and whenever only one feature per remaining block is left.
+        let share = acc * blocks >= total * (out.len() + 1);
+        if wanted > 0 && ((share && left >= wanted) || left == wanted) {
+            out.push(begin..f + 1);
+            begin = f + 1;
+        }
+    }
+    out.push(begin..cells.len());
+    out
+}
+
+/// The sparse rows of `features` (one block) of a column-major binned matrix whose bin
+/// indices fit a `u32`.
+fn sparse_block(
+    columns: &[u8],
+    n: usize,
+    mapper: &BinMapper,
+    features: Range<usize>,
+) -> SparseBlock {
+    let bins = mapper.offsets[features.start]..mapper.offsets[features.end];
+    let (start, cells) = if bins.len() <= usize::from(u16::MAX) + 1 {
+        let (start, cells) = block_cells::<u16>(columns, n, mapper, &features, bins.start);
+        (start, Cells::Narrow(cells))
+    } else {
+        let (start, cells) = block_cells::<u32>(columns, n, mapper, &features, bins.start);
+        (start, Cells::Wide(cells))
+    };
+    SparseBlock {
+        features,
+        bins,
+        start,
+        cells,
+    }
+}
+
+/// Row starts and cells (bin indices from `base`) of `features`, rows in parallel.
+fn block_cells<C: Cell>(
+    columns: &[u8],
+    n: usize,
+    mapper: &BinMapper,
+    features: &Range<usize>,
+    base: usize,
+) -> (Vec<usize>, Vec<C>) {
+    const ROWS: usize = 4096;
+    let width = features.len();
+    let parts: Vec<(Vec<usize>, Vec<C>)> = (0..n.div_ceil(ROWS))
         .into_par_iter()
         .map(|b| {
-            let rows = b * BLOCK..((b + 1) * BLOCK).min(n);
+            let rows = b * ROWS..((b + 1) * ROWS).min(n);
             let mut lens = Vec::with_capacity(rows.len());
-            let mut cells = Vec::with_capacity(rows.len() * features);
+            let mut cells = Vec::with_capacity(rows.len() * width);
             for r in rows {
                 let before = cells.len();
-                for f in 0..features {
+                for f in features.clone() {
                     let bin = columns[f * n + r];
                     if bin != mapper.default_bin[f] {
-                        cells.push(C::new(mapper.offsets[f] + usize::from(bin)));
+                        cells.push(C::new(mapper.offsets[f] - base + usize::from(bin)));
                     }
                 }
                 lens.push(cells.len() - before);
@@ -213,14 +302,14 @@ fn sparse_rows<C: Cell>(columns: &[u8], n: usize, mapper: &BinMapper) -> SparseR
         .collect();
     let mut start = Vec::with_capacity(n + 1);
     start.push(0);
-    let mut cells = Vec::with_capacity(blocks.iter().map(|b| b.1.len()).sum());
-    for (lens, block) in blocks {
+    let mut cells = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
+    for (lens, part) in parts {
         for len in lens {
             start.push(start.last().copied().unwrap_or(0) + len);
         }
-        cells.extend_from_slice(&block);
+        cells.extend_from_slice(&part);
     }
-    SparseRows { start, cells }
+    (start, cells)
 }
 
 fn padded(uppers: &[f32]) -> [f32; PAD] {

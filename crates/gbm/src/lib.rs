@@ -15,8 +15,8 @@
 //! - leaf-wise growth with a leaf budget, rows partitioned per leaf in place (`tree.rs`);
 //! - L2 on leaf values, a minimum hessian per leaf, monotone constraints by bound
 //!   propagation (`split.rs`);
-//! - threads (rayon) over row chunks, features and rows, chosen so the trees never depend
-//!   on the thread count.
+//! - threads (rayon) over feature blocks of every leaf and over rows, chosen so the trees
+//!   never depend on the thread count.
 //!
 //! Missing values are not supported (inputs must be finite: qualify's encoder imputes), nor
 //! categorical splits (qualify one-hot encodes; one-hot columns cost almost nothing in sparse

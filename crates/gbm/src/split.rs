@@ -15,13 +15,10 @@
 //! constrained feature is then on the right side of that middle, which makes each tree, and
 //! so the ensemble, monotone in the feature.
 
-use rayon::prelude::*;
+use std::ops::Range;
 
 use crate::bins::BinMapper;
 use crate::hist::Bin;
-
-/// Histograms with at least this many bins are searched a feature per rayon task.
-const PARALLEL_BINS: usize = 8192;
 
 /// A leaf's value bounds (before the learning rate).
 pub(crate) type Bounds = (f64, f64);
@@ -72,40 +69,43 @@ pub(crate) fn child_bounds(split: &Split, sign: i8, bounds: Bounds) -> (Bounds, 
     }
 }
 
-/// The best split of a leaf with histogram `hist`, totals `total` and value `bounds`, or
-/// `None` when no split has a positive gain. Ties go to the lower feature, then bin.
+/// The best split among `features` of a leaf with totals `total` and value `bounds`, whose
+/// bins are `part` (global bin `base` first: a whole histogram, or one block's part of it),
+/// or `None` when no split has a positive gain. Ties go to the lower feature, then bin.
 pub(crate) fn best_split(
     rules: &Rules<'_>,
-    hist: &[Bin],
+    part: &[Bin],
+    base: usize,
+    features: Range<usize>,
     total: Bin,
     bounds: Bounds,
 ) -> Option<Split> {
-    let features = rules.mapper.features();
-    let search = |f: usize| feature_split(rules, hist, total, bounds, f);
-    let better = |a: Option<Split>, b: Option<Split>| match (a, b) {
+    let offsets = &rules.mapper.offsets;
+    features
+        .map(|f| {
+            let bins = &part[offsets[f] - base..offsets[f + 1] - base];
+            feature_split(rules, bins, total, bounds, f)
+        })
+        .fold(None, better)
+}
+
+/// The better of two splits; `first` (on lower features) wins ties.
+pub(crate) fn better(first: Option<Split>, second: Option<Split>) -> Option<Split> {
+    match (first, second) {
         (Some(x), Some(y)) => Some(if y.gain > x.gain { y } else { x }),
         (x, None) => x,
         (None, y) => y,
-    };
-    if hist.len() < PARALLEL_BINS {
-        (0..features).map(search).fold(None, better)
-    } else {
-        // Reduced in feature order, so the result does not depend on the threads.
-        let found: Vec<Option<Split>> = (0..features).into_par_iter().map(search).collect();
-        found.into_iter().fold(None, better)
     }
 }
 
-/// The best split on feature `f`.
+/// The best split on feature `f`, whose histogram is `bins`.
 fn feature_split(
     rules: &Rules<'_>,
-    hist: &[Bin],
+    bins: &[Bin],
     total: Bin,
     bounds: Bounds,
     f: usize,
 ) -> Option<Split> {
-    let offsets = &rules.mapper.offsets;
-    let bins = &hist[offsets[f]..offsets[f + 1]];
     if bins.len() < 2 {
         return None;
     }

@@ -7,13 +7,21 @@
 //! building and the score update walk rows in memory order. After a split only the smaller
 //! child's histogram is built; the larger one is the parent's minus it (`hist.rs`).
 //!
+//! Threads share the work by feature block (`bins.rs`): for the root and after each split,
+//! one task per block builds that block's part of the smaller child's histogram, subtracts
+//! it from the parent's and searches both children's splits among the block's features; the
+//! blocks' best splits are then compared in feature order. One hand-over per split, and the
+//! same trees on any number of threads.
+//!
 //! The tree is built directly as qualify-core's [`Tree`]: a split on bin `k` is the node
 //! `x <= upper[k]` (`bins.rs`), with the hessian sum as cover.
 
 use qualify_core::trees::{Node, Tree};
 
-use crate::bins::{BinMapper, Binned};
-use crate::hist::{self, Bin, RowSet, Scratch};
+use rayon::prelude::*;
+
+use crate::bins::{BinMapper, Binned, SparseBlock};
+use crate::hist::{self, Bin, RowSet};
 use crate::split::{self, Bounds, FREE, Rules, Split};
 
 /// A tree as grown: the core tree, each split's bin, and each leaf's rows and value.
@@ -58,9 +66,30 @@ struct Leaf {
     end: usize,
     total: Bin,
     bounds: Bounds,
-    hist: Option<Vec<Bin>>,
-    best: Option<Split>,
+    /// Its best split and its histogram, while it has a split worth taking.
+    best: Option<(Split, Vec<Bin>)>,
 }
+
+/// The larger child of a split, whose histogram is its parent's minus its sibling's.
+struct Derived<'h> {
+    /// The parent's histogram, which becomes this child's.
+    hist: &'h mut [Bin],
+    parent_total: Bin,
+    bounds: Bounds,
+    rows: usize,
+}
+
+/// One feature block's share of [`Grower::build_and_search`]: its part of the histogram to
+/// build and, after a split, its part of the one to derive.
+struct BlockTask<'b, 'h> {
+    block: &'b SparseBlock,
+    built: &'h mut [Bin],
+    derived: Option<&'h mut [Bin]>,
+}
+
+/// Leaves with less work than this (cells to sum and bins to search) are done on one
+/// thread, block after block: handing blocks to other threads would cost more than it saves.
+const MIN_PARALLEL_WORK: f64 = 16384.0;
 
 /// Grows trees on one binned training set, reusing its buffers from tree to tree.
 #[derive(Debug)]
@@ -72,7 +101,6 @@ pub(crate) struct Grower<'a> {
     order: Vec<u32>,
     right: Vec<u32>,
     free: Vec<Vec<Bin>>,
-    scratch: Scratch,
 }
 
 impl<'a> Grower<'a> {
@@ -90,7 +118,6 @@ impl<'a> Grower<'a> {
             order: Vec::new(),
             right: vec![0; binned.rows],
             free: Vec::new(),
-            scratch: Scratch::default(),
         }
     }
 
@@ -109,18 +136,15 @@ impl<'a> Grower<'a> {
         b
     }
 
-    /// Whether a leaf with these rows and totals could be split at all.
-    fn splittable(&self, rows: usize, total: Bin) -> bool {
-        rows >= 2 && total[1] >= 2.0 * self.rules.min_hessian
-    }
-
-    fn search(&self, leaf: &mut Leaf) {
-        leaf.best = match &leaf.hist {
-            Some(h) if self.splittable(leaf.end - leaf.begin, leaf.total) => {
-                split::best_split(&self.rules, h, leaf.total, leaf.bounds)
+    /// A leaf's best split with its histogram, or `None` (and the buffer back to the pool).
+    fn keep(&mut self, best: Option<Split>, hist: Vec<Bin>) -> Option<(Split, Vec<Bin>)> {
+        match best {
+            Some(split) => Some((split, hist)),
+            None => {
+                self.free.push(hist);
+                None
             }
-            _ => None,
-        };
+        }
     }
 
     /// Grows one tree on gradient pairs `gh` (one per training row).
@@ -129,24 +153,16 @@ impl<'a> Grower<'a> {
         self.order.clear();
         self.order.extend(0..n as u32);
         let mut root_hist = self.buffer();
-        let total = hist::build(
-            &self.binned.sparse,
-            self.mapper(),
-            gh,
-            RowSet::All(n),
-            &mut root_hist,
-            &mut self.scratch,
-        );
-        let mut root = Leaf {
+        let (total, [best, _]) =
+            self.build_and_search(gh, RowSet::All(n), &mut root_hist, FREE, None);
+        let root = Leaf {
             node: 0,
             begin: 0,
             end: n,
             total,
             bounds: FREE,
-            hist: Some(root_hist),
-            best: None,
+            best: self.keep(best, root_hist),
         };
-        self.search(&mut root);
         let mut nodes = vec![Node::Leaf {
             value: 0.0,
             cover: None,
@@ -154,10 +170,13 @@ impl<'a> Grower<'a> {
         let mut split_bins = vec![0u8];
         let mut leaves = vec![root];
         while leaves.len() < self.max_leaves {
-            let Some((i, best)) = pick(&leaves) else {
+            let Some(i) = pick(&leaves) else {
                 break;
             };
-            let leaf = leaves.swap_remove(i);
+            let mut leaf = leaves.swap_remove(i);
+            let Some(best) = leaf.best.take() else {
+                break;
+            };
             let full = leaves.len() + 2 >= self.max_leaves;
             let (left, right) = self.split(leaf, best, gh, &mut nodes, &mut split_bins, full);
             leaves.push(left);
@@ -173,7 +192,7 @@ impl<'a> Grower<'a> {
                 cover: Some(leaf.total[1]),
             };
             out.push((leaf.begin, leaf.end, value));
-            if let Some(h) = leaf.hist {
+            if let Some((_, h)) = leaf.best {
                 self.free.push(h);
             }
         }
@@ -184,12 +203,13 @@ impl<'a> Grower<'a> {
         }
     }
 
-    /// Splits `leaf` by `best` into two new leaves; their histograms are built and searched
-    /// unless the tree then has its `max_leaves` (`full`), when only their totals matter.
+    /// Splits `leaf` by its `best` split (with its histogram `hist`) into two new leaves; their
+    /// histograms are made and searched unless the tree then has its `max_leaves` (`full`),
+    /// when only their totals matter.
     fn split(
         &mut self,
-        mut leaf: Leaf,
-        best: Split,
+        leaf: Leaf,
+        (best, hist): (Split, Vec<Bin>),
         gh: &[[f32; 2]],
         nodes: &mut Vec<Node>,
         split_bins: &mut Vec<u8>,
@@ -225,7 +245,6 @@ impl<'a> Grower<'a> {
             end: mid,
             total: [0.0; 2],
             bounds: left_bounds,
-            hist: None,
             best: None,
         };
         let right = Leaf {
@@ -234,7 +253,6 @@ impl<'a> Grower<'a> {
             end: leaf.end,
             total: [0.0; 2],
             bounds: right_bounds,
-            hist: None,
             best: None,
         };
         let left_small = mid - leaf.begin <= leaf.end - mid;
@@ -243,70 +261,149 @@ impl<'a> Grower<'a> {
         } else {
             (right, left)
         };
-        let small_rows = &self.order[small.begin..small.end];
-        let parent_hist = leaf.hist.take();
         if full {
-            small.total = small_rows.iter().fold([0.0; 2], |t, &row| {
-                let [g, h] = gh[row as usize];
-                [t[0] + f64::from(g), t[1] + f64::from(h)]
-            });
-            if let Some(p) = parent_hist {
-                self.free.push(p);
-            }
+            small.total = self.order[small.begin..small.end]
+                .iter()
+                .fold([0.0; 2], |t, &row| {
+                    let [g, h] = gh[row as usize];
+                    [t[0] + f64::from(g), t[1] + f64::from(h)]
+                });
+            self.free.push(hist);
         } else {
-            let mut h = self.free.pop().unwrap_or_default();
-            h.resize(self.mapper().total_bins(), [0.0; 2]);
-            small.total = hist::build(
-                &self.binned.sparse,
-                self.rules.mapper,
-                gh,
-                RowSet::Some(small_rows),
-                &mut h,
-                &mut self.scratch,
-            );
-            small.hist = Some(h);
-            large.hist = parent_hist;
-            if let (Some(p), Some(h)) = (large.hist.as_mut(), small.hist.as_ref()) {
-                hist::subtract(p, h);
-            }
+            let mut small_hist = self.buffer();
+            let mut large_hist = hist;
+            let derived = Derived {
+                hist: &mut large_hist,
+                parent_total: leaf.total,
+                bounds: large.bounds,
+                rows: large.end - large.begin,
+            };
+            let small_rows = RowSet::Some(&self.order[small.begin..small.end]);
+            let (total, [small_best, large_best]) =
+                self.build_and_search(gh, small_rows, &mut small_hist, small.bounds, Some(derived));
+            small.total = total;
+            small.best = self.keep(small_best, small_hist);
+            large.best = self.keep(large_best, large_hist);
         }
         large.total = [
             leaf.total[0] - small.total[0],
             leaf.total[1] - small.total[1],
         ];
-        if !full {
-            for child in [&mut small, &mut large] {
-                self.search(child);
-                if child.best.is_none()
-                    && let Some(h) = child.hist.take()
-                {
-                    self.free.push(h);
-                }
-            }
-        }
         if left_small {
             (small, large)
         } else {
             (large, small)
         }
     }
+
+    /// Builds the histogram of `rows` into `hist` and searches the best split of their leaf
+    /// (value `bounds`); with `derived`, also makes the sibling's histogram by subtraction
+    /// and searches it. Each feature block is one task, run in parallel when the leaf is
+    /// worth it (module docs of `hist.rs`). Returns the rows' totals and the two best splits.
+    fn build_and_search(
+        &self,
+        gh: &[[f32; 2]],
+        rows: RowSet<'_>,
+        hist: &mut [Bin],
+        bounds: Bounds,
+        derived: Option<Derived<'_>>,
+    ) -> (Bin, [Option<Split>; 2]) {
+        let blocks = &self.binned.sparse.blocks;
+        let n = rows.len();
+        let (derived_parts, derived_leaf) = match derived {
+            Some(d) => (
+                hist::block_parts(d.hist, blocks)
+                    .into_iter()
+                    .map(Some)
+                    .collect(),
+                Some((d.parent_total, d.bounds, d.rows)),
+            ),
+            None => (blocks.iter().map(|_| None).collect::<Vec<_>>(), None),
+        };
+        let tasks: Vec<BlockTask<'_, '_>> = blocks
+            .iter()
+            .zip(hist::block_parts(hist, blocks))
+            .zip(derived_parts)
+            .map(|((block, built), derived)| BlockTask {
+                block,
+                built,
+                derived,
+            })
+            .collect();
+        let work = |task: BlockTask<'_, '_>| {
+            let BlockTask {
+                block,
+                built,
+                derived,
+            } = task;
+            let total = hist::build_block(block, self.mapper(), gh, rows, built);
+            let best = self.search(block, built, total, bounds, n);
+            let derived_best = match (derived, derived_leaf) {
+                (Some(part), Some((parent_total, bounds, rows))) => {
+                    hist::subtract(part, built);
+                    let total = [parent_total[0] - total[0], parent_total[1] - total[1]];
+                    self.search(block, part, total, bounds, rows)
+                }
+                _ => None,
+            };
+            (total, [best, derived_best])
+        };
+        let work_size =
+            n as f64 * self.binned.sparse.cells_per_row + 2.0 * self.mapper().total_bins() as f64;
+        let found: Vec<(Bin, [Option<Split>; 2])> =
+            if blocks.len() > 1 && work_size >= MIN_PARALLEL_WORK {
+                tasks.into_par_iter().map(work).collect()
+            } else {
+                tasks.into_iter().map(work).collect()
+            };
+        // Every block summed the same rows in the same order: any block's totals will do.
+        let total = found.first().map_or([0.0; 2], |f| f.0);
+        let best = found.iter().fold([None, None], |acc, f| {
+            [split::better(acc[0], f.1[0]), split::better(acc[1], f.1[1])]
+        });
+        (total, best)
+    }
+
+    /// The best split among a block's features of a leaf with `rows` rows, totals `total`
+    /// and value `bounds`, whose block part of the histogram is `part`; `None` when the leaf
+    /// cannot be split at all.
+    fn search(
+        &self,
+        block: &SparseBlock,
+        part: &[Bin],
+        total: Bin,
+        bounds: Bounds,
+        rows: usize,
+    ) -> Option<Split> {
+        if rows < 2 || total[1] < 2.0 * self.rules.min_hessian {
+            return None;
+        }
+        split::best_split(
+            &self.rules,
+            part,
+            block.bins.start,
+            block.features.clone(),
+            total,
+            bounds,
+        )
+    }
 }
 
-/// The leaf with the best split (ties: the lower node index) and that split, if any.
-fn pick(leaves: &[Leaf]) -> Option<(usize, Split)> {
-    let mut best: Option<(usize, Split)> = None;
+/// The leaf with the best split (ties: the lower node index), if any.
+fn pick(leaves: &[Leaf]) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
     for (i, leaf) in leaves.iter().enumerate() {
-        if let Some(s) = leaf.best {
+        if let Some((s, _)) = &leaf.best {
             let better = match best {
                 None => true,
-                Some((j, b)) => s.gain > b.gain || (s.gain == b.gain && leaf.node < leaves[j].node),
+                Some((j, gain)) => s.gain > gain || (s.gain == gain && leaf.node < leaves[j].node),
             };
             if better {
-                best = Some((i, s));
+                best = Some((i, s.gain));
             }
         }
     }
-    best
+    best.map(|b| b.0)
 }
 
 /// Stable in-place partition of `rows` by `column[row] <= bin` (left first), branch-free;

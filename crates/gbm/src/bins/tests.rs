@@ -71,29 +71,76 @@ fn sparse_rows_and_default_bins_rebuild_the_columns() {
         })
         .collect();
     let y: Vec<bool> = (0..n).map(|i| i % 2 == 0).collect();
-    let (mapper, binned) = bin_training(&data(&x, cols, &y), 255).expect("bins");
-    assert_eq!(mapper.bins, vec![97, 2, 1, 255]);
-    assert_eq!(mapper.default_bin[1], 0);
-    let Rows::Narrow(sparse) = &binned.sparse else {
-        panic!("narrow cells expected")
-    };
-    for r in 0..n {
-        let mut row: Vec<u8> = mapper.default_bin.clone();
-        for &c in &sparse.cells[sparse.start[r]..sparse.start[r + 1]] {
-            let f = mapper.offsets.partition_point(|&o| o <= c.index()) - 1;
-            row[f] = (c.index() - mapper.offsets[f]) as u8;
+    // One feature block, two and three (one per thread).
+    for threads in [1, 2, 3] {
+        let (mapper, binned) = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool")
+            .install(|| bin_training(&data(&x, cols, &y), 255))
+            .expect("bins");
+        assert_eq!(mapper.bins, vec![97, 2, 1, 255]);
+        assert_eq!(mapper.default_bin[1], 0);
+        let sparse = &binned.sparse;
+        assert_eq!(sparse.blocks.len(), threads);
+        let covered: Vec<usize> = sparse.blocks.iter().flat_map(|b| b.bins.clone()).collect();
+        assert_eq!(covered, (0..mapper.total_bins()).collect::<Vec<_>>());
+        let features: Vec<usize> = sparse
+            .blocks
+            .iter()
+            .flat_map(|b| b.features.clone())
+            .collect();
+        assert_eq!(features, (0..cols).collect::<Vec<_>>());
+        let mut cells = 0;
+        for r in 0..n {
+            let mut row: Vec<u8> = mapper.default_bin.clone();
+            for block in &sparse.blocks {
+                let Cells::Narrow(block_cells) = &block.cells else {
+                    panic!("narrow cells expected")
+                };
+                for &c in &block_cells[block.start[r]..block.start[r + 1]] {
+                    let bin = block.bins.start + c.index();
+                    assert!(block.bins.contains(&bin), "cell outside its block");
+                    let f = mapper.offsets.partition_point(|&o| o <= bin) - 1;
+                    assert!(block.features.contains(&f), "feature outside its block");
+                    row[f] = (bin - mapper.offsets[f]) as u8;
+                    cells += 1;
+                }
+            }
+            for (f, &b) in row.iter().enumerate() {
+                assert_eq!(b, binned.columns[f * n + r], "row {r} feature {f}");
+                assert_eq!(b, mapper.bin(f, x[r * cols + f]));
+            }
         }
-        for (f, &b) in row.iter().enumerate() {
-            assert_eq!(b, binned.columns[f * n + r], "row {r} feature {f}");
-            assert_eq!(b, mapper.bin(f, x[r * cols + f]));
-        }
+        assert!(
+            (sparse.cells_per_row - cells as f64 / n as f64).abs() < 1e-12,
+            "{}",
+            sparse.cells_per_row
+        );
+        // One-hot and constant features store (almost) nothing.
+        assert!(cells < n * 2 + n / 10, "{cells}");
     }
-    // One-hot and constant features store (almost) nothing.
-    assert!(
-        sparse.cells.len() < n * 2 + n / 10,
-        "{}",
-        sparse.cells.len()
-    );
+}
+
+#[test]
+fn feature_blocks_share_the_cells_and_cover_every_feature() {
+    // Blocks as (first feature, end) pairs.
+    let check = |cells: &[usize], threads: usize, want: &[(usize, usize)]| {
+        let got: Vec<(usize, usize)> = feature_blocks(cells, threads)
+            .into_iter()
+            .map(|b| (b.start, b.end))
+            .collect();
+        assert_eq!(got, want, "{cells:?} on {threads}");
+    };
+    check(&[10, 10, 10, 10], 1, &[(0, 4)]);
+    check(&[10, 10, 10, 10], 2, &[(0, 2), (2, 4)]);
+    check(&[10, 10, 10, 10], 4, &[(0, 1), (1, 2), (2, 3), (3, 4)]);
+    // Never more blocks than features, never an empty one.
+    check(&[10, 10], 8, &[(0, 1), (1, 2)]);
+    check(&[100, 1, 1], 3, &[(0, 1), (1, 2), (2, 3)]);
+    check(&[1, 1, 100], 2, &[(0, 2), (2, 3)]);
+    check(&[0, 0, 0], 2, &[(0, 1), (1, 3)]);
+    check(&[], 4, &[(0, 0)]);
 }
 
 proptest! {

@@ -55,14 +55,7 @@ fn naive(mapper: &BinMapper, binned: &Binned, gh: &[[f32; 2]], rows: &[u32]) -> 
 
 fn built(mapper: &BinMapper, binned: &Binned, gh: &[[f32; 2]], rows: RowSet<'_>) -> Vec<Bin> {
     let mut out = vec![[1.0; 2]; mapper.total_bins()];
-    build(
-        &binned.sparse,
-        mapper,
-        gh,
-        rows,
-        &mut out,
-        &mut Scratch::default(),
-    );
+    build(&binned.sparse.blocks, mapper, gh, rows, &mut out);
     out
 }
 
@@ -118,14 +111,27 @@ fn subtraction_is_close_with_any_gradients() {
 
 #[test]
 fn the_thread_count_does_not_change_a_bit() {
+    // Binned and built on 1, 2 and 3 threads (1, 2 and 3 feature blocks), with gradients
+    // whose sums round: the whole root (row chunks), a leaf shared by feature block and a
+    // leaf too small to share.
     let n = 60_000;
-    let (mapper, binned, gh) = setup(n, 8, 9, false);
+    let rows: Vec<u32> = (0..n as u32).filter(|r| r % 5 == 2).collect();
+    let tiny: Vec<u32> = (0..n as u32).filter(|r| r % 997 == 3).collect();
     let run = |threads| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .expect("pool")
-            .install(|| built(&mapper, &binned, &gh, RowSet::All(n)))
+            .install(|| {
+                let (mapper, binned, gh) = setup(n, 8, 9, false);
+                [
+                    built(&mapper, &binned, &gh, RowSet::All(n)),
+                    built(&mapper, &binned, &gh, RowSet::Some(&rows)),
+                    built(&mapper, &binned, &gh, RowSet::Some(&tiny)),
+                ]
+            })
     };
-    assert_eq!(run(1), run(3));
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
 }

@@ -3,7 +3,7 @@ use rand::{RngExt, SeedableRng};
 
 use super::*;
 use crate::bins::{BinMapper, bin_training};
-use crate::hist::{RowSet, Scratch, build};
+use crate::hist::{RowSet, build};
 use crate::params::Data;
 
 struct Case {
@@ -40,12 +40,11 @@ fn case(n: usize, cols: usize, seed: u64) -> Case {
     let (mapper, binned) = bin_training(&data, 255).expect("bins");
     let mut hist = vec![[0.0; 2]; mapper.total_bins()];
     let total = build(
-        &binned.sparse,
+        &binned.sparse.blocks,
         &mapper,
         &gh,
         RowSet::All(n),
         &mut hist,
-        &mut Scratch::default(),
     );
     Case {
         x,
@@ -112,7 +111,7 @@ fn check(c: &Case, signs: &[i8], l2: f64, min_h: f64, bounds: Bounds) {
         l2,
         min_hessian: min_h,
     };
-    let found = best_split(&rules, &c.hist, c.total, bounds);
+    let found = best_split(&rules, &c.hist, 0, 0..c.cols, c.total, bounds);
     let want = brute_force(c, signs, l2, min_h, bounds);
     match (found, want) {
         (Some(s), Some((gain, f, t))) => {
@@ -166,7 +165,10 @@ fn no_split_when_every_side_is_too_light() {
         l2: 1.0,
         min_hessian: c.total[1],
     };
-    assert_eq!(best_split(&rules, &c.hist, c.total, FREE), None);
+    assert_eq!(
+        best_split(&rules, &c.hist, 0, 0..c.cols, c.total, FREE),
+        None
+    );
 }
 
 #[test]
