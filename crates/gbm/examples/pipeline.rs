@@ -3,7 +3,8 @@
 //! folds minus a stratified 10% that early stopping watches (50 rounds, up to 1,000 trees)
 //! and scoring its held-out fold; a refit on all rows at the mean of the folds' best tree
 //! counts; every fit's trees checked on every training row against the booster's scores;
-//! Platt scaling of the out-of-fold log-odds. The folds and early-stopping rows are drawn
+//! Platt scaling of the out-of-fold log-odds. The folds are fitted side by side on rayon's
+//! threads, as qualify-train fits them. The folds and early-stopping rows are drawn
 //! exactly as qualify-train's `split.rs` draws them (copied below), the settings are
 //! qualify's defaults. Reading the CSV is not timed (as in the LightGBM peer,
 //! `scripts/bench_lightgbm_pipeline.py`).
@@ -16,6 +17,7 @@ use qualify_gbm::{Data, Params, fit};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rayon::prelude::*;
 
 const FOLDS: usize = 5;
 const SEED: u64 = 42;
@@ -44,44 +46,60 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         l2: 1.0,
         max_bins: 256,
         early_stopping_rounds: 50,
-        threads,
+        threads: None,
     };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()?;
+    Ok(pool.install(|| run(&x, cols, &y, &params))?)
+}
+
+/// The timed work (module docs) on the current rayon pool.
+fn run(x: &[f32], cols: usize, y: &[bool], params: &Params) -> Result<(), String> {
     let start = Instant::now();
     let n = y.len();
     let weights = vec![1.0; n];
-    let fold_of = stratified_folds(&y, FOLDS, SEED);
+    let fold_of = stratified_folds(y, FOLDS, SEED);
     let mut oof = vec![0.0; n];
+    // The folds side by side, as qualify-train fits them.
+    let fitted: Vec<Result<(Vec<usize>, qualify_gbm::Fitted), String>> = (0..FOLDS)
+        .into_par_iter()
+        .map(|fold| {
+            let (held_out, rest): (Vec<usize>, Vec<usize>) =
+                (0..n).partition(|&i| fold_of[i] == fold);
+            let rest_y: Vec<bool> = rest.iter().map(|&i| y[i]).collect();
+            let (fit_rows, stop_rows) =
+                stratified_split(&rest_y, 0.1, SEED.wrapping_add(fold as u64));
+            let pick = |rows: &[usize]| {
+                let rows: Vec<usize> = rows.iter().map(|&r| rest[r]).collect();
+                let px: Vec<f32> = rows
+                    .iter()
+                    .flat_map(|&r| x[r * cols..(r + 1) * cols].to_vec())
+                    .collect();
+                let py: Vec<bool> = rows.iter().map(|&r| y[r]).collect();
+                (px, py)
+            };
+            let ((fx, fy), (sx, sy)) = (pick(&fit_rows), pick(&stop_rows));
+            let train = Data {
+                x: &fx,
+                cols,
+                y: &fy,
+                weights: Some(&weights[..fy.len()]),
+            };
+            let watch = Data {
+                x: &sx,
+                cols,
+                y: &sy,
+                weights: Some(&weights[..sy.len()]),
+            };
+            let fitted = fit(train, Some(watch), 1000, params, &[]).map_err(|e| e.to_string())?;
+            check(&fitted, &fx, cols)?;
+            Ok((held_out, fitted))
+        })
+        .collect();
     let mut best = Vec::new();
-    for fold in 0..FOLDS {
-        let (held_out, rest): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| fold_of[i] == fold);
-        let rest_y: Vec<bool> = rest.iter().map(|&i| y[i]).collect();
-        let (fit_rows, stop_rows) = stratified_split(&rest_y, 0.1, SEED.wrapping_add(fold as u64));
-        let pick = |rows: &[usize]| {
-            let rows: Vec<usize> = rows.iter().map(|&r| rest[r]).collect();
-            let px: Vec<f32> = rows
-                .iter()
-                .flat_map(|&r| x[r * cols..(r + 1) * cols].to_vec())
-                .collect();
-            let py: Vec<bool> = rows.iter().map(|&r| y[r]).collect();
-            (px, py)
-        };
-        let ((fx, fy), (sx, sy)) = (pick(&fit_rows), pick(&stop_rows));
-        let fw = &weights[..fy.len()];
-        let sw = &weights[..sy.len()];
-        let train = Data {
-            x: &fx,
-            cols,
-            y: &fy,
-            weights: Some(fw),
-        };
-        let watch = Data {
-            x: &sx,
-            cols,
-            y: &sy,
-            weights: Some(sw),
-        };
-        let fitted = fit(train, Some(watch), 1000, &params, &[])?;
-        check(&fitted, &fx, cols)?;
+    for fitted in fitted {
+        let (held_out, fitted) = fitted?;
         for &i in &held_out {
             oof[i] = fitted.ensemble.raw_score(&x[i * cols..(i + 1) * cols]);
         }
@@ -89,19 +107,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let final_trees = ((best.iter().sum::<usize>() as f64 / FOLDS as f64).round() as usize).max(1);
     let all = Data {
-        x: &x,
+        x,
         cols,
-        y: &y,
+        y,
         weights: Some(&weights),
     };
-    let refit = fit(all, None, final_trees, &params, &[])?;
-    check(&refit, &x, cols)?;
-    let (a, b) = platt(&oof, &y);
+    let refit = fit(all, None, final_trees, params, &[]).map_err(|e| e.to_string())?;
+    check(&refit, x, cols)?;
+    let (a, b) = platt(&oof, y);
     let seconds = start.elapsed().as_secs_f64();
     let softplus = |z: f64| z.max(0.0) + (-z.abs()).exp().ln_1p();
     let loss = oof
         .iter()
-        .zip(&y)
+        .zip(y)
         .map(|(&z, &t)| softplus(if t { -z } else { z }))
         .sum::<f64>()
         / n as f64;

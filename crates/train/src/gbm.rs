@@ -13,6 +13,7 @@
 
 use qualify_core::schema::Monotone;
 use qualify_core::trees::TreeEnsemble;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
@@ -37,7 +38,8 @@ pub struct GbmParams {
     pub bins: u16,
     /// Stop when the validation log loss has not improved for this many trees.
     pub early_stopping_rounds: usize,
-    /// Threads for one fit (`None`: one per CPU).
+    /// Threads for a fit, or for a whole cross-validated training (`None`: rayon's global
+    /// pool, one thread per CPU).
     #[serde(skip)]
     pub threads: Option<usize>,
 }
@@ -193,15 +195,22 @@ pub fn check_scores(
             rows: x.len() / cols.max(1),
         });
     }
-    for (row, (features, &want)) in x.chunks(cols).zip(want).enumerate() {
-        let got = ensemble.raw_score(features);
-        let diff = (got - want).abs();
+    // Rows in parallel (the check walks every tree for every row); the first row that
+    // differs, by position, is the one reported whatever the threads.
+    let differs = x
+        .par_chunks(cols)
+        .zip(want)
+        .enumerate()
+        .map(|(row, (features, &want))| (row, ensemble.raw_score(features), want))
         // A NaN on either side fails the check.
-        if diff.is_nan() || diff > CONVERSION_TOLERANCE {
-            return Err(TrainError::Conversion { row, got, want });
-        }
+        .find_first(|(_, got, want)| {
+            let diff = (got - want).abs();
+            diff.is_nan() || diff > CONVERSION_TOLERANCE
+        });
+    match differs {
+        Some((row, got, want)) => Err(TrainError::Conversion { row, got, want }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]

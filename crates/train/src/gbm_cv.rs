@@ -8,13 +8,17 @@
 //! - the calibrator is fitted on those out-of-fold log-odds, as for logistic;
 //! - the final model is refitted on the whole training part with the mean of the folds' best
 //!   tree counts, without early stopping.
+//!
+//! The folds are fitted side by side on rayon's threads ([`cross_validate`]).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use qualify_core::calibrate::{Calibrator, sigmoid};
 use qualify_core::encoder::{ColumnState, Encoder};
 use qualify_core::schema::{Monotone, Schema};
 use qualify_core::trees::TreeEnsemble;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::calibration::{CalibrationMethod, fit_calibrator};
@@ -123,55 +127,106 @@ pub fn train_gbm(
             share: options.validation_fraction,
         });
     }
+    match options.params.threads {
+        None => cross_validate(x, cols, y, options, progress),
+        Some(threads) => rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|source| TrainError::Gbm {
+                source: qualify_gbm::GbmError::Threads { threads, source },
+            })?
+            .install(|| cross_validate(x, cols, y, options, progress)),
+    }
+}
+
+/// One fold's rows: those it holds out, and the rest split into fitting and early-stopping
+/// rows.
+struct Fold {
+    held_out: Vec<usize>,
+    fit_rows: Vec<usize>,
+    stop_rows: Vec<usize>,
+}
+
+/// [`train_gbm`] on the current rayon pool (checked arguments). The folds' fits run side by
+/// side as rayon tasks, each fit's own parallel work sharing the same threads: a fit's trees
+/// do not depend on the threads it gets, so the result is the same as one fold after the
+/// other, only sooner.
+fn cross_validate(
+    x: &[f32],
+    cols: usize,
+    y: &[bool],
+    options: &GbmOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<TrainedGbm, TrainError> {
+    let params = GbmParams {
+        threads: None,
+        ..options.params.clone()
+    };
     let total = options.folds + 1;
     let weights = options.class_weight.weights(y);
     check_groups(options.groups.as_deref(), y.len())?;
     let groups = options.groups.as_deref();
     let fold_of = assign_folds(y, groups, options.folds, options.seed);
+    let folds: Vec<Fold> = (0..options.folds)
+        .map(|fold| {
+            let (held_out, rest): (Vec<usize>, Vec<usize>) =
+                (0..y.len()).partition(|&i| fold_of[i] == fold);
+            let rest_y: Vec<bool> = rest.iter().map(|&i| y[i]).collect();
+            let rest_groups: Option<Vec<usize>> =
+                groups.map(|g| rest.iter().map(|&i| g[i]).collect());
+            let stop = assign_split(
+                &rest_y,
+                rest_groups.as_deref(),
+                options.validation_fraction,
+                options.seed.wrapping_add(fold as u64),
+            );
+            let pick = |rows: &[usize]| rows.iter().map(|&r| rest[r]).collect::<Vec<usize>>();
+            let (fit_rows, stop_rows) = (pick(&stop.train), pick(&stop.test));
+            let sp = stop_rows.iter().filter(|&&i| y[i]).count();
+            let sn = stop_rows.len() - sp;
+            if sp == 0 || sn == 0 {
+                return Err(TrainError::EarlyStoppingRows {
+                    fold: fold + 1,
+                    rows: stop_rows.len(),
+                    of: rest.len(),
+                    positives: sp,
+                    negatives: sn,
+                });
+            }
+            Ok(Fold {
+                held_out,
+                fit_rows,
+                stop_rows,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let done = AtomicUsize::new(0);
+    let fitted: Vec<Result<gbm::GbmFit, TrainError>> = folds
+        .par_iter()
+        .map(|fold| {
+            let part = Part::new(x, cols, y, &weights, &fold.fit_rows);
+            let watch = Part::new(x, cols, y, &weights, &fold.stop_rows);
+            let fitted = gbm::fit(
+                part.rows(cols),
+                Some(watch.rows(cols)),
+                params.max_trees,
+                &params,
+                &options.monotone,
+            );
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            fitted
+        })
+        .collect();
     let mut oof = vec![0.0; y.len()];
     let (mut best_trees, mut trees_grown) = (Vec::new(), Vec::new());
-    for fold in 0..options.folds {
-        let (held_out, rest): (Vec<usize>, Vec<usize>) =
-            (0..y.len()).partition(|&i| fold_of[i] == fold);
-        let rest_y: Vec<bool> = rest.iter().map(|&i| y[i]).collect();
-        let rest_groups: Option<Vec<usize>> = groups.map(|g| rest.iter().map(|&i| g[i]).collect());
-        let stop = assign_split(
-            &rest_y,
-            rest_groups.as_deref(),
-            options.validation_fraction,
-            options.seed.wrapping_add(fold as u64),
-        );
-        let pick = |rows: &[usize]| rows.iter().map(|&r| rest[r]).collect::<Vec<usize>>();
-        let (fit_rows, stop_rows) = (pick(&stop.train), pick(&stop.test));
-        let classes = |rows: &[usize]| {
-            let p = rows.iter().filter(|&&i| y[i]).count();
-            (p, rows.len() - p)
-        };
-        let (sp, sn) = classes(&stop_rows);
-        if sp == 0 || sn == 0 {
-            return Err(TrainError::EarlyStoppingRows {
-                fold: fold + 1,
-                rows: stop_rows.len(),
-                of: rest.len(),
-                positives: sp,
-                negatives: sn,
-            });
-        }
-        let part = Part::new(x, cols, y, &weights, &fit_rows);
-        let watch = Part::new(x, cols, y, &weights, &stop_rows);
-        let fitted = gbm::fit(
-            part.rows(cols),
-            Some(watch.rows(cols)),
-            options.params.max_trees,
-            &options.params,
-            &options.monotone,
-        )?;
-        for &i in &held_out {
+    // The first fold that failed (in fold order) is the error.
+    for (fold, fitted) in folds.iter().zip(fitted) {
+        let fitted = fitted?;
+        for &i in &fold.held_out {
             oof[i] = fitted.ensemble.raw_score(&x[i * cols..(i + 1) * cols]);
         }
         best_trees.push(fitted.ensemble.trees.len());
         trees_grown.push(fitted.trees_grown);
-        progress(fold + 1, total);
     }
     let final_trees = ((best_trees.iter().sum::<usize>() as f64 / best_trees.len() as f64).round()
         as usize)
@@ -182,7 +237,7 @@ pub fn train_gbm(
         y,
         weights: &weights,
     };
-    let ensemble = gbm::fit(all, None, final_trees, &options.params, &options.monotone)?.ensemble;
+    let ensemble = gbm::fit(all, None, final_trees, &params, &options.monotone)?.ensemble;
     progress(total, total);
     let calibrator = fit_calibrator(options.calibration, &oof, y)?;
     let p: Vec<f64> = oof.iter().map(|&z| sigmoid(z)).collect();
@@ -300,10 +355,10 @@ pub(crate) mod tests {
     #[test]
     fn cross_validates_calibrates_and_refits() {
         let (x, y) = xor_data(1500, 1);
-        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let calls = AtomicUsize::new(0);
         let trained = train_gbm(&x, 3, &y, &quick(), &|_, total| {
             assert_eq!(total, 4);
-            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            calls.fetch_add(1, Ordering::Relaxed);
         })
         .expect("train");
         assert_eq!(calls.into_inner(), 4);
@@ -328,6 +383,26 @@ pub(crate) mod tests {
             .sum::<f64>()
             / y.len() as f64;
         assert!((mean - rate).abs() < 0.02, "{mean} vs {rate}");
+    }
+
+    /// Folds fitted one after the other on one thread, or side by side on two or three,
+    /// give the same model, calibrator and out-of-fold scores, bit for bit.
+    #[test]
+    fn folds_side_by_side_train_what_one_thread_trains() {
+        let (x, y) = xor_data(3000, 3);
+        let train = |threads| {
+            let mut options = quick();
+            options.params.threads = Some(threads);
+            train_gbm(&x, 3, &y, &options, &|_, _| {}).expect("train")
+        };
+        let one = train(1);
+        for threads in [2, 3] {
+            let other = train(threads);
+            assert_eq!(one.ensemble, other.ensemble, "{threads} threads");
+            assert_eq!(one.oof, other.oof, "{threads} threads");
+            assert_eq!(one.calibrator, other.calibrator, "{threads} threads");
+            assert_eq!(one.cv, other.cv, "{threads} threads");
+        }
     }
 
     #[test]
