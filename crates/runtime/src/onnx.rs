@@ -182,10 +182,36 @@ impl OnnxModel {
     }
 
     /// Compares the native evaluator with tract on its probe rows.
+    ///
+    /// The probe is most of the cost of loading a tree ensemble: tract's evaluator walks the
+    /// leaf list from its start for every tree of every row, so a row costs it time in the
+    /// square of the ensemble's leaves (about 1.5 ms a row for 180 trees of 15 leaves). The
+    /// rows are therefore cut into one part per CPU, run side by side.
     fn check_native(&self, native: &Native) -> Result<(), GraphError> {
         let x = native.probe_rows(self.n_features, PROBE_ROWS);
-        let rows = x.len() / self.n_features.max(1);
-        let tract = self.tract_logits(&x, rows)?;
+        let width = self.n_features.max(1);
+        let rows = x.len() / width;
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let per_part = rows.div_ceil(cpus.clamp(1, rows.max(1))).max(1);
+        let parts: Vec<Result<Vec<f32>, GraphError>> = std::thread::scope(|scope| {
+            let runs: Vec<_> = x
+                .chunks(per_part * width)
+                .map(|part| scope.spawn(move || self.tract_logits(part, part.len() / width)))
+                .collect();
+            runs.into_iter()
+                .map(|run| {
+                    run.join().unwrap_or_else(|_| {
+                        Err(GraphError::TractPanic {
+                            message: "tract panicked on the probe rows".to_owned(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        let mut tract = Vec::with_capacity(rows);
+        for part in parts {
+            tract.extend(part?);
+        }
         for (row, (xs, &t)) in x
             .chunks_exact(self.n_features.max(1))
             .zip(&tract)
