@@ -9,6 +9,9 @@
 # Usage: scripts/bench_gbm_pipeline.sh DATA SCHEMA.toml   (DATA: any file `qualify train` reads;
 # LGB_THREADS=1 gives LightGBM one thread, default 2; RUNS=N runs each side N times)
 set -euo pipefail
+# A debugging setting, not a user's: with it, tract captures a backtrace for an error it
+# builds per tree and row while the new bundle's load-time probe runs.
+unset RUST_BACKTRACE
 cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: $0 DATA SCHEMA.toml" >&2; exit 2; }
 data=$1 schema=$2 runs=${RUNS:-3}
