@@ -100,7 +100,7 @@ pub struct TrainedGbm {
 }
 
 /// Trains on a row-major matrix `x` (`y.len()` × `cols`). `progress(done, total)` is called
-/// after each of the `folds + 1` fits.
+/// after each of the `folds + 1` fits, as they finish (the folds' in any order).
 pub fn train_gbm(
     x: &[f32],
     cols: usize,
