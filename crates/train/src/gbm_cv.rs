@@ -9,7 +9,8 @@
 //! - the final model is refitted on the whole training part with the mean of the folds' best
 //!   tree counts, without early stopping.
 //!
-//! The folds are fitted side by side on rayon's threads ([`cross_validate`]).
+//! The folds are fitted side by side on rayon's threads (a fit's trees do not depend on the
+//! threads it gets, so the model is the same as with one fold after the other).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
