@@ -19,6 +19,7 @@ use qualify_core::calibrate::{Calibrator, sigmoid};
 use qualify_core::encoder::{ColumnState, Encoder};
 use qualify_core::schema::{Monotone, Schema};
 use qualify_core::trees::TreeEnsemble;
+use qualify_runtime::forest::flat::FlatForest;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -202,7 +203,8 @@ fn cross_validate(
         })
         .collect::<Result<_, _>>()?;
     let done = AtomicUsize::new(0);
-    let fitted: Vec<Result<gbm::GbmFit, TrainError>> = folds
+    // Each fold's fit and its held-out rows' log-odds.
+    let fitted: Vec<Result<(gbm::GbmFit, Vec<f64>), TrainError>> = folds
         .par_iter()
         .map(|fold| {
             let part = Part::new(x, cols, y, &weights, &fold.fit_rows);
@@ -213,7 +215,11 @@ fn cross_validate(
                 params.max_trees,
                 &params,
                 &options.monotone,
-            );
+            )
+            .and_then(|fitted| {
+                let scores = held_out_scores(&fitted.ensemble, x, cols, &fold.held_out)?;
+                Ok((fitted, scores))
+            });
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             fitted
         })
@@ -222,9 +228,9 @@ fn cross_validate(
     let (mut best_trees, mut trees_grown) = (Vec::new(), Vec::new());
     // The first fold that failed (in fold order) is the error.
     for (fold, fitted) in folds.iter().zip(fitted) {
-        let fitted = fitted?;
-        for &i in &fold.held_out {
-            oof[i] = fitted.ensemble.raw_score(&x[i * cols..(i + 1) * cols]);
+        let (fitted, scores) = fitted?;
+        for (&i, score) in fold.held_out.iter().zip(scores) {
+            oof[i] = score;
         }
         best_trees.push(fitted.ensemble.trees.len());
         trees_grown.push(fitted.trees_grown);
@@ -282,6 +288,26 @@ pub fn monotone_features(
         at += column.state.width();
     }
     Ok(out)
+}
+
+/// The log-odds of rows `held_out` of `x` under `ensemble`, scored as the server scores
+/// (packed trees, rows in batches).
+fn held_out_scores(
+    ensemble: &TreeEnsemble,
+    x: &[f32],
+    cols: usize,
+    held_out: &[usize],
+) -> Result<Vec<f64>, TrainError> {
+    let forest = FlatForest::new(ensemble).map_err(|e| TrainError::InvalidTrees {
+        source: Box::new(e),
+    })?;
+    let rows: Vec<f32> = held_out
+        .iter()
+        .flat_map(|&i| x[i * cols..(i + 1) * cols].iter().copied())
+        .collect();
+    let mut scores = vec![0.0; held_out.len()];
+    forest.raw_scores_into(&rows, &mut scores);
+    Ok(scores)
 }
 
 /// Selected rows, copied out (row-major).
