@@ -200,9 +200,7 @@ pub fn check_scores(
     // split per node, faster to walk than the node enum), rows in parallel: the check walks
     // every tree for every row. The first row that differs, by position, is the one
     // reported whatever the threads.
-    let forest = FlatForest::new(ensemble).map_err(|e| TrainError::InvalidTrees {
-        source: Box::new(e),
-    })?;
+    let forest = packed(ensemble)?;
     let differs = x
         .par_chunks(cols)
         .zip(want)
@@ -217,6 +215,13 @@ pub fn check_scores(
         Some((row, got, want)) => Err(TrainError::Conversion { row, got, want }),
         None => Ok(()),
     }
+}
+
+/// `ensemble` packed as the server walks it (qualify-runtime's `FlatForest`).
+pub fn packed(ensemble: &TreeEnsemble) -> Result<FlatForest, TrainError> {
+    FlatForest::new(ensemble).map_err(|e| TrainError::InvalidTrees {
+        source: Box::new(e),
+    })
 }
 
 #[cfg(test)]

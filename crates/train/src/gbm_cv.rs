@@ -19,7 +19,6 @@ use qualify_core::calibrate::{Calibrator, sigmoid};
 use qualify_core::encoder::{ColumnState, Encoder};
 use qualify_core::schema::{Monotone, Schema};
 use qualify_core::trees::TreeEnsemble;
-use qualify_runtime::forest::flat::FlatForest;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -298,9 +297,7 @@ fn held_out_scores(
     cols: usize,
     held_out: &[usize],
 ) -> Result<Vec<f64>, TrainError> {
-    let forest = FlatForest::new(ensemble).map_err(|e| TrainError::InvalidTrees {
-        source: Box::new(e),
-    })?;
+    let forest = gbm::packed(ensemble)?;
     let rows: Vec<f32> = held_out
         .iter()
         .flat_map(|&i| x[i * cols..(i + 1) * cols].iter().copied())
