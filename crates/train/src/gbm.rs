@@ -7,9 +7,9 @@
 //! constraints by bound propagation, early stopping on a validation set) and nothing else.
 //!
 //! The check stays: [`fit`] compares, on every training row, the trees' score (walked as the
-//! server walks them, packed by qualify-runtime) with the booster's own training-time scores (accumulated leaf by leaf from the rows each leaf
-//! holds, never by walking the trees), so a tree that routes a row differently from how it
-//! was grown can never reach a bundle.
+//! server walks them, packed by qualify-runtime) with the booster's own training-time scores
+//! (accumulated leaf by leaf from the rows each leaf holds, never by walking the trees), so a
+//! tree that routes a row differently from how it was grown can never reach a bundle.
 
 use qualify_core::schema::Monotone;
 use qualify_core::trees::TreeEnsemble;
