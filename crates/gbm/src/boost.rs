@@ -11,6 +11,8 @@
 //! `early_stopping_rounds` trees and keeps the trees up to the best one. A tree that finds no
 //! split ends training (the model can no longer change; LightGBM does the same).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use qualify_core::schema::Monotone;
 use qualify_core::trees::{Tree, TreeEnsemble};
 use rayon::prelude::*;
@@ -69,7 +71,54 @@ pub fn fit(
             .num_threads(threads)
             .build()
             .map_err(|source| GbmError::Threads { threads, source })?
-            .install(|| boost(train, validation, max_trees, params, &signs)),
+            .install(|| {
+                with_threads_awake(threads, || {
+                    boost(train, validation, max_trees, params, &signs)
+                })
+            }),
+    }
+}
+
+/// Runs `work` on the current pool (one this fit owns, of `threads` threads) with the other
+/// threads kept awake until it ends: each runs a task that takes the pool's queued work
+/// ([`rayon::yield_now`]) or spins, instead of going to sleep.
+///
+/// Why: tree growth hands work to the other threads once per split (`tree.rs`), and an idle
+/// rayon thread sleeps within microseconds, so every hand-over paid a futex wake-up and the
+/// latency of waking a CPU (on a virtual machine, at times most of the split's time). A pool
+/// the fit owns has nothing else to run, so spinning costs nothing another task wanted; a
+/// fit on a shared pool (`threads: None`) does not do this.
+fn with_threads_awake<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
+    let done = AtomicBool::new(false);
+    let growing = rayon::current_thread_index();
+    rayon::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(|_| {
+                // The thread running `work` may pick this task up while it waits for
+                // others: it must go back to `work` at once.
+                if rayon::current_thread_index() == growing {
+                    return;
+                }
+                while !done.load(Ordering::Acquire) {
+                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+        }
+        // Ends the spinning however `work` ends (a panic included: the scope waits for its
+        // tasks before it unwinds).
+        let _done = SetOnDrop(&done);
+        work()
+    })
+}
+
+/// Sets its flag when dropped.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
     }
 }
 
