@@ -16,7 +16,8 @@
 //! - L2 on leaf values, a minimum hessian per leaf, monotone constraints by bound
 //!   propagation (`split.rs`);
 //! - threads (rayon) over feature blocks of every leaf and over rows, chosen so the trees
-//!   never depend on the thread count.
+//!   never depend on the thread count; a fit on a pool of its own keeps those threads
+//!   spinning between splits rather than asleep (`boost.rs`).
 //!
 //! Missing values are not supported (inputs must be finite: qualify's encoder imputes), nor
 //! categorical splits (qualify one-hot encodes; one-hot columns cost almost nothing in sparse
