@@ -192,7 +192,7 @@ impl OnnxModel {
         let width = self.n_features.max(1);
         let rows = x.len() / width;
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        let per_part = rows.div_ceil(cpus.clamp(1, rows.max(1))).max(1);
+        let per_part = rows.div_ceil(cpus).max(1);
         let parts: Vec<Result<Vec<f32>, GraphError>> = std::thread::scope(|scope| {
             let runs: Vec<_> = x
                 .chunks(per_part * width)
@@ -212,11 +212,7 @@ impl OnnxModel {
         for part in parts {
             tract.extend(part?);
         }
-        for (row, (xs, &t)) in x
-            .chunks_exact(self.n_features.max(1))
-            .zip(&tract)
-            .enumerate()
-        {
+        for (row, (xs, &t)) in x.chunks_exact(width).zip(&tract).enumerate() {
             let native = native.raw_score(xs);
             let diff = (native - f64::from(t)).abs();
             if diff.is_nan() || diff > NATIVE_TOLERANCE {
