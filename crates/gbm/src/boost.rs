@@ -17,11 +17,11 @@ use qualify_core::schema::Monotone;
 use qualify_core::trees::{Tree, TreeEnsemble};
 use rayon::prelude::*;
 
-use crate::bins::bin_training;
+use crate::bins::{BinMapper, Binned, bin_training};
 use crate::error::{GbmError, Part};
 use crate::params::{Data, Params, constraint_signs};
 use crate::split::Rules;
-use crate::tree::Grower;
+use crate::tree::{Grower, Grown};
 
 /// Rows per parallel task of the per-row loops (gradients).
 const ROW_CHUNK: usize = 16384;
@@ -65,17 +65,178 @@ pub fn fit(
         }
     }
     let signs = constraint_signs(monotone, train.cols)?;
+    let run = || {
+        boost(
+            &Training::binned(train, params, signs)?,
+            validation,
+            max_trees,
+        )
+    };
     match params.threads {
-        None => boost(train, validation, max_trees, params, &signs),
+        None => run(),
         Some(threads) => rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .map_err(|source| GbmError::Threads { threads, source })?
-            .install(|| {
-                with_threads_awake(threads, || {
-                    boost(train, validation, max_trees, params, &signs)
-                })
-            }),
+            .install(|| with_threads_awake(threads, run)),
+    }
+}
+
+/// Training rows binned once, from which [`Boosting`] grows trees one at a time: for a
+/// caller that learns how many trees it wants while the growing is under way
+/// (cross-validation refits on all rows while its folds still choose the tree count).
+///
+/// The trees do not depend on how the growing is cut up: growing `n` trees one at a time
+/// gives the trees [`fit`] gives with `max_trees = n` and no validation rows.
+pub struct Training<'a> {
+    train: Data<'a>,
+    params: Params,
+    signs: Vec<i8>,
+    mapper: BinMapper,
+    binned: Binned,
+}
+
+impl<'a> Training<'a> {
+    /// Checks and bins `train` (on the current rayon pool: `params.threads` is not used).
+    ///
+    /// # Errors
+    /// Bad parameters or rows (what and where: [`GbmError`]).
+    pub fn new(
+        train: Data<'a>,
+        params: &Params,
+        monotone: &[(usize, Monotone)],
+    ) -> Result<Self, GbmError> {
+        params.validate()?;
+        train.check(Part::Training)?;
+        let signs = constraint_signs(monotone, train.cols)?;
+        Training::binned(train, params, signs)
+    }
+
+    /// Bins checked rows.
+    fn binned(train: Data<'a>, params: &Params, signs: Vec<i8>) -> Result<Self, GbmError> {
+        let (mapper, binned) = bin_training(&train, params.max_bins)?;
+        Ok(Training {
+            train,
+            params: params.clone(),
+            signs,
+            mapper,
+            binned,
+        })
+    }
+
+    /// Starts boosting: no trees yet, every score at the base score.
+    pub fn boosting(&self) -> Boosting<'_> {
+        let rules = Rules {
+            mapper: &self.mapper,
+            signs: &self.signs,
+            l2: self.params.l2,
+            min_hessian: self.params.min_leaf_hessian,
+        };
+        let base = base_score(&self.train);
+        let rows = self.train.rows();
+        Boosting {
+            training: self,
+            grower: Grower::new(
+                &self.binned,
+                rules,
+                self.params.max_leaves,
+                self.params.learning_rate,
+            ),
+            base,
+            scores: vec![base; rows],
+            gh: vec![[0.0; 2]; rows],
+            trees: Vec::new(),
+            done: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for Training<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Training")
+            .field("rows", &self.train.rows())
+            .field("cols", &self.train.cols)
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Trees grown one at a time on a [`Training`]'s rows, without validation rows.
+pub struct Boosting<'t> {
+    training: &'t Training<'t>,
+    grower: Grower<'t>,
+    base: f64,
+    /// The training rows' raw scores under `trees`.
+    scores: Vec<f64>,
+    gh: Vec<[f32; 2]>,
+    trees: Vec<Tree>,
+    /// A tree found no split: the model can no longer change.
+    done: bool,
+}
+
+impl std::fmt::Debug for Boosting<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Boosting")
+            .field("training", self.training)
+            .field("trees", &self.trees.len())
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Boosting<'_> {
+    /// Trees grown so far.
+    pub fn trees(&self) -> usize {
+        self.trees.len()
+    }
+
+    /// Grows one more tree; `false` (and no tree) once a tree finds no split, after which
+    /// the model can no longer change.
+    pub fn grow(&mut self) -> bool {
+        match self.step() {
+            Some(grown) => {
+                self.trees.push(grown.tree);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Grows the next tree and adds its leaves to the training scores, leaving the tree to
+    /// the caller; `None` once a tree finds no split.
+    fn step(&mut self) -> Option<Grown> {
+        if self.done {
+            return None;
+        }
+        gradients(&self.training.train, &self.scores, &mut self.gh);
+        let grown = self.grower.grow(&self.gh);
+        if grown.leaves.len() < 2 {
+            self.done = true;
+            return None;
+        }
+        let order = self.grower.order();
+        for &(begin, end, value) in &grown.leaves {
+            for &r in &order[begin..end] {
+                self.scores[r as usize] += value;
+            }
+        }
+        Some(grown)
+    }
+
+    /// The trees grown, validated, with the training scores under them.
+    ///
+    /// # Errors
+    /// Trees that fail qualify-core's validation (a bug in the grower).
+    pub fn finish(self) -> Result<Fitted, GbmError> {
+        let trees_grown = self.trees.len();
+        fitted(
+            self.training,
+            self.base,
+            self.trees,
+            trees_grown,
+            self.scores,
+            Vec::new(),
+        )
     }
 }
 
@@ -122,66 +283,49 @@ impl Drop for SetOnDrop<'_> {
     }
 }
 
+/// [`fit`] on binned rows, stopping early on `validation` when given.
 fn boost(
-    train: Data<'_>,
+    training: &Training<'_>,
     validation: Option<Data<'_>>,
     max_trees: usize,
-    params: &Params,
-    signs: &[i8],
 ) -> Result<Fitted, GbmError> {
-    let (mapper, binned) = bin_training(&train, params.max_bins)?;
-    let base = base_score(&train);
-    let n = train.rows();
-    let mut scores = vec![base; n];
-    let mut gh = vec![[0.0f32; 2]; n];
-    let rules = Rules {
-        mapper: &mapper,
-        signs,
-        l2: params.l2,
-        min_hessian: params.min_leaf_hessian,
-    };
-    let mut grower = Grower::new(&binned, rules, params.max_leaves, params.learning_rate);
-    let watched = validation.map(|v| (mapper.bin_rows(v.x), vec![base; v.rows()], v));
-    let mut watched = watched;
-    let mut trees: Vec<Tree> = Vec::new();
+    let mut boosting = training.boosting();
+    let base = boosting.base;
+    let mut watched = validation.map(|v| (training.mapper.bin_rows(v.x), vec![base; v.rows()], v));
     let mut losses = Vec::new();
     // (trees kept, their loss) and the training scores under them.
     let mut best: Option<(usize, f64)> = None;
     let mut best_scores = Vec::new();
     for _ in 0..max_trees {
-        gradients(&train, &scores, &mut gh);
-        let grown = grower.grow(&gh);
-        if grown.leaves.len() < 2 {
+        let Some(grown) = boosting.step() else {
             break;
-        }
-        let order = grower.order();
-        for &(begin, end, value) in &grown.leaves {
-            for &r in &order[begin..end] {
-                scores[r as usize] += value;
-            }
-        }
+        };
         let Some((bins, val_scores, v)) = watched.as_mut() else {
-            trees.push(grown.tree);
+            boosting.trees.push(grown.tree);
             continue;
         };
         for (s, row) in val_scores.iter_mut().zip(bins.chunks_exact(v.cols)) {
             *s += grown.binned_value(row);
         }
-        trees.push(grown.tree);
+        boosting.trees.push(grown.tree);
         let loss = log_loss(v, val_scores);
         losses.push(loss);
+        let grown_so_far = boosting.trees.len();
         match best {
             Some((kept, b)) if loss >= b => {
-                if trees.len() - kept >= params.early_stopping_rounds {
+                if grown_so_far - kept >= training.params.early_stopping_rounds {
                     break;
                 }
             }
             _ => {
-                best = Some((trees.len(), loss));
-                best_scores.clone_from(&scores);
+                best = Some((grown_so_far, loss));
+                best_scores.clone_from(&boosting.scores);
             }
         }
     }
+    let Boosting {
+        mut trees, scores, ..
+    } = boosting;
     let trees_grown = trees.len();
     let train_scores = match best {
         Some((kept, _)) => {
@@ -190,9 +334,21 @@ fn boost(
         }
         None => scores,
     };
+    fitted(training, base, trees, trees_grown, train_scores, losses)
+}
+
+/// The kept trees as a validated ensemble, with how training went.
+fn fitted(
+    training: &Training<'_>,
+    base_score: f64,
+    trees: Vec<Tree>,
+    trees_grown: usize,
+    train_scores: Vec<f64>,
+    validation_loss: Vec<f64>,
+) -> Result<Fitted, GbmError> {
     let ensemble = TreeEnsemble {
-        n_features: train.cols,
-        base_score: base,
+        n_features: training.train.cols,
+        base_score,
         trees,
     };
     ensemble
@@ -202,7 +358,7 @@ fn boost(
         ensemble,
         trees_grown,
         train_scores,
-        validation_loss: losses,
+        validation_loss,
     })
 }
 

@@ -171,6 +171,51 @@ fn monotone_constraints_hold_from_any_row() {
 }
 
 #[test]
+fn growing_a_tree_at_a_time_is_fitting_that_many() {
+    let (x, y) = sample(3000, 4, 13, wave);
+    let w: Vec<f64> = (0..3000).map(|i| 1.0 + f64::from(i % 3)).collect();
+    let monotone = [(1, Monotone::Increasing)];
+    let params = Params {
+        threads: None,
+        ..small()
+    };
+    let training = Training::new(data(&x, 4, &y, Some(&w)), &params, &monotone).expect("bin");
+    let mut boosting = training.boosting();
+    // Grown in two stretches, as a caller that learns the count later would.
+    for _ in 0..12 {
+        assert!(boosting.grow());
+    }
+    assert_eq!(boosting.trees(), 12);
+    while boosting.trees() < 30 {
+        assert!(boosting.grow());
+    }
+    let grown = boosting.finish().expect("trees");
+    let fitted = fit(data(&x, 4, &y, Some(&w)), None, 30, &params, &monotone).expect("fit");
+    assert_eq!(grown.ensemble, fitted.ensemble);
+    assert_eq!(grown.train_scores, fitted.train_scores);
+    assert_eq!(grown.trees_grown, 30);
+    // Nothing to split: no tree, and none after.
+    let flat = vec![1.0f32; 400];
+    let y: Vec<bool> = (0..400).map(|i| i % 3 == 0).collect();
+    let training = Training::new(data(&flat, 1, &y, None), &params, &[]).expect("bin");
+    let mut boosting = training.boosting();
+    assert!(!boosting.grow());
+    assert!(!boosting.grow());
+    assert!(
+        boosting
+            .finish()
+            .expect("no trees")
+            .ensemble
+            .trees
+            .is_empty()
+    );
+    // Bad rows are refused as `fit` refuses them.
+    let nan = [0.0f32, f32::NAN];
+    let err = Training::new(data(&nan, 1, &[true, false], None), &params, &[]).expect_err("NaN");
+    assert!(err.to_string().contains("training rows: row 1"), "{err}");
+}
+
+#[test]
 fn noise_stops_early_or_never_splits() {
     let (x, y) = sample(2000, 4, 11, |_| -0.5);
     let (vx, vy) = sample(500, 4, 12, |_| -0.5);
