@@ -174,6 +174,24 @@ pub fn fit(
         monotone,
     )
     .map_err(|source| TrainError::Gbm { source })?;
+    checked(fitted, train)
+}
+
+/// `train` binned for a fit grown a tree at a time ([`qualify_gbm::Boosting`], on the
+/// current rayon pool), for a caller that learns the tree count while it grows; [`checked`]
+/// then checks its trees as [`fit`] does.
+pub fn training<'a>(
+    train: Rows<'a>,
+    params: &GbmParams,
+    monotone: &[(usize, Monotone)],
+) -> Result<qualify_gbm::Training<'a>, TrainError> {
+    params.validate()?;
+    qualify_gbm::Training::new(train.data(), &params.engine(), monotone)
+        .map_err(|source| TrainError::Gbm { source })
+}
+
+/// A fit on `train` once its trees score every row as the booster did (module doc).
+pub fn checked(fitted: qualify_gbm::Fitted, train: Rows<'_>) -> Result<GbmFit, TrainError> {
     check_scores(&fitted.ensemble, train.x, train.cols, &fitted.train_scores)?;
     Ok(GbmFit {
         ensemble: fitted.ensemble,

@@ -9,8 +9,10 @@
 //! - the final model is refitted on the whole training part with the mean of the folds' best
 //!   tree counts, without early stopping.
 //!
-//! The folds are fitted side by side on rayon's threads (a fit's trees do not depend on the
-//! threads it gets, so the model is the same as with one fold after the other).
+//! The folds are fitted side by side on rayon's threads, and the refit grows alongside them
+//! as far as the finished folds' tree counts already fix it (a fit's trees depend neither on
+//! the threads it gets nor on when its trees are grown, so the model is the same as with one
+//! fit after the other).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,7 +21,6 @@ use qualify_core::calibrate::{Calibrator, sigmoid};
 use qualify_core::encoder::{ColumnState, Encoder};
 use qualify_core::schema::{Monotone, Schema};
 use qualify_core::trees::TreeEnsemble;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::calibration::{CalibrationMethod, fit_calibrator};
@@ -149,9 +150,11 @@ struct Fold {
 }
 
 /// [`train_gbm`] on the current rayon pool (checked arguments). The folds' fits run side by
-/// side as rayon tasks, each fit's own parallel work sharing the same threads: a fit's trees
-/// do not depend on the threads it gets, so the result is the same as one fold after the
-/// other, only sooner.
+/// side as rayon tasks, each fit's own parallel work sharing the same threads, and the refit
+/// grows alongside them as far as their finished tree counts allow
+/// ([`grow_refit_alongside`]): a fit's trees do not depend on the threads it gets nor on
+/// how its growing is cut up, so the result is the same as one fit after the other, only
+/// sooner.
 fn cross_validate(
     x: &[f32],
     cols: usize,
@@ -201,49 +204,57 @@ fn cross_validate(
             })
         })
         .collect::<Result<_, _>>()?;
-    let done = AtomicUsize::new(0);
-    // Each fold's fit and its held-out rows' log-odds.
-    let fitted: Vec<Result<(gbm::GbmFit, Vec<f64>), TrainError>> = folds
-        .par_iter()
-        .map(|fold| {
-            let part = Part::new(x, cols, y, &weights, &fold.fit_rows);
-            let watch = Part::new(x, cols, y, &weights, &fold.stop_rows);
-            let fitted = gbm::fit(
-                part.rows(cols),
-                Some(watch.rows(cols)),
-                params.max_trees,
-                &params,
-                &options.monotone,
-            )
-            .and_then(|fitted| {
-                let scores = held_out_scores(&fitted.ensemble, x, cols, &fold.held_out)?;
-                Ok((fitted, scores))
-            });
-            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            fitted
-        })
-        .collect();
-    let mut oof = vec![0.0; y.len()];
-    let (mut best_trees, mut trees_grown) = (Vec::new(), Vec::new());
-    // The first fold that failed (in fold order) is the error.
-    for (fold, fitted) in folds.iter().zip(fitted) {
-        let (fitted, scores) = fitted?;
-        for (&i, score) in fold.held_out.iter().zip(scores) {
-            oof[i] = score;
-        }
-        best_trees.push(fitted.ensemble.trees.len());
-        trees_grown.push(fitted.trees_grown);
-    }
-    let final_trees = ((best_trees.iter().sum::<usize>() as f64 / best_trees.len() as f64).round()
-        as usize)
-        .max(1);
     let all = Rows {
         x,
         cols,
         y,
         weights: &weights,
     };
-    let ensemble = gbm::fit(all, None, final_trees, &params, &options.monotone)?.ensemble;
+    let refit = gbm::training(all, &params, &options.monotone)?;
+    let mut refit = refit.boosting();
+    let done = AtomicUsize::new(0);
+    // Sum of the finished folds' best tree counts.
+    let best_sum = AtomicUsize::new(0);
+    // Each fold's fit, in fold order.
+    let mut fitted: Vec<Option<Result<FoldFit, TrainError>>> = folds.iter().map(|_| None).collect();
+    rayon::scope(|scope| {
+        for (fold, slot) in folds.iter().zip(&mut fitted) {
+            let (params, done, best_sum) = (&params, &done, &best_sum);
+            let weights = &weights;
+            scope.spawn(move |_| {
+                let _unwinding = CountIfUnwinding(done);
+                let result = fit_fold(x, cols, y, weights, fold, params, &options.monotone);
+                if let Ok(fitted) = &result {
+                    best_sum.fetch_add(fitted.fit.ensemble.trees.len(), Ordering::AcqRel);
+                }
+                *slot = Some(result);
+                progress(done.fetch_add(1, Ordering::AcqRel) + 1, total);
+            });
+        }
+        grow_refit_alongside(&mut refit, &done, &best_sum, options.folds);
+    });
+    let mut oof = vec![0.0; y.len()];
+    let (mut best_trees, mut trees_grown) = (Vec::new(), Vec::new());
+    // The first fold that failed (in fold order) is the error.
+    for (fold, fitted) in folds.iter().zip(fitted) {
+        let FoldFit {
+            fit,
+            held_out_scores,
+        } = fitted.expect("the scope ran every fold")?;
+        for (&i, score) in fold.held_out.iter().zip(held_out_scores) {
+            oof[i] = score;
+        }
+        best_trees.push(fit.ensemble.trees.len());
+        trees_grown.push(fit.trees_grown);
+    }
+    let final_trees = ((best_trees.iter().sum::<usize>() as f64 / best_trees.len() as f64).round()
+        as usize)
+        .max(1);
+    while refit.trees() < final_trees && refit.grow() {}
+    let refitted = refit
+        .finish()
+        .map_err(|source| TrainError::Gbm { source })?;
+    let ensemble = gbm::checked(refitted, all)?.ensemble;
     progress(total, total);
     let calibrator = fit_calibrator(options.calibration, &oof, y)?;
     let p: Vec<f64> = oof.iter().map(|&z| sigmoid(z)).collect();
@@ -263,6 +274,81 @@ fn cross_validate(
         options: options.clone(),
         oof,
     })
+}
+
+/// Counts a fold as done if its task unwinds, so that the refit stops waiting for it (the
+/// scope then raises the panic again).
+struct CountIfUnwinding<'a>(&'a AtomicUsize);
+
+impl Drop for CountIfUnwinding<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// One fold's fit and its held-out rows' log-odds.
+struct FoldFit {
+    fit: gbm::GbmFit,
+    held_out_scores: Vec<f64>,
+}
+
+/// Fits one fold on its fitting rows, early-stopped on its stopping rows, and scores its
+/// held-out rows.
+fn fit_fold(
+    x: &[f32],
+    cols: usize,
+    y: &[bool],
+    weights: &[f64],
+    fold: &Fold,
+    params: &GbmParams,
+    monotone: &[(usize, Monotone)],
+) -> Result<FoldFit, TrainError> {
+    let part = Part::new(x, cols, y, weights, &fold.fit_rows);
+    let watch = Part::new(x, cols, y, weights, &fold.stop_rows);
+    let fitted = gbm::fit(
+        part.rows(cols),
+        Some(watch.rows(cols)),
+        params.max_trees,
+        params,
+        monotone,
+    )?;
+    let held_out_scores = held_out_scores(&fitted.ensemble, x, cols, &fold.held_out)?;
+    Ok(FoldFit {
+        fit: fitted,
+        held_out_scores,
+    })
+}
+
+/// Grows the refit while the folds run, as far as their tree counts allow.
+///
+/// The refit keeps the mean of the folds' best tree counts, rounded, and a fit grown to `n`
+/// trees is the first `n` trees of a longer one: so, while folds run, it may grow up to the
+/// finished folds' best counts summed and divided by all the folds (rounded down), which no
+/// fold still running can lower. Growing then fills a thread that would otherwise wait for
+/// the last folds (with `folds` fits on fewer threads, the last ones run alone). When it may
+/// not grow, this thread runs queued fold work, or naps until a fold finishes.
+fn grow_refit_alongside(
+    refit: &mut qualify_gbm::Boosting<'_>,
+    done: &AtomicUsize,
+    best_sum: &AtomicUsize,
+    folds: usize,
+) {
+    loop {
+        // `done` first: a fold counted done has added its best count.
+        let all_done = done.load(Ordering::Acquire) == folds;
+        let allowed = best_sum.load(Ordering::Acquire) / folds;
+        if refit.trees() < allowed {
+            if !refit.grow() {
+                return;
+            }
+        } else if all_done {
+            return;
+        } else if rayon::yield_now() != Some(rayon::Yield::Executed) {
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+    }
 }
 
 /// The monotone constraints a schema declares, as encoded feature indices: each constrained
@@ -420,6 +506,16 @@ pub(crate) mod tests {
             train_gbm(&x, 3, &y, &options, &|_, _| {}).expect("train")
         };
         let one = train(1);
+        // The refit, grown alongside the folds, is the plain fit of its tree count.
+        let weights = quick().class_weight.weights(&y);
+        let all = Rows {
+            x: &x,
+            cols: 3,
+            y: &y,
+            weights: &weights,
+        };
+        let alone = gbm::fit(all, None, one.cv.final_trees, &quick().params, &[]).expect("fit");
+        assert_eq!(one.ensemble, alone.ensemble);
         for threads in [2, 3] {
             let other = train(threads);
             assert_eq!(one.ensemble, other.ensemble, "{threads} threads");
