@@ -235,6 +235,21 @@ pub fn check_scores(
     }
 }
 
+/// The raw log-odds of every row of `x` (row-major, `cols` wide) under `ensemble`, walked
+/// packed (as [`check_scores`] walks them), rows in parallel.
+pub fn raw_scores(ensemble: &TreeEnsemble, x: &[f32], cols: usize) -> Result<Vec<f64>, TrainError> {
+    let forest = packed(ensemble)?;
+    let mut scores = vec![0.0; x.len() / cols.max(1)];
+    scores
+        .par_chunks_mut(SCORED_ROWS_PER_TASK)
+        .zip(x.par_chunks(SCORED_ROWS_PER_TASK * cols))
+        .for_each(|(out, rows)| forest.raw_scores_into(rows, out));
+    Ok(scores)
+}
+
+/// Rows per parallel task of [`raw_scores`].
+const SCORED_ROWS_PER_TASK: usize = 1024;
+
 /// `ensemble` packed as the server walks it (qualify-runtime's `FlatForest`).
 pub fn packed(ensemble: &TreeEnsemble) -> Result<FlatForest, TrainError> {
     FlatForest::new(ensemble).map_err(|e| TrainError::InvalidTrees {

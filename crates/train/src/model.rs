@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::calibration::{CalibrationMethod, fit_calibrator};
 use crate::cv::TrainedLogistic;
 use crate::error::TrainError;
+use crate::gbm;
 use crate::gbm_cv::TrainedGbm;
 use crate::matrix::column_major;
 use crate::split::assign_folds;
@@ -49,13 +50,16 @@ impl TrainedModel {
     }
 
     /// Raw log-odds for a row-major matrix of `cols` features, natively (f64).
-    pub fn logits(&self, x: &[f32], cols: usize) -> Vec<f64> {
+    ///
+    /// # Errors
+    /// Trees that cannot be packed for walking (invalid trees).
+    pub fn logits(&self, x: &[f32], cols: usize) -> Result<Vec<f64>, TrainError> {
         match self {
             TrainedModel::Logistic(m) => {
                 let rows = x.len() / cols.max(1);
-                m.model.logits(column_major(x, rows, cols).view())
+                Ok(m.model.logits(column_major(x, rows, cols).view()))
             }
-            TrainedModel::Gbm(m) => x.chunks(cols).map(|r| m.ensemble.raw_score(r)).collect(),
+            TrainedModel::Gbm(m) => gbm::raw_scores(&m.ensemble, x, cols),
         }
     }
 

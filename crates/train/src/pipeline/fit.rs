@@ -79,7 +79,7 @@ pub(crate) fn select(
     let mut scored = Vec::with_capacity(candidates.len());
     for m in &candidates {
         let p: Vec<f64> = m
-            .logits(&data.x_test, cols)
+            .logits(&data.x_test, cols)?
             .iter()
             .map(|&z| m.calibrator().apply(z))
             .collect();
