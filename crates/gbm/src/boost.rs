@@ -53,6 +53,24 @@ pub fn fit(
     params: &Params,
     monotone: &[(usize, Monotone)],
 ) -> Result<Fitted, GbmError> {
+    fit_watched(train, validation, max_trees, params, monotone, &|_| {})
+}
+
+/// [`fit`], calling `on_best` with the number of trees kept each time the best iteration
+/// moves (with validation rows; the last call gives the trees the fit keeps). A fit's
+/// final tree count is never below the last count reported: a caller waiting on it
+/// (cross-validation's refit) can act on it before the fit ends.
+///
+/// # Errors
+/// As [`fit`].
+pub fn fit_watched(
+    train: Data<'_>,
+    validation: Option<Data<'_>>,
+    max_trees: usize,
+    params: &Params,
+    monotone: &[(usize, Monotone)],
+    on_best: &(dyn Fn(usize) + Sync),
+) -> Result<Fitted, GbmError> {
     params.validate()?;
     train.check(Part::Training)?;
     if let Some(v) = validation {
@@ -66,11 +84,8 @@ pub fn fit(
     }
     let signs = constraint_signs(monotone, train.cols)?;
     let run = || {
-        boost(
-            &Training::binned(train, params, signs)?,
-            validation,
-            max_trees,
-        )
+        let training = Training::binned(train, params, signs)?;
+        boost(&training, validation, max_trees, on_best)
     };
     match params.threads {
         None => run(),
@@ -283,11 +298,12 @@ impl Drop for SetOnDrop<'_> {
     }
 }
 
-/// [`fit`] on binned rows, stopping early on `validation` when given.
+/// [`fit_watched`] on binned rows, stopping early on `validation` when given.
 fn boost(
     training: &Training<'_>,
     validation: Option<Data<'_>>,
     max_trees: usize,
+    on_best: &(dyn Fn(usize) + Sync),
 ) -> Result<Fitted, GbmError> {
     let mut boosting = training.boosting();
     let base = boosting.base;
@@ -320,6 +336,7 @@ fn boost(
             _ => {
                 best = Some((grown_so_far, loss));
                 best_scores.clone_from(&boosting.scores);
+                on_best(grown_so_far);
             }
         }
     }

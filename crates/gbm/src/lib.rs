@@ -50,6 +50,6 @@ mod params;
 mod split;
 mod tree;
 
-pub use boost::{Boosting, Fitted, Training, fit};
+pub use boost::{Boosting, Fitted, Training, fit, fit_watched};
 pub use error::GbmError;
 pub use params::{Data, Params};

@@ -165,13 +165,27 @@ pub fn fit(
     params: &GbmParams,
     monotone: &[(usize, Monotone)],
 ) -> Result<GbmFit, TrainError> {
+    fit_watched(train, validation, trees, params, monotone, &|_| {})
+}
+
+/// [`fit`], reporting the best tree count to `on_best` as it moves
+/// ([`qualify_gbm::fit_watched`]).
+pub fn fit_watched(
+    train: Rows<'_>,
+    validation: Option<Rows<'_>>,
+    trees: usize,
+    params: &GbmParams,
+    monotone: &[(usize, Monotone)],
+    on_best: &(dyn Fn(usize) + Sync),
+) -> Result<GbmFit, TrainError> {
     params.validate()?;
-    let fitted = qualify_gbm::fit(
+    let fitted = qualify_gbm::fit_watched(
         train.data(),
         validation.map(Rows::data),
         trees,
         &params.engine(),
         monotone,
+        on_best,
     )
     .map_err(|source| TrainError::Gbm { source })?;
     checked(fitted, train)

@@ -213,25 +213,27 @@ fn cross_validate(
     let refit = gbm::training(all, &params, &options.monotone)?;
     let mut refit = refit.boosting();
     let done = AtomicUsize::new(0);
-    // Sum of the finished folds' best tree counts.
-    let best_sum = AtomicUsize::new(0);
+    // Each fold's best tree count so far (its final count once it is done).
+    let best_so_far: Vec<AtomicUsize> = folds.iter().map(|_| AtomicUsize::new(0)).collect();
     // Each fold's fit, in fold order.
     let mut fitted: Vec<Option<Result<FoldFit, TrainError>>> = folds.iter().map(|_| None).collect();
     rayon::scope(|scope| {
-        for (fold, slot) in folds.iter().zip(&mut fitted) {
-            let (params, done, best_sum) = (&params, &done, &best_sum);
-            let weights = &weights;
+        for ((fold, slot), best) in folds.iter().zip(&mut fitted).zip(&best_so_far) {
+            let (params, done, weights) = (&params, &done, &weights);
             scope.spawn(move |_| {
                 let _unwinding = CountIfUnwinding(done);
-                let result = fit_fold(x, cols, y, weights, fold, params, &options.monotone);
-                if let Ok(fitted) = &result {
-                    best_sum.fetch_add(fitted.fit.ensemble.trees.len(), Ordering::AcqRel);
-                }
-                *slot = Some(result);
+                let on_best = |trees| best.store(trees, Ordering::Release);
+                let fit = FoldRows {
+                    x,
+                    cols,
+                    y,
+                    weights,
+                };
+                *slot = Some(fit.fit(fold, params, &options.monotone, &on_best));
                 progress(done.fetch_add(1, Ordering::AcqRel) + 1, total);
             });
         }
-        grow_refit_alongside(&mut refit, &done, &best_sum, options.folds);
+        grow_refit_alongside(&mut refit, &done, &best_so_far);
     });
     let mut oof = vec![0.0; y.len()];
     let (mut best_trees, mut trees_grown) = (Vec::new(), Vec::new());
@@ -294,52 +296,62 @@ struct FoldFit {
     held_out_scores: Vec<f64>,
 }
 
-/// Fits one fold on its fitting rows, early-stopped on its stopping rows, and scores its
-/// held-out rows.
-fn fit_fold(
-    x: &[f32],
+/// The training rows the folds are cut from.
+struct FoldRows<'a> {
+    x: &'a [f32],
     cols: usize,
-    y: &[bool],
-    weights: &[f64],
-    fold: &Fold,
-    params: &GbmParams,
-    monotone: &[(usize, Monotone)],
-) -> Result<FoldFit, TrainError> {
-    let part = Part::new(x, cols, y, weights, &fold.fit_rows);
-    let watch = Part::new(x, cols, y, weights, &fold.stop_rows);
-    let fitted = gbm::fit(
-        part.rows(cols),
-        Some(watch.rows(cols)),
-        params.max_trees,
-        params,
-        monotone,
-    )?;
-    let held_out_scores = held_out_scores(&fitted.ensemble, x, cols, &fold.held_out)?;
-    Ok(FoldFit {
-        fit: fitted,
-        held_out_scores,
-    })
+    y: &'a [bool],
+    weights: &'a [f64],
+}
+
+impl FoldRows<'_> {
+    /// Fits `fold` on its fitting rows, early-stopped on its stopping rows (its best tree
+    /// count reported to `on_best` as it moves), and scores its held-out rows.
+    fn fit(
+        &self,
+        fold: &Fold,
+        params: &GbmParams,
+        monotone: &[(usize, Monotone)],
+        on_best: &(dyn Fn(usize) + Sync),
+    ) -> Result<FoldFit, TrainError> {
+        let (x, cols, y, weights) = (self.x, self.cols, self.y, self.weights);
+        let part = Part::new(x, cols, y, weights, &fold.fit_rows);
+        let watch = Part::new(x, cols, y, weights, &fold.stop_rows);
+        let fitted = gbm::fit_watched(
+            part.rows(cols),
+            Some(watch.rows(cols)),
+            params.max_trees,
+            params,
+            monotone,
+            on_best,
+        )?;
+        let held_out_scores = held_out_scores(&fitted.ensemble, x, cols, &fold.held_out)?;
+        Ok(FoldFit {
+            fit: fitted,
+            held_out_scores,
+        })
+    }
 }
 
 /// Grows the refit while the folds run, as far as their tree counts allow.
 ///
 /// The refit keeps the mean of the folds' best tree counts, rounded, and a fit grown to `n`
-/// trees is the first `n` trees of a longer one: so, while folds run, it may grow up to the
-/// finished folds' best counts summed and divided by all the folds (rounded down), which no
-/// fold still running can lower. Growing then fills a thread that would otherwise wait for
-/// the last folds (with `folds` fits on fewer threads, the last ones run alone). When it may
-/// not grow, this thread runs queued fold work, or naps until a fold finishes.
+/// trees is the first `n` trees of a longer one. A fold's final best count is never below
+/// its best so far, so while folds run the refit may grow up to their best counts so far,
+/// summed and divided by the folds (rounded down). Growing then fills a thread that would
+/// otherwise wait for the last folds (with more folds than threads, the last ones run
+/// alone). When it may not grow, this thread runs queued fold work, or naps.
 fn grow_refit_alongside(
     refit: &mut qualify_gbm::Boosting<'_>,
     done: &AtomicUsize,
-    best_sum: &AtomicUsize,
-    folds: usize,
+    best_so_far: &[AtomicUsize],
 ) {
+    let folds = best_so_far.len();
     loop {
-        // `done` first: a fold counted done has added its best count.
+        // `done` first: a fold counted done has stored its final count.
         let all_done = done.load(Ordering::Acquire) == folds;
-        let allowed = best_sum.load(Ordering::Acquire) / folds;
-        if refit.trees() < allowed {
+        let sum: usize = best_so_far.iter().map(|b| b.load(Ordering::Acquire)).sum();
+        if refit.trees() < sum / folds {
             if !refit.grow() {
                 return;
             }

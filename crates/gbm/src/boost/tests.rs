@@ -74,7 +74,13 @@ fn early_stopping_keeps_the_best_iteration() {
         ..small()
     };
     let v = data(&vx, 3, &vy, None);
-    let f = fit(data(&x, 3, &y, None), Some(v), 500, &params, &[]).expect("fit");
+    let reported = std::sync::Mutex::new(Vec::new());
+    let on_best = |trees| reported.lock().expect("not poisoned").push(trees);
+    let f = fit_watched(data(&x, 3, &y, None), Some(v), 500, &params, &[], &on_best).expect("fit");
+    // Each move of the best iteration was reported, the last being the trees kept.
+    let reported = reported.into_inner().expect("not poisoned");
+    assert!(reported.windows(2).all(|w| w[0] < w[1]), "{reported:?}");
+    assert_eq!(reported.last(), Some(&f.ensemble.trees.len()));
     let losses = &f.validation_loss;
     assert_eq!(losses.len(), f.trees_grown);
     let best = (0..losses.len())
