@@ -76,6 +76,23 @@ proptest! {
 
 /// `E[f(x) | x_S]` by the path-dependent definition: follow `x` on features in `s`, average
 /// the children by their cover shares elsewhere.
+#[test]
+fn batches_across_row_blocks_score_as_single_rows() {
+    // The batch walks rows in blocks, tree after tree; 600 rows span whole and part blocks.
+    let ensemble = random_ensemble(7, 9, 40, 5);
+    let model = load(&ensemble);
+    let rows = 600;
+    let x = random_rows(8, 9, rows);
+    let batch = model.logits(&x, rows).expect("batch");
+    assert_eq!(batch.len(), rows);
+    for (i, row) in x.chunks(9).enumerate() {
+        // The same sums in the same order: equal to the bit.
+        assert_eq!(batch[i], model.logit(row).expect("one row"), "row {i}");
+        // The graph holds leaf weights as f32.
+        assert!((batch[i] - ensemble.raw_score(row)).abs() < 1e-5, "row {i}");
+    }
+}
+
 fn conditional(nodes: &[Node], i: usize, x: &[f32], s: u32) -> f64 {
     match nodes[i] {
         Node::Leaf { value, .. } => value,

@@ -10,6 +10,8 @@ use qualify_core::trees::{Node, TreeEnsemble, TreeError, goes_left};
 
 /// Set on a child reference that points into the leaf values.
 pub const LEAF_BIT: u32 = 1 << 31;
+/// Rows per block of [`FlatForest::raw_scores_into`].
+const BLOCK_ROWS: usize = 256;
 /// Set on [`Split::feature`] when a NaN takes the left branch.
 const NAN_LEFT: u32 = 1 << 31;
 
@@ -121,23 +123,40 @@ impl FlatForest {
         let x = &x[..self.n_features];
         let mut sum = self.base_score;
         for &root in &self.roots {
-            let mut r = root;
-            while r & LEAF_BIT == 0 {
-                let s = &self.splits[r as usize];
-                let v = x[(s.feature & !NAN_LEFT) as usize];
-                let left = goes_left(v, s.threshold, s.feature & NAN_LEFT != 0);
-                r = s.children[usize::from(!left)];
-            }
-            sum += self.leaves[(r & !LEAF_BIT) as usize];
+            sum += self.leaf(root, x);
         }
         sum
     }
 
+    /// The leaf value a row reaches from child reference `root`.
+    #[inline]
+    fn leaf(&self, root: u32, x: &[f32]) -> f64 {
+        let mut r = root;
+        while r & LEAF_BIT == 0 {
+            let s = &self.splits[r as usize];
+            let v = x[(s.feature & !NAN_LEFT) as usize];
+            let left = goes_left(v, s.threshold, s.feature & NAN_LEFT != 0);
+            r = s.children[usize::from(!left)];
+        }
+        self.leaves[(r & !LEAF_BIT) as usize]
+    }
+
     /// Raw scores of consecutive rows of a row-major matrix, written into `out` (one per
     /// row; `x.len()` must be `out.len() * n_features()`).
+    ///
+    /// Rows go in blocks of [`BLOCK_ROWS`], each block through one tree after the other: a
+    /// tree's splits then stay in L1 for the whole block, where one row at a time through
+    /// every tree reads them from L2. Each row still adds its trees in order, so the scores
+    /// are those of [`FlatForest::raw_score`], bit for bit.
     pub fn raw_scores_into(&self, x: &[f32], out: &mut [f64]) {
-        for (row, o) in x.chunks_exact(self.n_features).zip(out.iter_mut()) {
-            *o = self.raw_score(row);
+        let width = self.n_features;
+        for (rows, out) in x.chunks(BLOCK_ROWS * width).zip(out.chunks_mut(BLOCK_ROWS)) {
+            out.fill(self.base_score);
+            for &root in &self.roots {
+                for (row, o) in rows.chunks_exact(width).zip(out.iter_mut()) {
+                    *o += self.leaf(root, row);
+                }
+            }
         }
     }
 }
