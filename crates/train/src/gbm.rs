@@ -232,19 +232,18 @@ pub fn check_scores(
     // split per node, faster to walk than the node enum), rows in parallel: the check walks
     // every tree for every row. The first row that differs, by position, is the one
     // reported whatever the threads.
-    let forest = packed(ensemble)?;
-    let differs = x
-        .par_chunks(cols)
+    let got = raw_scores(ensemble, x, cols)?;
+    let differs = got
+        .par_iter()
         .zip(want)
         .enumerate()
-        .map(|(row, (features, &want))| (row, forest.raw_score(features), want))
         // A NaN on either side fails the check.
-        .find_first(|(_, got, want)| {
-            let diff = (got - want).abs();
+        .find_first(|(_, (got, want))| {
+            let diff = (*got - *want).abs();
             diff.is_nan() || diff > CONVERSION_TOLERANCE
         });
     match differs {
-        Some((row, got, want)) => Err(TrainError::Conversion { row, got, want }),
+        Some((row, (&got, &want))) => Err(TrainError::Conversion { row, got, want }),
         None => Ok(()),
     }
 }
