@@ -17,7 +17,11 @@
 //!   propagation (`split.rs`);
 //! - threads (rayon) over feature blocks of every leaf and over rows, chosen so the trees
 //!   never depend on the thread count; a fit on a pool of its own keeps those threads
-//!   spinning between splits rather than asleep (`boost.rs`).
+//!   spinning between splits rather than asleep (`boost.rs`);
+//! - for a caller that learns the tree count while trees grow (cross-validation refits on
+//!   all rows while its folds still choose the count): a fit grown a tree at a time
+//!   ([`Training`], [`Boosting`]) is the same as one fit of that many trees, and
+//!   [`fit_watched`] reports the best iteration as it moves.
 //!
 //! Missing values are not supported (inputs must be finite: qualify's encoder imputes), nor
 //! categorical splits (qualify one-hot encodes; one-hot columns cost almost nothing in sparse
