@@ -144,7 +144,7 @@ impl FlatForest {
     /// Raw scores of consecutive rows of a row-major matrix, written into `out` (one per
     /// row; `x.len()` must be `out.len() * n_features()`).
     ///
-    /// Rows go in blocks of [`BLOCK_ROWS`], each block through one tree after the other: a
+    /// Rows go in blocks (`BLOCK_ROWS`), each block through one tree after the other: a
     /// tree's splits then stay in L1 for the whole block, where one row at a time through
     /// every tree reads them from L2. Each row still adds its trees in order, so the scores
     /// are those of [`FlatForest::raw_score`], bit for bit.
