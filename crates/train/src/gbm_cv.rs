@@ -10,9 +10,9 @@
 //!   tree counts, without early stopping.
 //!
 //! The folds are fitted side by side on rayon's threads, and the refit grows alongside them
-//! as far as the finished folds' tree counts already fix it (a fit's trees depend neither on
-//! the threads it gets nor on when its trees are grown, so the model is the same as with one
-//! fit after the other).
+//! as far as the folds' best tree counts so far allow (a fit's trees depend neither on the
+//! threads it gets nor on when its trees are grown, so the model is the same as with one fit
+//! after the other).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -151,7 +151,7 @@ struct Fold {
 
 /// [`train_gbm`] on the current rayon pool (checked arguments). The folds' fits run side by
 /// side as rayon tasks, each fit's own parallel work sharing the same threads, and the refit
-/// grows alongside them as far as their finished tree counts allow
+/// grows alongside them as far as their best tree counts so far allow
 /// ([`grow_refit_alongside`]): a fit's trees do not depend on the threads it gets nor on
 /// how its growing is cut up, so the result is the same as one fit after the other, only
 /// sooner.
