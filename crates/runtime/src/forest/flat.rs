@@ -150,6 +150,11 @@ impl FlatForest {
     /// are those of [`FlatForest::raw_score`], bit for bit.
     pub fn raw_scores_into(&self, x: &[f32], out: &mut [f64]) {
         let width = self.n_features;
+        if width == 0 {
+            // No features, so no splits: every row scores the same.
+            out.fill(self.raw_score(&[]));
+            return;
+        }
         for (rows, out) in x.chunks(BLOCK_ROWS * width).zip(out.chunks_mut(BLOCK_ROWS)) {
             out.fill(self.base_score);
             for &root in &self.roots {
@@ -158,5 +163,28 @@ impl FlatForest {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use qualify_core::trees::Tree;
+
+    use super::*;
+
+    #[test]
+    fn rows_without_features_score_the_base_and_the_leaves() {
+        let leaf = |value| Tree {
+            nodes: vec![Node::Leaf { value, cover: None }],
+        };
+        let ensemble = TreeEnsemble {
+            n_features: 0,
+            base_score: 0.5,
+            trees: vec![leaf(0.25), leaf(-1.0)],
+        };
+        let flat = FlatForest::new(&ensemble).expect("pack");
+        let mut out = vec![f64::NAN; 3];
+        flat.raw_scores_into(&[], &mut out);
+        assert_eq!(out, vec![-0.25; 3]);
     }
 }
