@@ -249,13 +249,23 @@ pub fn check_scores(
 }
 
 /// The raw log-odds of every row of `x` (row-major, `cols` wide) under `ensemble`, walked
-/// packed (as [`check_scores`] walks them), rows in parallel.
+/// packed (as [`check_scores`] walks them), rows in parallel; rows of another width than the
+/// ensemble's are an error.
 pub fn raw_scores(ensemble: &TreeEnsemble, x: &[f32], cols: usize) -> Result<Vec<f64>, TrainError> {
+    let width = ensemble.n_features;
+    if width == 0 || cols != width || !x.len().is_multiple_of(width) {
+        return Err(TrainError::Shape {
+            what: "rows to score",
+            values: x.len(),
+            rows: x.len() / width.max(1),
+            cols: width,
+        });
+    }
     let forest = packed(ensemble)?;
-    let mut scores = vec![0.0; x.len() / cols.max(1)];
+    let mut scores = vec![0.0; x.len() / width];
     scores
         .par_chunks_mut(SCORED_ROWS_PER_TASK)
-        .zip(x.par_chunks(SCORED_ROWS_PER_TASK * cols))
+        .zip(x.par_chunks(SCORED_ROWS_PER_TASK * width))
         .for_each(|(out, rows)| forest.raw_scores_into(rows, out));
     Ok(scores)
 }

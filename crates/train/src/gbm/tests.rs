@@ -93,6 +93,15 @@ fn the_check_names_the_first_row_that_disagrees() {
     );
     let err = check_scores(e, &x, 3, &scores[1..]).expect_err("a row short");
     assert!(err.to_string().contains("booster training scores"), "{err}");
+    // Rows of another width than the trees' are refused, not misread.
+    let narrow: Vec<f32> = x.chunks(3).flat_map(|r| [r[0], r[1]]).collect();
+    let err = raw_scores(e, &narrow, 2).expect_err("two features");
+    assert!(err.to_string().contains("rows of 3 features"), "{err}");
+    // Batch scores are the ensemble's, rows across several parallel tasks.
+    let batch = raw_scores(e, &x, 3).expect("scores");
+    for (row, z) in x.chunks(3).zip(&batch) {
+        assert!((e.raw_score(row) - z).abs() < 1e-12);
+    }
 }
 
 /// Sample weights reach the trainer: weight 2 on a row fits as that row twice.
