@@ -173,10 +173,12 @@ impl<'a> Grower<'a> {
             let Some(i) = pick(&leaves) else {
                 break;
             };
-            let mut leaf = leaves.swap_remove(i);
-            let Some(best) = leaf.best.take() else {
+            // `pick` only names a leaf with a split; taken before the leaf leaves the list,
+            // so no leaf could ever drop out of the tree.
+            let Some(best) = leaves[i].best.take() else {
                 break;
             };
+            let leaf = leaves.swap_remove(i);
             let full = leaves.len() + 2 >= self.max_leaves;
             let (left, right) = self.split(leaf, best, gh, &mut nodes, &mut split_bins, full);
             leaves.push(left);

@@ -274,7 +274,7 @@ pub fn raw_scores(ensemble: &TreeEnsemble, x: &[f32], cols: usize) -> Result<Vec
 const SCORED_ROWS_PER_TASK: usize = 1024;
 
 /// `ensemble` packed as the server walks it (qualify-runtime's `FlatForest`).
-pub fn packed(ensemble: &TreeEnsemble) -> Result<FlatForest, TrainError> {
+fn packed(ensemble: &TreeEnsemble) -> Result<FlatForest, TrainError> {
     FlatForest::new(ensemble).map_err(|e| TrainError::InvalidTrees {
         source: Box::new(e),
     })

@@ -388,21 +388,18 @@ pub fn monotone_features(
 }
 
 /// The log-odds of rows `held_out` of `x` under `ensemble`, scored as the server scores
-/// (packed trees, rows in batches).
+/// (packed trees, rows in batches: [`gbm::raw_scores`]).
 fn held_out_scores(
     ensemble: &TreeEnsemble,
     x: &[f32],
     cols: usize,
     held_out: &[usize],
 ) -> Result<Vec<f64>, TrainError> {
-    let forest = gbm::packed(ensemble)?;
     let rows: Vec<f32> = held_out
         .iter()
         .flat_map(|&i| x[i * cols..(i + 1) * cols].iter().copied())
         .collect();
-    let mut scores = vec![0.0; held_out.len()];
-    forest.raw_scores_into(&rows, &mut scores);
-    Ok(scores)
+    gbm::raw_scores(ensemble, &rows, cols)
 }
 
 /// Selected rows, copied out (row-major).
