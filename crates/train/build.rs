@@ -2,7 +2,11 @@
 //! workspace's Cargo.lock), so every bundle's manifest can say what made it.
 
 fn main() {
-    let lock_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock");
+    // Read when the script runs, not when it is compiled: cargo reuses a compiled build
+    // script for a checkout at another path sharing the target directory, and a path baked
+    // in at compile time would then name the other (perhaps deleted) checkout's lock file.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let lock_path = format!("{manifest_dir}/../../Cargo.lock");
     println!("cargo:rerun-if-changed={lock_path}");
     let lock = std::fs::read_to_string(lock_path).unwrap_or_default();
     for (krate, var) in [
