@@ -198,10 +198,11 @@ impl Model {
         let as_of = as_of.unwrap_or_else(|| encoder.reference_time());
         let rows: Vec<usize> = (0..table.height()).collect();
         let mut scores = Vec::with_capacity(rows.len());
+        let mut encoding = encoder
+            .table_encoder(table, as_of)
+            .map_err(RuntimeError::input)?;
         for chunk in rows.chunks(SCORE_CHUNK_ROWS) {
-            let x = encoder
-                .encode_table(table, chunk, as_of)
-                .map_err(RuntimeError::input)?;
+            let x = encoding.encode(chunk).map_err(RuntimeError::input)?;
             scores.extend(self.score_matrix(&x, chunk.len())?);
         }
         Ok(scores)

@@ -286,13 +286,8 @@ impl ColumnState {
                 }
             }
             ColumnState::Set { levels, separator } => {
-                let missing_slot = levels.len() + 1;
-                let Some(items) = parse::parse_set(cell, separator, is_missing)? else {
-                    out[missing_slot] = 1.0;
-                    return Ok(None);
-                };
                 let mut note = None;
-                for item in items {
+                let items = parse::for_each_set_item(cell, separator, is_missing, |item| {
                     match levels.iter().position(|l| *l == item) {
                         Some(i) => out[i] = 1.0,
                         None => {
@@ -300,6 +295,9 @@ impl ColumnState {
                             note = Some(CellNote::UnseenLevel(item));
                         }
                     }
+                })?;
+                if items == 0 {
+                    out[levels.len() + 1] = 1.0;
                 }
                 Ok(note)
             }

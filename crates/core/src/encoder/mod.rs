@@ -32,6 +32,7 @@ mod column;
 mod error;
 mod inputs;
 pub mod parse;
+mod table;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -45,6 +46,7 @@ pub use column::{
 pub use error::{EncodeError, Reader};
 pub use inputs::{InputKind, InputValue};
 pub use parse::{Expected, ValueError};
+pub use table::TableEncoder;
 
 use crate::lead::{Derived, SourceField, flat_fact};
 use crate::schema::{ColumnSpec, ColumnType, Schema};
@@ -372,36 +374,18 @@ impl Encoder {
 
     /// Encodes `rows` of `table` into a row-major matrix (`rows.len()` × `n_features()`).
     /// Errors name the column and the (1-based) data row. Warnings are not collected: batch
-    /// callers that need them score row by row.
+    /// callers that need them score row by row. A caller encoding a table in chunks binds
+    /// it once with [`Encoder::table_encoder`].
+    ///
+    /// # Errors
+    /// A feature column the table lacks; a cell its column cannot read.
     pub fn encode_table<T: CellTable + ?Sized>(
         &self,
         table: &T,
         rows: &[usize],
         as_of: DateTime<Utc>,
     ) -> Result<Vec<f32>> {
-        let width = self.n_features();
-        let mut x = vec![0.0f32; rows.len() * width];
-        let mut offset = 0;
-        for col in &self.columns {
-            let data =
-                TableColumn::find(table, &col.name).ok_or_else(|| EncodeError::MissingColumn {
-                    column: col.name.clone(),
-                    reader: Reader::Model,
-                })?;
-            let is_missing = |t: &str| col.is_missing(t);
-            let w = col.state.width();
-            for (i, &r) in rows.iter().enumerate() {
-                let out = &mut x[i * width + offset..i * width + offset + w];
-                col.encode(data.cell(r, &is_missing), as_of, out)
-                    .map_err(|source| EncodeError::Cell {
-                        column: col.name.clone(),
-                        row: r + 1,
-                        source,
-                    })?;
-            }
-            offset += w;
-        }
-        Ok(x)
+        self.table_encoder(table, as_of)?.encode(rows)
     }
 
     /// Encodes one record given as JSON (field name -> value) into `out` (`n_features()` long).

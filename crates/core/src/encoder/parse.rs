@@ -150,31 +150,47 @@ pub fn parse_set<'c>(
     separator: &str,
     is_missing: IsMissing<'_>,
 ) -> Result<Option<Vec<Cow<'c, str>>>, ValueError> {
-    let kept = |parts: &mut dyn Iterator<Item = &'c str>| -> Vec<Cow<'c, str>> {
-        parts
-            .map(str::trim)
-            .filter(|s| !is_missing(s))
-            .map(Cow::Borrowed)
-            .collect()
+    let mut items = Vec::new();
+    for_each_set_item(cell, separator, is_missing, |item| items.push(item))?;
+    Ok(if items.is_empty() { None } else { Some(items) })
+}
+
+/// The levels [`parse_set`] reads, handed to `item` one by one without collecting them
+/// (batch encoding reads millions of sets). Returns how many there were: none is a missing
+/// value.
+pub fn for_each_set_item<'c>(
+    cell: Cell<'c>,
+    separator: &str,
+    is_missing: IsMissing<'_>,
+    mut item: impl FnMut(Cow<'c, str>),
+) -> Result<usize, ValueError> {
+    let mut count = 0;
+    let mut keep = |part: &'c str| {
+        let part = part.trim();
+        if !is_missing(part) {
+            count += 1;
+            item(Cow::Borrowed(part));
+        }
     };
-    let items: Vec<Cow<'c, str>> = match cell {
-        Cell::Missing => return Ok(None),
+    match cell {
+        Cell::Missing => {}
         // A one-character separator (the usual `;` or `|`) splits at a byte search, several
         // times faster than the substring search a `&str` pattern runs.
         Cell::Text(t) => match one_char(separator) {
-            Some(c) => kept(&mut t.split(c)),
-            None => kept(&mut t.split(separator)),
+            Some(c) => t.split(c).for_each(&mut keep),
+            None => t.split(separator).for_each(&mut keep),
         },
-        Cell::List(items) => items
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !is_missing(s))
-            .map(Cow::Borrowed)
-            .collect(),
-        Cell::Number(v) => vec![Cow::Owned(number_text(v))],
-        Cell::Bool(b) => vec![Cow::Borrowed(if b { "true" } else { "false" })],
-    };
-    Ok(if items.is_empty() { None } else { Some(items) })
+        Cell::List(items) => items.iter().for_each(|s| keep(s)),
+        Cell::Number(v) => {
+            count += 1;
+            item(Cow::Owned(number_text(v)));
+        }
+        Cell::Bool(b) => {
+            count += 1;
+            item(Cow::Borrowed(if b { "true" } else { "false" }));
+        }
+    }
+    Ok(count)
 }
 
 /// The only character of `text`, if it has exactly one.

@@ -456,3 +456,67 @@ fn the_table_columns_are_all_encoding_reads() {
         encoder.encode_table(&wide, &rows, now).expect("wide")
     );
 }
+
+/// Batch encoding remembers the texts of categorical and set columns (`table.rs`); whether a
+/// column's texts never repeat (its memo retires), repeat (hits) or outgrow the memo, the
+/// table's rows must equal the same rows encoded one record at a time.
+#[test]
+fn remembered_texts_encode_as_records_do() {
+    let rows = 12_000;
+    // The first 6,000 all new (the memo retires), then a few levels, spelled several ways.
+    let industry = |i: usize| match (i < 6_000, i % 6) {
+        (true, _) => Some(format!("rare-{i}")),
+        (false, 0) => None,
+        (false, 1) => Some(" Select ".to_string()),
+        (false, 2) => Some("saas".to_string()),
+        (false, 3) => Some(" SaaS".to_string()),
+        (false, 4) => Some("fintech".to_string()),
+        (false, _) => Some("retail".to_string()),
+    };
+    // Half the sets repeat, half are new: the memo fills up and keeps hitting.
+    let stack = |i: usize| match i % 4 {
+        0 => Some("crm; erp".to_string()),
+        2 => Some(";;Select".to_string()),
+        _ => Some(format!("crm;tool-{i}")),
+    };
+    let mut t = RawTable::new();
+    t.push(
+        "employees",
+        RawColumn::Number((0..rows).map(|i| Some(i as f64)).collect()),
+    )
+    .expect("col");
+    t.push(
+        "industry",
+        RawColumn::Text((0..rows).map(industry).collect()),
+    )
+    .expect("col");
+    t.push(
+        "budget",
+        RawColumn::Text((0..rows).map(|i| Some((i % 2).to_string())).collect()),
+    )
+    .expect("col");
+    t.push("stack", RawColumn::Text((0..rows).map(stack).collect()))
+        .expect("col");
+    t.push(
+        "seen_at",
+        RawColumn::Text(vec![Some("2026-01-01T00:00:00Z".to_string()); rows]),
+    )
+    .expect("col");
+    let fit_rows: Vec<usize> = (6_000..6_100).collect();
+    let enc = Encoder::fit(&schema(), &t, &fit_rows, None).expect("fit");
+    let as_of = enc.reference_time();
+    let width = enc.n_features();
+    let all: Vec<usize> = (0..rows).collect();
+    let mut chunked = Vec::new();
+    let mut bound = enc.table_encoder(&t, as_of).expect("bind");
+    for chunk in all.chunks(1_000) {
+        chunked.extend(bound.encode(chunk).expect("chunk"));
+    }
+    assert_eq!(chunked, enc.encode_table(&t, &all, as_of).expect("table"));
+    for r in (0..rows).step_by(7).chain(rows - 20..rows) {
+        let mut out = vec![0.0f32; width];
+        enc.encode_json(&t.row_json(r), as_of, &mut out)
+            .expect("json");
+        assert_eq!(&chunked[r * width..(r + 1) * width], &out[..], "row {r}");
+    }
+}
