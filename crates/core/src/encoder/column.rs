@@ -155,6 +155,28 @@ impl Scaling {
         self.median.is_finite() && self.mean.is_finite() && self.std.is_finite()
     }
 
+    /// The numeric arm of [`ColumnState::encode_cell`] for a block of numbers read
+    /// straight from a numeric column, rather than a cell at a time: row `i` goes to
+    /// `x[i * width + offset..]`. The first value that cannot be encoded fails, with its
+    /// index.
+    pub(super) fn write_numbers(
+        &self,
+        values: &[Option<f64>],
+        x: &mut [f32],
+        width: usize,
+        offset: usize,
+    ) -> Result<(), (usize, ValueError)> {
+        let never_text = |_: &str| false;
+        values.iter().enumerate().try_for_each(|(i, &value)| {
+            let cell = value.map_or(Cell::Missing, Cell::Number);
+            let value = parse::parse_number(cell, &never_text).map_err(|e| (i, e))?;
+            let start = i * width + offset;
+            self.write(value, &mut x[start..start + 2])
+                .map(|_| ())
+                .map_err(|e| (i, e))
+        })
+    }
+
     /// Writes the standardised value and the missing indicator; a value far outside the
     /// training range is clamped ([`TrainingRange::band`]) and reported. A value that still
     /// overflows `f32` once standardised (a bundle without a range) is an error, never an

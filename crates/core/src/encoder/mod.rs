@@ -134,6 +134,15 @@ impl<'t> TableColumn<'t> {
         (own.is_some() || source.is_some()).then_some(TableColumn { name, own, source })
     }
 
+    /// The cells at `rows` as numbers ([`CellColumn::numbers`]), for a column read as it
+    /// is (not derived) that holds numbers only.
+    fn numbers(&self, rows: &[usize], out: &mut Vec<Option<f64>>) -> bool {
+        match (self.own, self.source) {
+            (Some(own), None) => own.numbers(rows, out),
+            _ => false,
+        }
+    }
+
     fn cell(&self, row: usize, is_missing: &dyn Fn(&str) -> bool) -> Cell<'t> {
         if self.source.is_none() {
             return self.own.map_or(Cell::Missing, |c| c.cell(row));

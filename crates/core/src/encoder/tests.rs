@@ -520,3 +520,44 @@ fn remembered_texts_encode_as_records_do() {
         assert_eq!(&chunked[r * width..(r + 1) * width], &out[..], "row {r}");
     }
 }
+
+/// A numeric column is encoded a block at a time (`table.rs`); a bad number in it is still
+/// the error a cell at a time gives, naming the column and the table's row, and the rows
+/// before it encode as records do.
+#[test]
+fn a_block_of_numbers_fails_at_its_first_bad_value() {
+    let enc = Encoder::fit(&schema(), &sample(), &[0, 1, 2, 3, 4], None).expect("fit");
+    let as_of = enc.reference_time();
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let mut t = RawTable::new();
+        for (name, col) in sample().columns() {
+            let col = if name == "employees" {
+                RawColumn::Number(vec![Some(10.0), None, Some(3.0), Some(bad), Some(f64::NAN)])
+            } else {
+                col.clone()
+            };
+            t.push(name, col).expect("col");
+        }
+        let err = enc
+            .encode_table(&t, &[0, 1, 2, 3, 4], as_of)
+            .expect_err("not finite");
+        assert!(
+            matches!(
+                &err,
+                EncodeError::Cell { column, row: 4, source: ValueError::NotFinite(_) }
+                    if column == "employees"
+            ),
+            "{err}"
+        );
+        let good = enc
+            .encode_table(&t, &[2, 1, 0], as_of)
+            .expect("finite rows");
+        let width = enc.n_features();
+        for (i, r) in [2, 1, 0].into_iter().enumerate() {
+            let mut out = vec![0.0f32; width];
+            enc.encode_json(&t.row_json(r), as_of, &mut out)
+                .expect("json");
+            assert_eq!(&good[i * width..(i + 1) * width], &out[..], "row {r}");
+        }
+    }
+}

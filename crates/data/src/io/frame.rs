@@ -316,6 +316,18 @@ impl CellColumn for ColumnCells {
             ColumnCells::Null(_) => Cell::Missing,
         }
     }
+
+    fn numbers(&self, rows: &[usize], out: &mut Vec<Option<f64>>) -> bool {
+        let ColumnCells::Number(a) = self else {
+            return false;
+        };
+        let values = a.values().as_slice();
+        match a.validity() {
+            None => out.extend(rows.iter().map(|&r| Some(values[r]))),
+            Some(valid) => out.extend(rows.iter().map(|&r| valid.get_bit(r).then(|| values[r]))),
+        }
+        true
+    }
 }
 
 #[cfg(test)]
@@ -410,6 +422,22 @@ mod tests {
                     let read = cells.cell_column(name).expect("column");
                     for r in 0..typed.rows() {
                         assert_eq!(read.cell(r), column.cell(r), "{name} row {r} of {rows:?}");
+                    }
+                    // A block of numbers reads as the cells do (gaps included), and only
+                    // from a numeric column.
+                    let picked: Vec<usize> = (0..typed.rows()).rev().step_by(3).collect();
+                    let (mut in_place, mut from_typed) = (Vec::new(), Vec::new());
+                    let numeric = read.numbers(&picked, &mut in_place);
+                    assert_eq!(numeric, column.numbers(&picked, &mut from_typed), "{name}");
+                    assert_eq!(numeric, name == "employees", "{name}");
+                    assert_eq!(in_place, from_typed, "{name} in {rows:?}");
+                    if numeric {
+                        let cells: Vec<Cell<'_>> = picked.iter().map(|&r| read.cell(r)).collect();
+                        let numbers: Vec<Cell<'_>> = in_place
+                            .iter()
+                            .map(|v| v.map_or(Cell::Missing, Cell::Number))
+                            .collect();
+                        assert_eq!(numbers, cells, "{name} in {rows:?}");
                     }
                 }
                 assert!(cells.cell_column("absent").is_none());
