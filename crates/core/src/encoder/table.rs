@@ -172,8 +172,8 @@ impl TableEncoder<'_, '_> {
 #[derive(Debug, Default)]
 struct TextMemo<'t> {
     /// Text -> its range in `ones`.
-    seen: HashMap<&'t str, Range<u32>, foldhash::fast::FixedState>,
-    ones: Vec<u32>,
+    seen: HashMap<&'t str, Range<usize>, foldhash::fast::FixedState>,
+    ones: Vec<usize>,
     lookups: u32,
     hits: u32,
     retired: bool,
@@ -185,16 +185,16 @@ impl<'t> TextMemo<'t> {
         if self.retired {
             return false;
         }
-        self.lookups += 1;
+        self.lookups = self.lookups.saturating_add(1);
         let Some(range) = self.seen.get(text) else {
             if self.lookups >= MEMO_TRIAL_CELLS && self.hits < self.lookups / MEMO_MIN_HIT_SHARE {
                 self.retire();
             }
             return false;
         };
-        self.hits += 1;
-        for &slot in &self.ones[range.start as usize..range.end as usize] {
-            out[slot as usize] = 1.0;
+        self.hits = self.hits.saturating_add(1);
+        for &slot in &self.ones[range.clone()] {
+            out[slot] = 1.0;
         }
         true
     }
@@ -213,11 +213,9 @@ impl<'t> TextMemo<'t> {
             out.iter()
                 .enumerate()
                 .filter(|(_, v)| **v == 1.0)
-                .filter_map(|(slot, _)| u32::try_from(slot).ok()),
+                .map(|(slot, _)| slot),
         );
-        if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(self.ones.len())) {
-            self.seen.insert(text, start..end);
-        }
+        self.seen.insert(text, start..self.ones.len());
     }
 
     fn retire(&mut self) {
