@@ -219,17 +219,11 @@ fn cross_validate(
     let mut fitted: Vec<Option<Result<FoldFit, TrainError>>> = folds.iter().map(|_| None).collect();
     rayon::scope(|scope| {
         for ((fold, slot), best) in folds.iter().zip(&mut fitted).zip(&best_so_far) {
-            let (params, done, weights) = (&params, &done, &weights);
+            let (params, done) = (&params, &done);
             scope.spawn(move |_| {
                 let _unwinding = CountIfUnwinding(done);
                 let on_best = |trees| best.store(trees, Ordering::Release);
-                let fit = FoldRows {
-                    x,
-                    cols,
-                    y,
-                    weights,
-                };
-                *slot = Some(fit.fit(fold, params, &options.monotone, &on_best));
+                *slot = Some(fit_fold(all, fold, params, &options.monotone, &on_best));
                 progress(done.fetch_add(1, Ordering::AcqRel) + 1, total);
             });
         }
@@ -296,41 +290,36 @@ struct FoldFit {
     held_out_scores: Vec<f64>,
 }
 
-/// The training rows the folds are cut from.
-struct FoldRows<'a> {
-    x: &'a [f32],
-    cols: usize,
-    y: &'a [bool],
-    weights: &'a [f64],
-}
-
-impl FoldRows<'_> {
-    /// Fits `fold` on its fitting rows, early-stopped on its stopping rows (its best tree
-    /// count reported to `on_best` as it moves), and scores its held-out rows.
-    fn fit(
-        &self,
-        fold: &Fold,
-        params: &GbmParams,
-        monotone: &[(usize, Monotone)],
-        on_best: &(dyn Fn(usize) + Sync),
-    ) -> Result<FoldFit, TrainError> {
-        let (x, cols, y, weights) = (self.x, self.cols, self.y, self.weights);
-        let part = Part::new(x, cols, y, weights, &fold.fit_rows);
-        let watch = Part::new(x, cols, y, weights, &fold.stop_rows);
-        let fitted = gbm::fit_watched(
-            part.rows(cols),
-            Some(watch.rows(cols)),
-            params.max_trees,
-            params,
-            monotone,
-            on_best,
-        )?;
-        let held_out_scores = held_out_scores(&fitted.ensemble, x, cols, &fold.held_out)?;
-        Ok(FoldFit {
-            fit: fitted,
-            held_out_scores,
-        })
-    }
+/// Fits `fold` of `all` on its fitting rows, early-stopped on its stopping rows (its best
+/// tree count reported to `on_best` as it moves), and scores its held-out rows.
+fn fit_fold(
+    all: Rows<'_>,
+    fold: &Fold,
+    params: &GbmParams,
+    monotone: &[(usize, Monotone)],
+    on_best: &(dyn Fn(usize) + Sync),
+) -> Result<FoldFit, TrainError> {
+    let Rows {
+        x,
+        cols,
+        y,
+        weights,
+    } = all;
+    let part = Part::new(x, cols, y, weights, &fold.fit_rows);
+    let watch = Part::new(x, cols, y, weights, &fold.stop_rows);
+    let fitted = gbm::fit_watched(
+        part.rows(cols),
+        Some(watch.rows(cols)),
+        params.max_trees,
+        params,
+        monotone,
+        on_best,
+    )?;
+    let held_out_scores = held_out_scores(&fitted.ensemble, x, cols, &fold.held_out)?;
+    Ok(FoldFit {
+        fit: fitted,
+        held_out_scores,
+    })
 }
 
 /// Grows the refit while the folds run, as far as their tree counts allow.
