@@ -215,3 +215,88 @@ fn blank_lines_are_errors() {
         2
     );
 }
+
+#[test]
+fn row_groups_cover_the_rows_and_give_each_core_one() {
+    for (rows, cores) in [
+        (0, 2),
+        (1, 2),
+        (100_000, 2),
+        (131_072, 2),
+        (1_000_000, 2),
+        (1_000_000, 1),
+        (2_000_000, 16),
+        (600_000, 4),
+    ] {
+        let groups = row_groups(rows, cores);
+        let covered: Vec<usize> = groups.iter().flat_map(Clone::clone).collect();
+        assert_eq!(
+            covered,
+            (0..rows).collect::<Vec<_>>(),
+            "{rows} rows, {cores} cores"
+        );
+        assert!(groups.iter().all(|g| g.len() <= ROW_GROUP_ROWS));
+        let parallel = cores.min(rows / MIN_PARALLEL_ROW_GROUP_ROWS);
+        assert!(
+            groups.len() >= parallel,
+            "{rows} rows, {cores} cores: {groups:?}"
+        );
+        if groups.len() > 1 {
+            assert!(
+                groups
+                    .iter()
+                    .all(|g| g.len() >= MIN_PARALLEL_ROW_GROUP_ROWS)
+            );
+        }
+    }
+    assert_eq!(row_groups(1_000_000, 2).len(), 4);
+    assert_eq!(row_groups(100_000, 2).len(), 1);
+}
+
+/// A file written in row groups compressed side by side ([`write_parquet`]) holds what
+/// polars' own writer writes, in the row groups asked for; with none, just the schema.
+#[test]
+fn parquet_written_in_parallel_row_groups_reads_as_polars_own_write() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = 1_000;
+    let ids: Vec<Option<String>> = (0..rows)
+        .map(|i| (i % 11 != 0).then(|| format!("lead-{i}")))
+        .collect();
+    let scores: Vec<Option<f64>> = (0..rows)
+        .map(|i| (i % 7 != 0).then_some(i as f64 / 1_000.0))
+        .collect();
+    // Chunks that do not line up with the row groups: a slice that spans two is rechunked.
+    let mut id = Column::new("id".into(), &ids[..400]);
+    id.append(&Column::new("id".into(), &ids[400..]))
+        .expect("append");
+    let df =
+        DataFrame::new(rows, vec![id, Column::new("propensity".into(), scores)]).expect("frame");
+    let read = |path: &Path| {
+        let mut reader = ParquetReader::new(File::open(path).expect("open"));
+        let groups = reader.get_metadata().expect("metadata").row_groups.len();
+        (reader.finish().expect("read"), groups)
+    };
+
+    let own = dir.path().join("own.parquet");
+    ParquetWriter::new(File::create(&own).expect("create"))
+        .finish(&mut df.clone())
+        .expect("polars' write");
+    let ours = dir.path().join("ours.parquet");
+    let groups = [0..300, 300..650, 650..1_000];
+    write_parquet(File::create(&ours).expect("create"), &df, &groups).expect("write");
+    let (expected, _) = read(&own);
+    let (got, n_groups) = read(&ours);
+    assert!(got.equals_missing(&expected));
+    assert_eq!(n_groups, 3);
+
+    let empty = dir.path().join("empty.parquet");
+    write_parquet(
+        File::create(&empty).expect("create"),
+        &df.head(Some(0)),
+        &[],
+    )
+    .expect("write");
+    let (got, n_groups) = read(&empty);
+    assert_eq!((got.height(), n_groups), (0, 0));
+    assert_eq!(got.schema(), df.schema());
+}
