@@ -226,4 +226,16 @@ mod tests {
             Some("1.25")
         );
     }
+
+    /// The score log stores a stage by its name; the API answers it through serde. Both
+    /// must spell it the same.
+    #[test]
+    fn a_stage_is_named_as_it_is_serialized() {
+        for stage in Stage::ALL {
+            assert_eq!(
+                serde_json::to_value(stage).ok(),
+                Some(serde_json::Value::from(stage.as_str()))
+            );
+        }
+    }
 }

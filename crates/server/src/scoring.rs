@@ -304,10 +304,6 @@ impl Scoring {
         rules.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
         rules.truncate(self.config.explain_top.max(1) * 2);
         reasons.extend(rules);
-        let stage = serde_json::to_value(response.rules.stage)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
         let scored_at = Utc::now();
         ScoreLogEntry {
             lead_id: response.id.clone(),
@@ -319,7 +315,7 @@ impl Scoring {
             rules_hash: self.served.rules.sha256.clone(),
             propensity: response.propensity,
             rule_score: response.rules.score.as_f64(),
-            stage,
+            stage: response.rules.stage.as_str().to_string(),
             route: response.rules.route.map(str::to_string),
             reasons,
             holdout: response.holdout,

@@ -219,6 +219,11 @@ impl LeadRecord {
     /// # Errors
     /// The first disagreeing field, with both values.
     pub fn check(&self) -> Result<(), LeadError> {
+        // Derived fields are only ever sent as extra fields: with none among them (the usual
+        // record), there is nothing to check, and no field name to build.
+        if !self.extra.keys().any(|name| Derived::of(name).is_some()) {
+            return Ok(());
+        }
         let is_missing = |t: &str| is_missing_text(t, DEFAULT_MISSING_TOKENS);
         let mut fields: Vec<Derived> = Vec::new();
         if !self.activities.is_empty() {
