@@ -17,7 +17,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use qualify_core::bundle::{Bundle, GOLDEN_TOLERANCE, Manifest};
-use qualify_core::encoder::{CellNote, InputValue, Warning};
+use qualify_core::encoder::{CellNote, InputValue, Lookup, Warning};
 use qualify_core::history::{FeatureIndex, HistoryRecord, LEAD_AGE};
 use qualify_core::lead::LeadRecord;
 use qualify_core::value::{CellTable, RawValue};
@@ -40,6 +40,10 @@ pub struct Model {
     dir: std::path::PathBuf,
     /// A history model's computed feature columns, by name (see [`Model::encode_view`]).
     history_index: FeatureIndex,
+    /// For each column of the encoder, where it sits among a history model's computed
+    /// features ([`HistoryRecord::feature`]); `None` for a field of the record. Found once
+    /// here, so a request finds a feature by the column's index, not by hashing its name.
+    column_features: Vec<Option<usize>>,
 }
 
 /// One scored record.
@@ -88,12 +92,20 @@ impl Model {
             .as_ref()
             .map(|h| h.spec.feature_index())
             .unwrap_or_default();
+        let column_features = bundle
+            .manifest
+            .encoder
+            .columns
+            .iter()
+            .map(|c| history_index.position(&c.name))
+            .collect();
         let model = Model {
             manifest: bundle.manifest,
             graph,
             explainer,
             dir: bundle.dir,
             history_index,
+            column_features,
         };
         model.check_golden(&bundle.golden)?;
         Ok(model)
@@ -268,6 +280,20 @@ impl Model {
         }
     }
 
+    /// [`Model::value`] of what the encoder asks for: a history model's computed feature
+    /// found by the column's index ([`Model::column_features`]), not by its name.
+    fn looked_up(&self, view: &LeadView<'_>, lookup: Lookup<'_>) -> RawValue {
+        match (view, lookup) {
+            (LeadView::History(record), Lookup::Column { index, name }) => {
+                match self.column_features.get(index).copied().flatten() {
+                    Some(position) => record.feature(position),
+                    None => record.lead.flat_value(name),
+                }
+            }
+            (view, lookup) => self.value(view, lookup.name()),
+        }
+    }
+
     /// Encodes `view` into a new row, with the encoder's warnings about the fields the
     /// client sent. For a model trained on a history, the point-in-time features are
     /// computed here, not sent: one that is missing (no event of a type before the moment,
@@ -285,14 +311,15 @@ impl Model {
         self.manifest
             .encoder
             .encode_with_notes(
-                |column| Cow::Owned(self.value(view, column)),
+                |lookup| Cow::Owned(self.looked_up(view, lookup)),
                 as_of,
                 &mut x,
-                |column, note| match (history, note) {
+                |index, column, note| match (history, note) {
                     (Some(history), CellNote::Imputed) if column == LEAD_AGE => {
                         warnings.push(CellNote::Imputed.warning(&history.spec.created_column));
                     }
-                    (Some(_), CellNote::Imputed) if self.history_index.contains(column) => {}
+                    (Some(_), CellNote::Imputed)
+                        if self.column_features.get(index).is_some_and(Option::is_some) => {}
                     (_, note) => warnings.push(note.warning(column)),
                 },
             )

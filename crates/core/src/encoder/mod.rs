@@ -448,25 +448,34 @@ impl Encoder {
         out: &mut [f32],
     ) -> Result<Vec<Warning>> {
         let mut warnings = Vec::new();
-        self.encode_with_notes(get, as_of, out, |column, note| {
-            warnings.push(note.warning(column));
-        })?;
+        self.encode_with_notes(
+            |lookup| get(lookup.name()),
+            as_of,
+            out,
+            |_, column, note| warnings.push(note.warning(column)),
+        )?;
         Ok(warnings)
     }
 
-    /// As [`Encoder::encode_with`], but each cell's note goes to `note(column, note)`
-    /// instead of becoming a [`Warning`]: a caller that reports only some notes (a history
-    /// model drops the imputations of its computed features, the normal state of a lead
-    /// without events) never builds the others' warnings, a `String` each.
+    /// As [`Encoder::encode_with`], but the lookup is told which column asks
+    /// ([`Lookup`]), and each cell's note goes to `note(index, column, note)` (the column's
+    /// index in [`Encoder::columns`] and its name) instead of becoming a [`Warning`].
+    ///
+    /// Why: a caller that knows the columns in advance (a history model, whose computed
+    /// features sit in a vector beside the record) finds a value by the column's index
+    /// instead of hashing its name, once per column per request; and a caller that reports
+    /// only some notes (a history model drops the imputations of its computed features, the
+    /// normal state of a lead without events) never builds the others' warnings, a `String`
+    /// each.
     ///
     /// # Errors
     /// As [`Encoder::encode_flat`].
     pub fn encode_with_notes<'r>(
         &self,
-        get: impl Fn(&str) -> Cow<'r, RawValue>,
+        get: impl Fn(Lookup<'_>) -> Cow<'r, RawValue>,
         as_of: DateTime<Utc>,
         out: &mut [f32],
-        mut note: impl FnMut(&str, CellNote<'_>),
+        mut note: impl FnMut(usize, &str, CellNote<'_>),
     ) -> Result<()> {
         if out.len() != self.n_features() {
             return Err(EncodeError::Width {
@@ -476,10 +485,13 @@ impl Encoder {
         }
         out.fill(0.0);
         let mut offset = 0;
-        for col in &self.columns {
+        for (index, col) in self.columns.iter().enumerate() {
             let w = col.state.width();
-            let value = get(&col.name);
-            let source = col.source().map(|s| (s, get(s)));
+            let value = get(Lookup::Column {
+                index,
+                name: &col.name,
+            });
+            let source = col.source().map(|s| (s, get(Lookup::Source { name: s })));
             let cell = record_cell(col, &value, source.as_ref());
             let cell_note = col
                 .encode(cell, as_of, &mut out[offset..offset + w])
@@ -488,11 +500,30 @@ impl Encoder {
                     source,
                 })?;
             if let Some(cell_note) = cell_note {
-                note(&col.name, cell_note);
+                note(index, &col.name, cell_note);
             }
             offset += w;
         }
         Ok(())
+    }
+}
+
+/// What [`Encoder::encode_with_notes`] asks its lookup for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// The value of the column at `index` in [`Encoder::columns`], named `name`.
+    Column { index: usize, name: &'a str },
+    /// The field `name` a derived column is derived from when it is not sent itself
+    /// (`email` for `email_domain_type`).
+    Source { name: &'a str },
+}
+
+impl Lookup<'_> {
+    /// The name of the column or field asked for.
+    pub fn name(&self) -> &str {
+        match self {
+            Lookup::Column { name, .. } | Lookup::Source { name } => name,
+        }
     }
 }
 

@@ -49,16 +49,29 @@ impl FeatureIndex {
     pub fn contains(&self, column: &str) -> bool {
         self.0.contains_key(column)
     }
+
+    /// Where `column` sits in [`HistoryRecord::features`], when it is a computed feature.
+    pub fn position(&self, column: &str) -> Option<usize> {
+        self.0.get(column).copied()
+    }
 }
 
 impl HistoryRecord<'_> {
     /// The value of `column`: a computed feature when the spec names it (it wins over a
     /// field of the same name, as the trainer's point-in-time columns did), else the field.
     pub fn get(&self, index: &FeatureIndex, column: &str) -> RawValue {
-        match index.0.get(column) {
-            Some(&i) => number(self.features[i]),
+        match index.position(column) {
+            Some(i) => self.feature(i),
             None => self.lead.flat_value(column),
         }
+    }
+
+    /// The computed feature at `position` ([`FeatureIndex::position`] of this record's
+    /// spec) as a cell; missing past the features.
+    pub fn feature(&self, position: usize) -> RawValue {
+        self.features
+            .get(position)
+            .map_or(RawValue::Missing, |&value| number(value))
     }
 }
 
