@@ -37,19 +37,16 @@ pub struct HistoryRecord<'l> {
     pub warnings: Vec<Warning>,
 }
 
-/// Where each of a spec's features sits in [`HistoryRecord::features`], by name. Looked up
-/// for every column of every request, so with a fast hasher (foldhash) rather than std's
-/// SipHash, whose hashing was a tenth of a served request's work: the keys are the model's
-/// own column names, not input an attacker chooses.
+/// Where each of a spec's features sits in [`HistoryRecord::features`], by name. The runtime
+/// resolves its encoder's columns through it once, when it loads a model; what is still
+/// looked up by name per request (an explained column's value, a derived column's source
+/// field) hashes with foldhash rather than std's SipHash, whose hashing was once a tenth of
+/// a served request's work: the keys are the model's own column names, not input an
+/// attacker chooses.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FeatureIndex(foldhash::HashMap<String, usize>);
 
 impl FeatureIndex {
-    /// Whether `column` is one of the spec's computed features.
-    pub fn contains(&self, column: &str) -> bool {
-        self.0.contains_key(column)
-    }
-
     /// Where `column` sits in [`HistoryRecord::features`], when it is a computed feature.
     pub fn position(&self, column: &str) -> Option<usize> {
         self.0.get(column).copied()
