@@ -372,7 +372,7 @@ const ROW_GROUP_ROWS: usize = 512 * 512;
 /// Fewest rows in a row group cut only so that the cores can compress side by side.
 const MIN_PARALLEL_ROW_GROUP_ROWS: usize = 65_536;
 
-/// The cores there are to compress on.
+/// The cores there are to read and compress on.
 fn parallelism() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

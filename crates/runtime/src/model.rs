@@ -285,13 +285,19 @@ impl Model {
     fn looked_up(&self, view: &LeadView<'_>, lookup: Lookup<'_>) -> RawValue {
         match (view, lookup) {
             (LeadView::History(record), Lookup::Column { index, name }) => {
-                match self.column_features.get(index).copied().flatten() {
+                match self.computed_feature(index) {
                     Some(position) => record.feature(position),
                     None => record.lead.flat_value(name),
                 }
             }
             (view, lookup) => self.value(view, lookup.name()),
         }
+    }
+
+    /// Where the encoder's column `index` sits among a history model's computed features;
+    /// `None` for a field of the record.
+    fn computed_feature(&self, index: usize) -> Option<usize> {
+        self.column_features.get(index).copied().flatten()
     }
 
     /// Encodes `view` into a new row, with the encoder's warnings about the fields the
@@ -318,8 +324,7 @@ impl Model {
                     (Some(history), CellNote::Imputed) if column == LEAD_AGE => {
                         warnings.push(CellNote::Imputed.warning(&history.spec.created_column));
                     }
-                    (Some(_), CellNote::Imputed)
-                        if self.column_features.get(index).is_some_and(Option::is_some) => {}
+                    (Some(_), CellNote::Imputed) if self.computed_feature(index).is_some() => {}
                     (_, note) => warnings.push(note.warning(column)),
                 },
             )

@@ -168,8 +168,7 @@ impl Frame {
 /// of the read, on two cores, for a million rows in three groups). Many columns spread
 /// evenly instead: over columns when there are at least [`COLUMNS_PER_CORE`] per core.
 fn parallel_strategy(columns: usize) -> ParallelStrategy {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if columns >= COLUMNS_PER_CORE * cores {
+    if columns >= COLUMNS_PER_CORE * super::parallelism() {
         ParallelStrategy::Columns
     } else {
         ParallelStrategy::Auto
@@ -543,8 +542,7 @@ mod tests {
             .with_row_group_size(Some(150))
             .finish(&mut df)
             .expect("write");
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if 40 >= COLUMNS_PER_CORE * cores {
+        if 40 >= COLUMNS_PER_CORE * crate::io::parallelism() {
             assert_eq!(parallel_strategy(40), ParallelStrategy::Columns);
         }
         let frame = Frame::read(&path, &ReadOptions::default(), None).expect("read");
