@@ -89,10 +89,15 @@ impl Backend {
     }
 }
 
-/// A connected, migrated store (see the crate docs). Cheap to clone: clones share the pool.
+/// A connected, migrated store (see the crate docs). Cheap to clone: clones share the pools.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// One connection of its own for the score log's appends, the store's steadiest writer,
+    /// opened at the first append. With SQLite a connection keeps its page cache while no
+    /// other connection writes; appends taken in turn from the shared pool would find it
+    /// stale each time (one connection wrote the previous batch, another writes this one).
+    score_log: AnyPool,
     backend: Backend,
 }
 
@@ -121,29 +126,24 @@ impl Store {
         };
         let options =
             AnyConnectOptions::from_str(&url).map_err(|_| StoreError::Url { url: url.clone() })?;
-        let pool = AnyPoolOptions::new()
+        let pool = pool_options(backend)
             .max_connections(match backend {
                 // One writer at a time anyway; a few readers beside it.
                 Backend::Sqlite => 4,
                 Backend::Postgres => 10,
             })
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(error::db(Part::Migrations))?;
         migrate::migrate(&pool, backend).await?;
-        Ok(Store { pool, backend })
+        let score_log = pool_options(backend)
+            .max_connections(1)
+            .connect_lazy_with(options);
+        Ok(Store {
+            pool,
+            score_log,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -155,9 +155,10 @@ impl Store {
         migrate::store_version(&self.pool, self.backend).await
     }
 
-    /// Closes the pool (waits for connections in use to return).
+    /// Closes the pools (waits for connections in use to return).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.score_log.close().await;
     }
 
     /// A read transaction: one snapshot for every statement in it (SQLite: from its first
@@ -171,6 +172,14 @@ impl Store {
         self.pool.begin_with(begin).await.map_err(error::db(part))
     }
 
+    /// A write transaction on the score log's own connection (the `score_log` pool).
+    async fn write_score_log(&self) -> Result<sqlx::Transaction<'_, sqlx::Any>, StoreError> {
+        self.score_log
+            .begin_with(begin_write(self.backend))
+            .await
+            .map_err(error::db(Part::ScoreLog))
+    }
+
     /// A write transaction (see [`begin_write`]).
     async fn write(&self, part: Part) -> Result<sqlx::Transaction<'_, sqlx::Any>, StoreError> {
         self.pool
@@ -178,6 +187,23 @@ impl Store {
             .await
             .map_err(error::db(part))
     }
+}
+
+/// Pool options whose connections are set up for the backend (SQLite: WAL,
+/// `synchronous = FULL`, foreign keys, a busy timeout).
+fn pool_options(backend: Backend) -> AnyPoolOptions {
+    AnyPoolOptions::new().after_connect(move |conn, _| {
+        Box::pin(async move {
+            if backend == Backend::Sqlite {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .await?;
+            }
+            Ok(())
+        })
+    })
 }
 
 /// `sqlite://PATH` (or `sqlite:PATH`) with the file created when missing (`mode=rwc`), its

@@ -3,6 +3,9 @@
 //! (monitoring). Entries are plain rows; the top reasons are one JSON column, since they
 //! are only ever read with their entry.
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 use chrono::{DateTime, Utc};
 use qualify_core::scorelog::{LoggedReason, ScoreLogEntry, ScoreSource};
 use sqlx::Row;
@@ -21,24 +24,28 @@ const COLUMNS: &str = "lead_id, scored_at, as_of, source, model_name, model_vers
                        rules_hash, propensity, rule_score, stage, route, reasons, holdout";
 
 impl Store {
-    /// Appends `entries` in one transaction. Committed when it returns `Ok`.
+    /// Appends `entries` in one transaction, on the score log's own connection. Committed
+    /// when it returns `Ok`.
     ///
     /// # Errors
     /// The database.
     pub async fn append_scores(&self, entries: &[ScoreLogEntry]) -> Result<(), StoreError> {
-        let mut tx = self.write(Part::ScoreLog).await?;
+        let mut tx = self.write_score_log().await?;
         for chunk in entries.chunks(ENTRIES_PER_STATEMENT) {
-            let mut sql = format!("INSERT INTO score_log ({COLUMNS}) VALUES ");
-            push_values(&mut sql, chunk.len(), 13, &tx);
+            // Bound by reference, as every text here: an owned `String` is copied when bound.
+            let reasons: Vec<String> = chunk
+                .iter()
+                .map(|e| serde_json::to_string(&e.reasons).unwrap_or_else(|_| "[]".to_string()))
+                .collect();
+            let sql = insert_statement(chunk.len(), &tx);
             let mut query = sqlx::query(&sql);
-            for e in chunk {
-                let reasons =
-                    serde_json::to_string(&e.reasons).unwrap_or_else(|_| "[]".to_string());
+            for (e, reasons) in chunk.iter().zip(&reasons) {
+                let source: &'static str = e.source.into();
                 query = query
                     .bind(e.lead_id.as_deref())
                     .bind(ms(e.scored_at))
                     .bind(ms(e.as_of))
-                    .bind(e.source.to_string())
+                    .bind(source)
                     .bind(e.model_name.as_str())
                     .bind(e.model_version.as_str())
                     .bind(e.rules_hash.as_str())
@@ -46,7 +53,7 @@ impl Store {
                     .bind(e.rule_score)
                     .bind(e.stage.as_str())
                     .bind(e.route.as_deref())
-                    .bind(reasons)
+                    .bind(reasons.as_str())
                     .bind(i64::from(e.holdout));
             }
             query.execute(&mut *tx).await.map_err(db(Part::ScoreLog))?;
@@ -88,6 +95,22 @@ impl Store {
             .map(entry)
             .collect()
     }
+}
+
+/// The `INSERT` of `rows` entries for the backend `conn` is on. A full statement's text (the
+/// usual case under load) is built once per backend.
+fn insert_statement(rows: usize, conn: &sqlx::AnyConnection) -> Cow<'static, str> {
+    static FULL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    let build = || {
+        let mut sql = format!("INSERT INTO score_log ({COLUMNS}) VALUES ");
+        push_values(&mut sql, rows, 13, conn);
+        sql
+    };
+    if rows != ENTRIES_PER_STATEMENT {
+        return Cow::Owned(build());
+    }
+    let slot = usize::from(conn.backend_name().eq_ignore_ascii_case("sqlite"));
+    Cow::Borrowed(FULL[slot].get_or_init(build).as_str())
 }
 
 fn entry(r: &AnyRow) -> Result<ScoreLogEntry, StoreError> {

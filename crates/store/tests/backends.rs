@@ -650,6 +650,50 @@ async fn the_tables_for_training_leave_stubs_out_and_use_the_schema_names() {
     .await;
 }
 
+/// Batches longer than one `INSERT` (500 entries), twice (the full statement's text is built
+/// once and reused), on the score log's own connection while other writes go through the
+/// shared pool at the same time: every entry reads back, in order and equal.
+#[tokio::test]
+async fn long_score_log_batches_read_back_whole_beside_other_writers() {
+    on_both(|f: Fixture| async move {
+        let start = t("2026-05-01T00:00:00Z");
+        let entries: Vec<ScoreLogEntry> = (0..2002)
+            .map(|i| {
+                let at = start + chrono::Duration::milliseconds(i);
+                let mut e = entry(Some(&format!("L{}", i % 7)), "2026-05-01T00:00:00Z", 0.001);
+                (e.scored_at, e.as_of) = (at, at);
+                e.reasons[0].name = format!("column \"{i}\" é");
+                e
+            })
+            .collect();
+        let events = {
+            let s = f.store.clone();
+            tokio::spawn(async move {
+                for b in 0..10 {
+                    let batch: Vec<NewEvent> = (0..50)
+                        .map(|i| {
+                            let id = format!("{b}-{i}");
+                            event("W", "email_open", "2026-01-01T00:00:00Z", Some(&id))
+                        })
+                        .collect();
+                    s.append_events(&batch).await.expect("events");
+                }
+            })
+        };
+        for half in entries.chunks(1001) {
+            f.store.append_scores(half).await.expect("append");
+        }
+        events.await.expect("events task");
+        let back = f
+            .store
+            .scores_between(start, start + chrono::Duration::days(1))
+            .await
+            .expect("range");
+        assert_eq!(back, entries);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn concurrent_writers_all_commit() {
     on_both(|f: Fixture| async move {
