@@ -291,19 +291,19 @@ impl Scoring {
                 value: r.contribution,
             })
             .collect();
-        let mut rules: Vec<LoggedReason> = response
+        let mut rules: Vec<(&str, f64)> = response
             .rules
             .reasons
             .iter()
-            .map(|r| LoggedReason {
-                kind: ReasonKind::Rule,
-                name: r.rule.to_string(),
-                value: r.points.as_f64(),
-            })
+            .map(|r| (r.rule, r.points.as_f64()))
             .collect();
-        rules.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
+        rules.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
         rules.truncate(self.config.explain_top.max(1) * 2);
-        reasons.extend(rules);
+        reasons.extend(rules.into_iter().map(|(rule, points)| LoggedReason {
+            kind: ReasonKind::Rule,
+            name: rule.to_string(),
+            value: points,
+        }));
         let scored_at = Utc::now();
         ScoreLogEntry {
             lead_id: response.id.clone(),
