@@ -49,7 +49,7 @@ impl Connection {
             let recorded = due >= window.record_from;
             if Instant::now() >= window.give_up_at {
                 if recorded {
-                    tally.unfinished += 1;
+                    tally.counts.unfinished += 1;
                 }
                 continue;
             }
@@ -59,7 +59,7 @@ impl Connection {
             match answer {
                 Err(_elapsed) => {
                     if recorded {
-                        tally.unfinished += 1;
+                        tally.counts.unfinished += 1;
                     }
                 }
                 Ok(Ok(status)) => {
@@ -69,7 +69,7 @@ impl Connection {
                 }
                 Ok(Err(error)) => {
                     if recorded {
-                        tally.errors += 1;
+                        tally.counts.errors += 1;
                     }
                     tally.note_error(error);
                     // The connection is likely gone; later requests need a new one.
@@ -77,7 +77,7 @@ impl Connection {
                         Ok(sender) => self.sender = sender,
                         Err(error) => {
                             tally.note_error(error.to_string());
-                            tally.unfinished += requests_left(&mut requests, window).await;
+                            tally.counts.unfinished += requests_left(&mut requests, window).await;
                             break;
                         }
                     }
@@ -89,7 +89,13 @@ impl Connection {
 
     /// One request and its whole answer; the answer's status.
     async fn exchange(&mut self) -> Result<u16, String> {
-        self.sender.ready().await.map_err(|e| e.to_string())?;
+        if self.sender.ready().await.is_err() {
+            // The server closed the connection after its last answer (`Connection: close`,
+            // HTTP/1.0): nothing was sent on it, so this is not a failed request. A client
+            // would open another one, and so do we, on the request's time.
+            self.sender = handshake(&self.target).await.map_err(|e| e.to_string())?;
+            self.sender.ready().await.map_err(|e| e.to_string())?;
+        }
         let request = self.target.request().map_err(|e| e.to_string())?;
         let response = self
             .sender

@@ -36,7 +36,7 @@ mod target;
 
 use std::time::{Duration, Instant};
 
-pub use outcome::{Outcome, Quantiles, Report};
+pub use outcome::{Counts, Outcome, Quantiles, Report};
 pub use target::Target;
 
 /// One open-loop run.

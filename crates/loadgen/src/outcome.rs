@@ -18,16 +18,36 @@ fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
+/// What became of the recorded requests (those due after the warm-up).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Answers, whatever their status.
+    pub answers: u64,
+    /// Answers that arrived within the measured window (for the achieved rate).
+    pub answered_in_window: u64,
+    pub non_2xx: u64,
+    /// Failed at the transport (connection reset, malformed answer).
+    pub errors: u64,
+    /// Not answered by the end of the grace period.
+    pub unfinished: u64,
+}
+
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.answers += other.answers;
+        self.answered_in_window += other.answered_in_window;
+        self.non_2xx += other.non_2xx;
+        self.errors += other.errors;
+        self.unfinished += other.unfinished;
+    }
+}
+
 /// One connection's recorded requests.
 #[derive(Debug)]
 pub(crate) struct Tally {
     latency: Histogram<u64>,
     service: Histogram<u64>,
-    answers: u64,
-    answered_in_window: u64,
-    non_2xx: u64,
-    pub(crate) errors: u64,
-    pub(crate) unfinished: u64,
+    pub(crate) counts: Counts,
     first_error: Option<String>,
 }
 
@@ -36,11 +56,7 @@ impl Default for Tally {
         Self {
             latency: new_histogram(),
             service: new_histogram(),
-            answers: 0,
-            answered_in_window: 0,
-            non_2xx: 0,
-            errors: 0,
-            unfinished: 0,
+            counts: Counts::default(),
             first_error: None,
         }
     }
@@ -57,12 +73,12 @@ impl Tally {
     ) {
         self.latency.saturating_record(micros(done - due));
         self.service.saturating_record(micros(done - sent));
-        self.answers += 1;
+        self.counts.answers += 1;
         if done <= record_until {
-            self.answered_in_window += 1;
+            self.counts.answered_in_window += 1;
         }
         if !(200..300).contains(&status) {
-            self.non_2xx += 1;
+            self.counts.non_2xx += 1;
         }
     }
 
@@ -84,15 +100,7 @@ pub struct Outcome {
     /// Microseconds between each request's scheduled time and its release by the pacer
     /// (every request, warm-up included).
     pub pacer_lag: Histogram<u64>,
-    /// Answers to recorded requests, whatever their status.
-    pub answers: u64,
-    /// Recorded answers that arrived within the measured window.
-    pub answered_in_window: u64,
-    pub non_2xx: u64,
-    /// Recorded requests that failed at the transport (connection reset, malformed answer).
-    pub errors: u64,
-    /// Recorded requests not answered by the end of the grace period.
-    pub unfinished: u64,
+    pub counts: Counts,
     /// The first failure message of each connection that failed.
     pub failures: Vec<String>,
 }
@@ -106,11 +114,7 @@ impl Outcome {
             latency: new_histogram(),
             service: new_histogram(),
             pacer_lag: new_histogram(),
-            answers: 0,
-            answered_in_window: 0,
-            non_2xx: 0,
-            errors: 0,
-            unfinished: 0,
+            counts: Counts::default(),
             failures: Vec::new(),
         }
     }
@@ -119,11 +123,7 @@ impl Outcome {
         // Same bounds on both sides, so adding cannot overflow the histogram's range.
         self.latency.add(&tally.latency).expect("same bounds");
         self.service.add(&tally.service).expect("same bounds");
-        self.answers += tally.answers;
-        self.answered_in_window += tally.answered_in_window;
-        self.non_2xx += tally.non_2xx;
-        self.errors += tally.errors;
-        self.unfinished += tally.unfinished;
+        self.counts.add(tally.counts);
         if let Some(error) = tally.first_error {
             self.failures.push(error);
         }
@@ -139,19 +139,22 @@ impl Outcome {
 
     /// Every recorded request was answered, with a 2xx status.
     pub fn all_answered_ok(&self) -> bool {
-        self.non_2xx == 0 && self.errors == 0 && self.unfinished == 0 && self.failures.is_empty()
+        let Counts {
+            non_2xx,
+            errors,
+            unfinished,
+            ..
+        } = self.counts;
+        non_2xx == 0 && errors == 0 && unfinished == 0 && self.failures.is_empty()
     }
 
     pub fn report(&self) -> Report {
         Report {
             offered_rate: self.offered_rate,
-            achieved_rate: self.answered_in_window as f64 / self.duration.as_secs_f64(),
+            achieved_rate: self.counts.answered_in_window as f64 / self.duration.as_secs_f64(),
             connections: self.connections,
             duration_s: self.duration.as_secs_f64(),
-            answers: self.answers,
-            non_2xx: self.non_2xx,
-            errors: self.errors,
-            unfinished: self.unfinished,
+            counts: self.counts,
             failures: self.failures.clone(),
             latency_ms: Quantiles::of(&self.latency),
             service_ms: Quantiles::of(&self.service),
@@ -200,10 +203,8 @@ pub struct Report {
     pub achieved_rate: f64,
     pub connections: usize,
     pub duration_s: f64,
-    pub answers: u64,
-    pub non_2xx: u64,
-    pub errors: u64,
-    pub unfinished: u64,
+    #[serde(flatten)]
+    pub counts: Counts,
     pub failures: Vec<String>,
     /// From each request's scheduled time: the figure to quote.
     pub latency_ms: Quantiles,
@@ -223,10 +224,10 @@ impl fmt::Display for Report {
             self.connections,
             self.duration_s,
             self.achieved_rate,
-            self.answers,
-            self.non_2xx,
-            self.errors,
-            self.unfinished
+            self.counts.answers,
+            self.counts.non_2xx,
+            self.counts.errors,
+            self.counts.unfinished
         )?;
         writeln!(f, "latency from the scheduled time: {}", self.latency_ms)?;
         writeln!(f, "service time from the send:      {}", self.service_ms)?;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::{CONNECTION, HeaderName};
 use axum::routing::{get, post};
 use qualify_loadgen::{Config, LoadError, Target, run};
 
@@ -38,6 +39,12 @@ async fn stalls_once(State(seen): State<Arc<Seen>>, body: String) -> StatusCode 
 async fn counts(State(seen): State<Arc<Seen>>) -> &'static str {
     seen.requests.fetch_add(1, Ordering::SeqCst);
     "ok"
+}
+
+/// Answers, then closes the connection (`Connection: close`), as HTTP/1.0 servers do.
+async fn closes(State(seen): State<Arc<Seen>>) -> ([(HeaderName, &'static str); 1], &'static str) {
+    seen.requests.fetch_add(1, Ordering::SeqCst);
+    ([(CONNECTION, "close")], "ok")
 }
 
 /// Serves on a thread of its own (its own runtime, as a real server would be), returning the
@@ -95,7 +102,7 @@ fn a_stall_counts_against_every_request_scheduled_behind_it() {
     // One connection at 100 req/s for 1 s: requests due every 10 ms queue behind the first.
     let outcome = run(&config(target, 100.0, 1, 0, 1000)).expect("run");
 
-    assert_eq!(outcome.answers, 100);
+    assert_eq!(outcome.counts.answers, 100);
     assert_eq!(
         seen.requests.load(Ordering::SeqCst),
         100,
@@ -106,10 +113,10 @@ fn a_stall_counts_against_every_request_scheduled_behind_it() {
         100 * body.len() as u64
     );
     assert_eq!(
-        outcome.non_2xx,
+        outcome.counts.non_2xx,
         (0..100).filter(|n| n % 7 == 3).count() as u64
     );
-    assert_eq!((outcome.errors, outcome.unfinished), (0, 0));
+    assert_eq!((outcome.counts.errors, outcome.counts.unfinished), (0, 0));
     assert!(!outcome.all_answered_ok(), "500s are not ok");
 
     // Request k (due at 10k ms) cannot be answered before 300 ms: for k ≤ 20 that is at least
@@ -143,11 +150,25 @@ fn the_warm_up_is_sent_but_not_recorded() {
     let target = Target::new(&format!("http://{address}/healthz"), None, "").expect("target");
     let outcome = run(&config(target, 200.0, 4, 500, 500)).expect("run");
     assert_eq!(seen.requests.load(Ordering::SeqCst), 200);
-    assert_eq!(outcome.answers, 100);
+    assert_eq!(outcome.counts.answers, 100);
     assert!(outcome.all_answered_ok(), "{}", outcome.report());
     let report = outcome.report();
     assert_eq!(report.offered_rate, 200.0);
     assert!(report.latency_ms.p50 <= report.latency_ms.max);
+}
+
+#[test]
+fn a_connection_the_server_closes_is_reopened_not_counted_as_a_failure() {
+    let (address, seen) = start_server(|seen| {
+        Router::new()
+            .route("/closing", get(closes))
+            .with_state(seen)
+    });
+    let target = Target::new(&format!("http://{address}/closing"), None, "").expect("target");
+    let outcome = run(&config(target, 100.0, 2, 0, 500)).expect("run");
+    assert!(outcome.all_answered_ok(), "{}", outcome.report());
+    assert_eq!(outcome.counts.answers, 50);
+    assert_eq!(seen.requests.load(Ordering::SeqCst), 50);
 }
 
 #[test]
