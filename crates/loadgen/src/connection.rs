@@ -67,20 +67,12 @@ impl Connection {
                         tally.record(due, sent, done, status, window.record_until);
                     }
                 }
+                // The next exchange opens a new connection if this one is gone.
                 Ok(Err(error)) => {
                     if recorded {
                         tally.counts.errors += 1;
                     }
                     tally.note_error(error);
-                    // The connection is likely gone; later requests need a new one.
-                    match handshake(&self.target).await {
-                        Ok(sender) => self.sender = sender,
-                        Err(error) => {
-                            tally.note_error(error.to_string());
-                            tally.counts.unfinished += requests_left(&mut requests, window).await;
-                            break;
-                        }
-                    }
                 }
             }
         }
@@ -90,9 +82,10 @@ impl Connection {
     /// One request and its whole answer; the answer's status.
     async fn exchange(&mut self) -> Result<u16, String> {
         if self.sender.ready().await.is_err() {
-            // The server closed the connection after its last answer (`Connection: close`,
-            // HTTP/1.0): nothing was sent on it, so this is not a failed request. A client
-            // would open another one, and so do we, on the request's time.
+            // The connection is gone: the server closed it after its last answer
+            // (`Connection: close`, HTTP/1.0), or the previous request failed. Nothing was
+            // sent on it yet, so a client opens another one, on this request's time; if that
+            // fails too, this request fails.
             self.sender = handshake(&self.target).await.map_err(|e| e.to_string())?;
             self.sender.ready().await.map_err(|e| e.to_string())?;
         }
@@ -137,15 +130,4 @@ async fn handshake(target: &Target) -> Result<SendRequest<Full<Bytes>>, LoadErro
         let _ = connection.await;
     });
     Ok(sender)
-}
-
-/// Counts (and discards) the recorded requests still queued or still to come.
-async fn requests_left(requests: &mut UnboundedReceiver<Instant>, window: Window) -> u64 {
-    let mut left = 0;
-    while let Some(due) = requests.recv().await {
-        if due >= window.record_from {
-            left += 1;
-        }
-    }
-    left
 }

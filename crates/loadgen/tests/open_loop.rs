@@ -19,6 +19,8 @@ use qualify_loadgen::{Config, LoadError, Target, run};
 struct Seen {
     requests: AtomicU64,
     body_bytes: AtomicU64,
+    /// Shuts the server down (gracefully: answers in flight are finished).
+    stop: tokio::sync::Notify,
 }
 
 /// The first request stalls 300 ms; every request numbered 3 mod 7 gets a 500.
@@ -41,6 +43,14 @@ async fn counts(State(seen): State<Arc<Seen>>) -> &'static str {
     "ok"
 }
 
+/// Answers 20 requests, then shuts the server down.
+async fn goes_away(State(seen): State<Arc<Seen>>) -> &'static str {
+    if seen.requests.fetch_add(1, Ordering::SeqCst) == 19 {
+        seen.stop.notify_one();
+    }
+    "ok"
+}
+
 /// Answers, then closes the connection (`Connection: close`), as HTTP/1.0 servers do.
 async fn closes(State(seen): State<Arc<Seen>>) -> ([(HeaderName, &'static str); 1], &'static str) {
     seen.requests.fetch_add(1, Ordering::SeqCst);
@@ -52,6 +62,7 @@ async fn closes(State(seen): State<Arc<Seen>>) -> ([(HeaderName, &'static str); 
 fn start_server(router: fn(Arc<Seen>) -> Router) -> (SocketAddr, Arc<Seen>) {
     let seen = Arc::new(Seen::default());
     let app = router(seen.clone());
+    let seen_here = seen.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let address = listener.local_addr().expect("address");
@@ -62,7 +73,10 @@ fn start_server(router: fn(Arc<Seen>) -> Router) -> (SocketAddr, Arc<Seen>) {
             .expect("runtime");
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            axum::serve(listener, app).await.expect("serve");
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { seen_here.stop.notified().await })
+                .await
+                .expect("serve");
         });
     });
     (address, seen)
@@ -169,6 +183,21 @@ fn a_connection_the_server_closes_is_reopened_not_counted_as_a_failure() {
     assert!(outcome.all_answered_ok(), "{}", outcome.report());
     assert_eq!(outcome.counts.answers, 50);
     assert_eq!(seen.requests.load(Ordering::SeqCst), 50);
+}
+
+#[test]
+fn a_server_that_goes_away_fails_the_rest_of_the_run_without_hanging_it() {
+    let (address, seen) =
+        start_server(|seen| Router::new().route("/", get(goes_away)).with_state(seen));
+    let target = Target::new(&format!("http://{address}/"), None, "").expect("target");
+    let outcome = run(&config(target, 100.0, 2, 0, 1000)).expect("run");
+    let counts = outcome.counts;
+    assert_eq!(counts.answers, seen.requests.load(Ordering::SeqCst));
+    assert!(counts.answers >= 20, "{}", outcome.report());
+    assert!(counts.errors > 0, "{}", outcome.report());
+    assert_eq!(counts.answers + counts.errors + counts.unfinished, 100);
+    assert!(!outcome.all_answered_ok());
+    assert!(!outcome.failures.is_empty());
 }
 
 #[test]
