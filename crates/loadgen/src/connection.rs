@@ -89,10 +89,9 @@ impl Connection {
             self.sender = handshake(&self.target).await.map_err(|e| e.to_string())?;
             self.sender.ready().await.map_err(|e| e.to_string())?;
         }
-        let request = self.target.request().map_err(|e| e.to_string())?;
         let response = self
             .sender
-            .send_request(request)
+            .send_request(self.target.request())
             .await
             .map_err(|e| e.to_string())?;
         let status = response.status().as_u16();

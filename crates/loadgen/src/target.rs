@@ -2,19 +2,24 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::{Method, Request, header};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Uri};
 
 use crate::LoadError;
 
 /// A plain-HTTP endpoint and the request to send it (`POST` with the body, `GET` without).
+/// Everything a request needs is parsed here, once, so that building one per request does no
+/// parsing and cannot fail.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// `host:port`, for connecting and for the `Host` header.
+    /// `host:port`, for connecting.
     pub authority: String,
     /// Path and query.
     pub path: String,
     pub body: Option<Bytes>,
-    pub content_type: String,
+    path_uri: Uri,
+    host: HeaderValue,
+    content_type: HeaderValue,
 }
 
 impl Target {
@@ -24,37 +29,49 @@ impl Target {
             url: url.to_owned(),
             why: why.to_owned(),
         };
-        let uri: hyper::Uri = url.parse().map_err(|e| invalid(&format!("{e}")))?;
+        let uri: Uri = url.parse().map_err(|e| invalid(&format!("{e}")))?;
         if uri.scheme_str() != Some("http") {
             return Err(invalid("only http:// URLs are supported"));
         }
         let authority = uri.authority().ok_or_else(|| invalid("no host"))?;
         let port = authority.port_u16().unwrap_or(80);
-        let target = Self {
-            authority: format!("{}:{port}", authority.host()),
-            path: uri
-                .path_and_query()
-                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+        let authority = format!("{}:{port}", authority.host());
+        let path = uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let path_uri = path
+            .parse()
+            .map_err(|e| invalid(&format!("its path: {e}")))?;
+        let host = HeaderValue::from_str(&authority)
+            .map_err(|e| invalid(&format!("its host as a header: {e}")))?;
+        let content_type = HeaderValue::from_str(content_type).map_err(|e| {
+            invalid(&format!(
+                "cannot build a request from it: content type {content_type:?}: {e}"
+            ))
+        })?;
+        Ok(Self {
+            authority,
+            path,
             body,
-            content_type: content_type.to_owned(),
-        };
-        target
-            .request()
-            .map_err(|e| invalid(&format!("cannot build a request from it: {e}")))?;
-        Ok(target)
+            path_uri,
+            host,
+            content_type,
+        })
     }
 
-    pub(crate) fn request(&self) -> Result<Request<Full<Bytes>>, hyper::http::Error> {
-        let builder = Request::builder()
-            .uri(self.path.as_str())
-            .header(header::HOST, self.authority.as_str());
-        match &self.body {
-            Some(body) => builder
-                .method(Method::POST)
-                .header(header::CONTENT_TYPE, self.content_type.as_str())
-                .body(Full::new(body.clone())),
-            None => builder.method(Method::GET).body(Full::new(Bytes::new())),
+    pub(crate) fn request(&self) -> Request<Full<Bytes>> {
+        let mut request = Request::new(Full::new(self.body.clone().unwrap_or_default()));
+        *request.uri_mut() = self.path_uri.clone();
+        request
+            .headers_mut()
+            .insert(header::HOST, self.host.clone());
+        if self.body.is_some() {
+            *request.method_mut() = Method::POST;
+            request
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, self.content_type.clone());
         }
+        request
     }
 }
 

@@ -11,10 +11,10 @@ use qualify_core::scorelog::{LoggedReason, ScoreLogEntry, ScoreSource};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::Store;
 use crate::error::{Part, StoreError, db};
 use crate::leads::{ms, push_values};
 use crate::time::from_ms;
+use crate::{Backend, Store};
 
 /// Most entries per `INSERT` (13 parameters each).
 const ENTRIES_PER_STATEMENT: usize = 500;
@@ -37,7 +37,7 @@ impl Store {
                 .iter()
                 .map(|e| serde_json::to_string(&e.reasons).unwrap_or_else(|_| "[]".to_string()))
                 .collect();
-            let sql = insert_statement(chunk.len(), &tx);
+            let sql = insert_statement(self.backend, chunk.len(), &tx);
             let mut query = sqlx::query(&sql);
             for (e, reasons) in chunk.iter().zip(&reasons) {
                 let source: &'static str = e.source.into();
@@ -97,10 +97,15 @@ impl Store {
     }
 }
 
-/// The `INSERT` of `rows` entries for the backend `conn` is on. A full statement's text (the
-/// usual case under load) is built once per backend.
-fn insert_statement(rows: usize, conn: &sqlx::AnyConnection) -> Cow<'static, str> {
-    static FULL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+/// The `INSERT` of `rows` entries on `conn`, a connection to `backend`. A full statement's
+/// text (the usual case under load) is built once per backend.
+fn insert_statement(
+    backend: Backend,
+    rows: usize,
+    conn: &sqlx::AnyConnection,
+) -> Cow<'static, str> {
+    static SQLITE: OnceLock<String> = OnceLock::new();
+    static POSTGRES: OnceLock<String> = OnceLock::new();
     let build = || {
         let mut sql = format!("INSERT INTO score_log ({COLUMNS}) VALUES ");
         push_values(&mut sql, rows, 13, conn);
@@ -109,8 +114,11 @@ fn insert_statement(rows: usize, conn: &sqlx::AnyConnection) -> Cow<'static, str
     if rows != ENTRIES_PER_STATEMENT {
         return Cow::Owned(build());
     }
-    let slot = usize::from(conn.backend_name().eq_ignore_ascii_case("sqlite"));
-    Cow::Borrowed(FULL[slot].get_or_init(build).as_str())
+    let full = match backend {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
+    };
+    Cow::Borrowed(full.get_or_init(build).as_str())
 }
 
 fn entry(r: &AnyRow) -> Result<ScoreLogEntry, StoreError> {
