@@ -107,22 +107,22 @@ impl Connection {
 async fn handshake(target: &Target) -> Result<SendRequest<Full<Bytes>>, LoadError> {
     let stream = TcpStream::connect(target.authority.as_str())
         .await
-        .map_err(|source| LoadError::Connect {
+        .map_err(|reason| LoadError::Connect {
             address: target.authority.clone(),
-            source,
+            reason,
         })?;
     // Requests are small and answered one at a time: send each at once, as wrk does.
     stream
         .set_nodelay(true)
-        .map_err(|source| LoadError::Connect {
+        .map_err(|reason| LoadError::Connect {
             address: target.authority.clone(),
-            source,
+            reason,
         })?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
-        .map_err(|source| LoadError::Handshake {
+        .map_err(|reason| LoadError::Handshake {
             address: target.authority.clone(),
-            source,
+            reason,
         })?;
     // The connection's own errors come back through the sender's next request.
     tokio::spawn(async move {

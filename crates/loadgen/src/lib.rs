@@ -61,15 +61,17 @@ pub enum LoadError {
     Setting(String),
     #[error("invalid target URL {url:?}: {why}")]
     Url { url: String, why: String },
-    #[error("cannot connect to {address}: {source}")]
+    // The reasons are in the messages, not error sources: a connection's failure is also
+    // kept as text in the report, and a chain would print each reason twice.
+    #[error("cannot connect to {address}: {reason}")]
     Connect {
         address: String,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
-    #[error("HTTP/1.1 handshake with {address} failed: {source}")]
+    #[error("HTTP/1.1 handshake with {address} failed: {reason}")]
     Handshake {
         address: String,
-        source: hyper::Error,
+        reason: hyper::Error,
     },
     #[error("cannot start the generator's runtime: {0}")]
     Runtime(std::io::Error),

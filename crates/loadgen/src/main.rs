@@ -12,7 +12,7 @@ use qualify_loadgen::{Config, Target, run};
 /// Open-loop HTTP load: sends requests at a fixed rate over keep-alive connections and
 /// reports latency from each request's scheduled time (corrected for coordinated omission),
 /// the service time from its actual send, and the generator's own lag. Exits with status 1
-/// if any recorded request was not answered with a 2xx status.
+/// if any recorded request was not answered with a 2xx status, 2 if the run could not start.
 #[derive(Debug, Parser)]
 #[command(name = "qualify-loadgen", version)]
 struct Args {
@@ -60,8 +60,15 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("{text:?} is not a duration of zero or more seconds"))
 }
 
-fn main() -> anyhow::Result<ExitCode> {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    // Errors as the `qualify` binary prints them: one line, every cause.
+    run_args(Args::parse()).unwrap_or_else(|error| {
+        eprintln!("error: {error:#}");
+        ExitCode::from(2)
+    })
+}
+
+fn run_args(args: Args) -> anyhow::Result<ExitCode> {
     let body = match &args.body {
         Some(path) => Some(
             std::fs::read(path)
